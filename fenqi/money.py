@@ -1,0 +1,84 @@
+"""Money in yuan: formatting and installment fee schedules (Decimal, ROUND_HALF_UP to cents)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol, Tuple
+
+CENT = Decimal("0.01")
+
+
+class RatePolicy(Protocol):
+    """Anything that knows the per-period fee rate for a number of periods (e.g. ``FeePolicy``)."""
+
+    def rate_for(self, periods: int) -> Decimal: ...
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """Round ``amount`` to cents, halves away from zero."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_cny(amount: Decimal) -> str:
+    """``Decimal("3999")`` -> ``"¥3,999.00"``; negatives as ``"-¥5.00"``."""
+    cents = to_cents(amount)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}¥{abs(cents):,.2f}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """``Decimal("0.006")`` -> ``"0.60%"``."""
+    return f"{to_cents(Decimal(rate) * 100):.2f}%"
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """How an amount splits into periods: principal per period plus a flat fee per period."""
+
+    amount: Decimal
+    periods: int
+    rate: Decimal
+    principals: Tuple[Decimal, ...]
+    fee_per_period: Decimal
+
+    @property
+    def payments(self) -> Tuple[Decimal, ...]:
+        return tuple(p + self.fee_per_period for p in self.principals)
+
+    @property
+    def total_fee(self) -> Decimal:
+        return self.fee_per_period * self.periods
+
+    @property
+    def total_payment(self) -> Decimal:
+        return self.amount + self.total_fee
+
+    @property
+    def interest_free(self) -> bool:
+        return self.fee_per_period == 0
+
+
+def split_principal(amount: Decimal, periods: int) -> Tuple[Decimal, ...]:
+    """Equal principal per period rounded to cents; the last period absorbs the rounding."""
+    if periods < 1:
+        raise ValueError("periods must be at least 1")
+    total = to_cents(amount)
+    share = to_cents(total / periods)
+    return (share,) * (periods - 1) + (total - share * (periods - 1),)
+
+
+def fee_schedule(amount: Decimal, periods: int, rate: Decimal) -> FeeSchedule:
+    """Schedule for ``amount`` over ``periods`` with a per-period fee of ``rate`` x amount."""
+    total = to_cents(amount)
+    return FeeSchedule(
+        amount=total,
+        periods=periods,
+        rate=Decimal(rate),
+        principals=split_principal(total, periods),
+        fee_per_period=to_cents(total * Decimal(rate)),
+    )
+
+
+def schedule_for(amount: Decimal, periods: int, policy: RatePolicy) -> FeeSchedule:
+    """Schedule using the policy's rate for ``periods`` (raises if the policy lacks that period)."""
+    return fee_schedule(amount, periods, policy.rate_for(periods))
