@@ -159,6 +159,7 @@ def _overdue(raw: Any) -> OverduePolicy:
         late_fee_daily_rate=_decimal(raw.get("late_fee_daily_rate"), "overdue.late_fee_daily_rate"),
         consequences=_texts(raw.get("consequences"), "overdue.consequences"),
         advice=_texts(raw.get("advice"), "overdue.advice"), sources=_sources(raw, "overdue"),
+        auto_repay_advice=_texts(raw.get("auto_repay_advice"), "overdue.auto_repay_advice", required=False),
     )
 
 

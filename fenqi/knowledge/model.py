@@ -76,6 +76,7 @@ class OverduePolicy:
     consequences: Tuple[str, ...]
     advice: Tuple[str, ...]
     sources: Tuple[str, ...]
+    auto_repay_advice: Tuple[str, ...] = ()  # only for users without automatic repayment
 
 
 @dataclass(frozen=True)

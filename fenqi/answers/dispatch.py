@@ -1,0 +1,73 @@
+"""``answer(intent, snapshot, …)``: route an intent to its answer module.
+
+Without a snapshot the answer is the module's generic guidance plus one line on logging in
+(tuned by ``anonymous_reason``) and never contains account data.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Optional
+
+from fenqi.knowledge import Knowledge, load_knowledge
+from fenqi.state import AccountSnapshot
+
+from . import (auto_repay, credit_limit, early_repayment, how_to_repay, how_to_use_installment,
+               installment_fees, repayment_due, reserve_fund_limit, why_cannot_installment)
+from .model import Answer, Button
+from .render import paragraphs, payload
+
+MODULES = MappingProxyType({
+    "how_to_use_installment": how_to_use_installment,
+    "why_cannot_installment": why_cannot_installment,
+    "how_to_repay": how_to_repay,
+    "early_repayment": early_repayment,
+    "auto_repay": auto_repay,
+    "installment_fees": installment_fees,
+    "credit_limit": credit_limit,
+    "reserve_fund_limit": reserve_fund_limit,
+    "repayment_due": repayment_due,
+})
+INTENTS = tuple(MODULES)
+
+# Follow-up suggestions shown as buttons (channels without buttons may ignore them).
+RELATED = MappingProxyType({
+    "how_to_use_installment": (("分期手续费", "installment_fees"), ("为什么不能分期", "why_cannot_installment")),
+    "why_cannot_installment": (("查看我的额度", "credit_limit"), ("如何使用分期", "how_to_use_installment")),
+    "how_to_repay": (("提前还款", "early_repayment"), ("自动还款", "auto_repay")),
+    "early_repayment": (("还款步骤", "how_to_repay"), ("本期账单", "repayment_due")),
+    "auto_repay": (("本期账单", "repayment_due"), ("还款步骤", "how_to_repay")),
+    "installment_fees": (("如何使用分期", "how_to_use_installment"), ("提前还款", "early_repayment")),
+    "credit_limit": (("为什么不能分期", "why_cannot_installment"), ("备用金额度", "reserve_fund_limit")),
+    "reserve_fund_limit": (("小米分期额度", "credit_limit"), ("还款步骤", "how_to_repay")),
+    "repayment_due": (("还款步骤", "how_to_repay"), ("自动还款", "auto_repay")),
+})
+
+
+class UnknownIntent(ValueError):
+    """``answer`` was asked about an intent it does not handle."""
+
+
+def related_buttons(intent: str) -> tuple:
+    return tuple(Button(title, payload(target)) for title, target in RELATED.get(intent, ()))
+
+
+def anonymous_answer(intent: str, knowledge: Knowledge, reason: Optional[str]) -> Answer:
+    """Generic guidance; the login line goes last when simply not signed in, first otherwise."""
+    guidance = MODULES[intent].guidance(knowledge)
+    login = knowledge.login.line(reason)
+    text = paragraphs(guidance, login) if reason in (None, "missing") else paragraphs(login, guidance)
+    return Answer(text=text, buttons=related_buttons(intent))
+
+
+def answer(intent: str, snapshot: Optional[AccountSnapshot], *, knowledge: Optional[Knowledge] = None,
+           order_id: Optional[str] = None, anonymous_reason: Optional[str] = None) -> Answer:
+    """The reply for ``intent``: personal when ``snapshot`` is given, generic guidance otherwise."""
+    if intent not in MODULES:
+        raise UnknownIntent(f"no answer for intent {intent!r}; known: {', '.join(INTENTS)}")
+    knowledge = knowledge or load_knowledge()
+    if snapshot is None:
+        return anonymous_answer(intent, knowledge, anonymous_reason)
+    reply = MODULES[intent].personal(snapshot, knowledge, order_id)
+    if reply.needs_order or reply.buttons:
+        return reply
+    return Answer(text=reply.text, buttons=related_buttons(intent), order_choices=reply.order_choices)
