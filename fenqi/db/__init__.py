@@ -1,0 +1,1 @@
+"""Relational account store: SQLAlchemy models and engine/session helpers."""

@@ -1,0 +1,274 @@
+"""Declarative models of the account store (SQLAlchemy 1.4, used 2.0-style).
+
+Allowed values come from :mod:`fenqi.state` and are enforced by CHECK constraints, so a
+row that ``fenqi.accounts.repository`` reads can always become a valid snapshot value.
+Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; datetimes are naive local time.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer,
+                        String, Text)
+from sqlalchemy.orm import declarative_base, relationship
+
+from fenqi.db.types import Money, Rate
+from fenqi.state import (ACCOUNT_STATUSES, CREDIT_RATINGS, CREDIT_STATUSES, PAYMENT_METHODS,
+                         RESERVE_FUND_STATUSES, SERVICES)
+
+Base = declarative_base()
+
+CREDIT_LIMIT_MIN = 1_000
+CREDIT_LIMIT_MAX = 100_000
+DEFAULT_MIN_CREDIT_RATING = "C"
+
+
+def one_of(column: str, values: Iterable[str], nullable: bool = False) -> str:
+    """SQL text for ``column IN (...)`` (optionally allowing NULL)."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    check = f"{column} IN ({quoted})"
+    return f"{column} IS NULL OR {check}" if nullable else check
+
+
+def _user_fk(nullable: bool = False, primary_key: bool = False) -> Column:
+    return Column(String(64), ForeignKey("users.user_id", ondelete="CASCADE"),
+                  nullable=nullable, primary_key=primary_key)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("length(user_id) > 0", name="user_id_not_empty"),
+        CheckConstraint(one_of("credit_rating", CREDIT_RATINGS), name="credit_rating_valid"),
+        CheckConstraint(one_of("previous_credit_rating", CREDIT_RATINGS, nullable=True),
+                        name="previous_credit_rating_valid"),
+        CheckConstraint(one_of("account_status", ACCOUNT_STATUSES), name="account_status_valid"),
+    )
+
+    user_id = Column(String(64), primary_key=True)
+    name = Column(String(64), nullable=False)
+    region = Column(String(64), nullable=False)
+    credit_rating = Column(String(1), nullable=False)
+    previous_credit_rating = Column(String(1), nullable=True)
+    account_status = Column(String(32), nullable=False, default="active")
+    identity_verified = Column(Boolean, nullable=False, default=True)
+    info_complete = Column(Boolean, nullable=False, default=True)
+
+    credit = relationship("CreditLine", uselist=False, cascade="all, delete-orphan",
+                          passive_deletes=True)
+    reserve_fund = relationship("ReserveFundAccount", uselist=False, cascade="all, delete-orphan",
+                                passive_deletes=True)
+    auto_repay = relationship("AutoRepaySetting", uselist=False, cascade="all, delete-orphan",
+                              passive_deletes=True)
+    cart_items = relationship("CartItem", cascade="all, delete-orphan", passive_deletes=True,
+                              order_by="CartItem.sku")
+    orders = relationship("Order", cascade="all, delete-orphan", passive_deletes=True,
+                          order_by="(Order.created, Order.order_id)")
+
+
+class CreditLine(Base):
+    """小米分期 credit line (at most one per user)."""
+
+    __tablename__ = "credit_lines"
+    __table_args__ = (
+        CheckConstraint(f"credit_limit BETWEEN {CREDIT_LIMIT_MIN} AND {CREDIT_LIMIT_MAX}",
+                        name="credit_limit_range"),
+        CheckConstraint("used >= 0", name="credit_used_not_negative"),
+        CheckConstraint(one_of("status", CREDIT_STATUSES), name="credit_status_valid"),
+        CheckConstraint("length(partner) > 0", name="credit_partner_not_empty"),
+    )
+
+    user_id = _user_fk(primary_key=True)
+    limit = Column("credit_limit", Money(), nullable=False)
+    used = Column(Money(), nullable=False, default=0)
+    status = Column(String(16), nullable=False, default="active")
+    partner = Column(String(64), nullable=False)
+
+
+class ReserveFundAccount(Base):
+    """备用金 cash-credit reserve (at most one per user)."""
+
+    __tablename__ = "reserve_funds"
+    __table_args__ = (
+        CheckConstraint("fund_limit >= 0", name="reserve_limit_not_negative"),
+        CheckConstraint("used >= 0", name="reserve_used_not_negative"),
+        CheckConstraint(one_of("status", RESERVE_FUND_STATUSES), name="reserve_status_valid"),
+    )
+
+    user_id = _user_fk(primary_key=True)
+    limit = Column("fund_limit", Money(), nullable=False)
+    used = Column(Money(), nullable=False, default=0)
+    status = Column(String(16), nullable=False, default="active")
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("length(sku) > 0", name="sku_not_empty"),
+        CheckConstraint("price > 0", name="price_positive"),
+    )
+
+    sku = Column(String(64), primary_key=True)
+    name = Column(String(128), nullable=False)
+    price = Column(Money(), nullable=False)
+    installment_allowed = Column(Boolean, nullable=False, default=True)
+    promotion_restriction = Column(Text, nullable=True)
+
+    payment_methods = relationship("ProductPaymentMethod", cascade="all, delete-orphan",
+                                   passive_deletes=True)
+    periods = relationship("ProductPeriod", cascade="all, delete-orphan", passive_deletes=True,
+                           order_by="ProductPeriod.periods")
+
+
+class ProductPaymentMethod(Base):
+    """One payment method accepted for a product."""
+
+    __tablename__ = "product_payment_methods"
+    __table_args__ = (CheckConstraint(one_of("method", PAYMENT_METHODS), name="method_valid"),)
+
+    sku = Column(String(64), ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True)
+    method = Column(String(16), primary_key=True)
+
+
+class ProductPeriod(Base):
+    """One installment plan length (number of periods) offered for a product."""
+
+    __tablename__ = "product_periods"
+    __table_args__ = (CheckConstraint("periods BETWEEN 1 AND 60", name="periods_range"),)
+
+    sku = Column(String(64), ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True)
+    periods = Column(Integer, primary_key=True, autoincrement=False)
+
+
+class CartItem(Base):
+    """A line of the user's current checkout."""
+
+    __tablename__ = "cart_items"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    user_id = _user_fk(primary_key=True)
+    sku = Column(String(64), ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True)
+    quantity = Column(Integer, nullable=False, default=1)
+
+    product = relationship("Product", lazy="joined")
+
+
+class Order(Base):
+    """An order paid with 小米分期."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("length(order_id) > 0", name="order_id_not_empty"),
+        CheckConstraint("total > 0", name="order_total_positive"),
+        CheckConstraint("periods BETWEEN 1 AND 60", name="order_periods_range"),
+        CheckConstraint("fee_rate >= 0 AND fee_rate < 1", name="fee_rate_range"),
+    )
+
+    order_id = Column(String(64), primary_key=True)
+    user_id = _user_fk()
+    product_name = Column(String(128), nullable=False)
+    total = Column(Money(), nullable=False)
+    periods = Column(Integer, nullable=False)
+    fee_rate = Column(Rate(), nullable=False, default=0)
+    created = Column(Date, nullable=False)
+
+    bills = relationship("Bill", cascade="all, delete-orphan", passive_deletes=True,
+                         order_by="Bill.period_no")
+
+
+class Bill(Base):
+    """One period of an order's installment plan."""
+
+    __tablename__ = "bills"
+    __table_args__ = (
+        CheckConstraint("period_no >= 1", name="period_no_positive"),
+        CheckConstraint("principal >= 0", name="principal_not_negative"),
+        CheckConstraint("fee >= 0", name="fee_not_negative"),
+    )
+
+    order_id = Column(String(64), ForeignKey("orders.order_id", ondelete="CASCADE"),
+                      primary_key=True)
+    period_no = Column(Integer, primary_key=True, autoincrement=False)
+    due_date = Column(Date, nullable=False)
+    principal = Column(Money(), nullable=False)
+    fee = Column(Money(), nullable=False, default=0)
+    paid = Column(Boolean, nullable=False, default=False)
+
+
+class AutoRepaySetting(Base):
+    __tablename__ = "auto_repay"
+
+    user_id = _user_fk(primary_key=True)
+    enabled = Column(Boolean, nullable=False, default=False)
+    method = Column(String(128), nullable=True)
+
+
+class MaintenanceWindow(Base):
+    """Planned downtime of a service. ``user_id`` set: applies to that user only (demos)."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (
+        CheckConstraint(one_of("service", SERVICES), name="service_valid"),
+        CheckConstraint("end_at > start_at", name="window_ends_after_start"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    service = Column(String(16), nullable=False)
+    start = Column("start_at", DateTime, nullable=False)
+    end = Column("end_at", DateTime, nullable=False)
+    note = Column(Text, nullable=False, default="")
+    user_id = _user_fk(nullable=True)
+
+
+class PartnerSuspension(Base):
+    """A partner institution that has paused 小米分期."""
+
+    __tablename__ = "partner_suspensions"
+    __table_args__ = (CheckConstraint("length(partner) > 0", name="partner_not_empty"),)
+
+    partner = Column(String(64), primary_key=True)
+
+
+class RegionPolicy(Base):
+    """A region where policy forbids 小米分期."""
+
+    __tablename__ = "region_policies"
+    __table_args__ = (CheckConstraint("length(region) > 0", name="region_not_empty"),)
+
+    region = Column(String(64), primary_key=True)
+
+
+class PolicySettings(Base):
+    """Single row (id = 1) of service-wide policy values."""
+
+    __tablename__ = "policy_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint(one_of("min_credit_rating", CREDIT_RATINGS), name="min_rating_valid"),
+    )
+
+    id = Column(Integer, primary_key=True, default=1, autoincrement=False)
+    min_credit_rating = Column(String(1), nullable=False, default=DEFAULT_MIN_CREDIT_RATING)
+
+
+class WechatBinding(Base):
+    """A WeChat openid bound to a user (for the WeChat channel)."""
+
+    __tablename__ = "wechat_bindings"
+    __table_args__ = (CheckConstraint("length(openid) > 0", name="openid_not_empty"),)
+
+    openid = Column(String(64), primary_key=True)
+    user_id = _user_fk()
+    bound_at = Column(DateTime, nullable=False)
+
+
+class BindingCode(Base):
+    """A one-time code a user enters in WeChat to bind their openid."""
+
+    __tablename__ = "binding_codes"
+    __table_args__ = (CheckConstraint("length(code) > 0", name="code_not_empty"),)
+
+    code = Column(String(32), primary_key=True)
+    user_id = _user_fk()
+    expires_at = Column(DateTime, nullable=False)
+    used = Column(Boolean, nullable=False, default=False)
