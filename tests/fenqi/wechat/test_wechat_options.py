@@ -1,0 +1,61 @@
+from fenqi.wechat.options import (OptionMemory, choice_number, render_bot_messages, render_options,
+                                  resolve_choice)
+
+BUTTONS = [{"title": "查看额度", "payload": "/ask_credit"}, {"title": "还款方式", "payload": "/ask_repay"}]
+
+
+def test_buttons_become_numbered_options():
+    text, options = render_bot_messages([{"text": "请选择：", "buttons": BUTTONS}])
+    assert text == "请选择：\n回复 1：查看额度\n回复 2：还款方式"
+    assert options == [("查看额度", "/ask_credit"), ("还款方式", "/ask_repay")]
+
+
+def test_options_across_messages_are_numbered_consecutively():
+    text, options = render_bot_messages([
+        {"text": "A", "buttons": BUTTONS[:1]}, {"text": "B", "buttons": BUTTONS[1:]}])
+    assert "回复 1：查看额度" in text and "回复 2：还款方式" in text
+    assert [p for _, p in options] == ["/ask_credit", "/ask_repay"]
+
+
+def test_text_image_and_attachment_fold_into_paragraphs():
+    text, options = render_bot_messages([{"text": "第一段"}, {"image": "https://img.example/a.png"},
+                                         {"text": "第三段"}])
+    assert text == "第一段\n\nhttps://img.example/a.png\n\n第三段"
+    assert options == []
+
+
+def test_numeric_replies_are_recognised_in_full_and_half_width():
+    assert choice_number("2") == 2
+    assert choice_number(" １ ") == 1
+    assert choice_number("2。") == 2
+    assert choice_number("我要 2 期") is None
+    assert choice_number("123456") is None
+
+
+def test_resolve_only_within_the_offered_range():
+    options = [("查看额度", "/ask_credit"), ("还款方式", "/ask_repay")]
+    assert resolve_choice("2", options) == "/ask_repay"
+    assert resolve_choice("3", options) is None
+    assert resolve_choice("0", options) is None
+
+
+def test_memory_keeps_the_last_options_per_user():
+    memory = OptionMemory()
+    memory.remember("openid-a", [("查看额度", "/ask_credit")])
+    memory.remember("openid-b", [("还款方式", "/ask_repay")])
+    assert memory.resolve("openid-a", "1") == "/ask_credit"
+    assert memory.resolve("openid-b", "1") == "/ask_repay"
+    memory.remember("openid-a", [])  # a reply without buttons clears them
+    assert memory.resolve("openid-a", "1") is None
+
+
+def test_memory_forgets_after_ttl():
+    memory = OptionMemory(ttl=0.0)
+    memory.remember("openid-a", [("查看额度", "/ask_credit")])
+    assert memory.resolve("openid-a", "1") is None
+
+
+def test_button_without_payload_uses_its_title():
+    assert render_options([("好的", "好的")]) == "回复 1：好的"
+    _, options = render_bot_messages([{"text": "x", "buttons": [{"title": "好的"}]}])
+    assert options == [("好的", "好的")]
