@@ -1,0 +1,342 @@
+"""A socket.io channel that trusts only verified tokens, never the client's word.
+
+Rasa's stock ``socketio`` channel checks a JWT at connect and then believes whatever
+``session_id`` and metadata the client sends, so anyone who learns a session id can read
+or write that conversation. This channel instead:
+
+* verifies the user token (``fenqi.identity``) on connect **and** on every message;
+* derives the conversation id on the server: ``web:<user_id>`` for a verified user,
+  ``anon:<random>`` (one per connection) for a visitor without a token;
+* refuses a ``session_id`` other than the one it derived (``session_refused``);
+* drops client metadata and hands the bot only ``{"auth_token": <verified token>}``;
+* sends the verified user's earlier messages from the agent's tracker store on
+  ``session_request`` (event ``history``), so a reloaded page shows the conversation.
+
+Events (client -> server): ``session_request`` ``{session_id?}``, ``user_uttered``
+``{message, session_id?, token?}``. Server -> client: ``session_confirm`` (the session id),
+``history`` ``{session_id, messages}``, ``bot_uttered`` (stock payloads), ``bot_typing``
+``{typing}``, ``auth_error`` ``{reason, message}``, ``session_refused`` ``{reason, session_id}``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError
+
+from fenqi.identity import Identity, IdentityError, verify_token
+from fenqi.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "secure_socketio"
+USER_PREFIX = "web:"
+ANONYMOUS_PREFIX = "anon:"
+MAX_MESSAGE_CHARS = 1000
+DEFAULT_HISTORY_LIMIT = 50
+
+
+# --- pure decisions -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Peer:
+    """Who is on one socket connection, as the server established it."""
+
+    sender_id: str
+    user_id: Optional[str] = None
+    token: Optional[str] = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None
+
+
+def user_sender_id(identity: Identity) -> str:
+    """The conversation id of a verified user: the same on every device and reload."""
+    return USER_PREFIX + identity.user_id
+
+
+def anonymous_sender_id() -> str:
+    """A fresh conversation id for one unauthenticated connection."""
+    return ANONYMOUS_PREFIX + uuid.uuid4().hex
+
+
+def peer_for_token(token: Optional[str], secret: str) -> Peer:
+    """The peer for a connect attempt; raises :class:`IdentityError` for a bad token.
+
+    No token at all means an anonymous visitor; a token that fails verification is
+    refused rather than downgraded, so the client learns its token is bad.
+    """
+    if token is None or token == "":
+        return Peer(sender_id=anonymous_sender_id())
+    identity = verify_token(token, secret)
+    return Peer(sender_id=user_sender_id(identity), user_id=identity.user_id, token=token)
+
+
+def reverify(peer: Peer, new_token: Optional[str], secret: str) -> Peer:
+    """Verify the connection's token again before a message (it may have expired).
+
+    ``new_token`` (a refreshed token sent with the message) replaces the stored one only
+    if it names the same user. Raises :class:`IdentityError` otherwise.
+    """
+    if not peer.authenticated:
+        if new_token:
+            raise IdentityError("anonymous_connection", "reconnect with the token to sign in")
+        return peer
+    token = new_token or peer.token
+    identity = verify_token(token, secret)
+    if identity.user_id != peer.user_id:
+        raise IdentityError("subject_mismatch", "token belongs to another user")
+    return peer if token == peer.token else Peer(peer.sender_id, peer.user_id, token)
+
+
+def session_allowed(requested: Optional[str], peer: Peer) -> bool:
+    """A client may name no session or its own, never anyone else's."""
+    return requested in (None, "", peer.sender_id)
+
+
+def bot_metadata(peer: Peer) -> Dict[str, Any]:
+    """Metadata handed to the bot: the verified token and nothing the client chose."""
+    return {"auth_token": peer.token} if peer.authenticated else {}
+
+
+def _quick_replies(buttons: Any) -> List[Dict[str, str]]:
+    if not isinstance(buttons, list):
+        return []
+    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in buttons if isinstance(b, dict) and b.get("payload")]
+
+
+def history_messages(events: Iterable[Any], limit: int = DEFAULT_HISTORY_LIMIT) -> List[Dict[str, Any]]:
+    """The visible messages of a tracker's events, oldest first, at most ``limit``.
+
+    A user message that was a quick-reply payload (``/intent...``) is shown with the
+    button title the user clicked, as it appeared on the page. Metadata (which holds
+    the auth token) is never included.
+    """
+    messages: List[Dict[str, Any]] = []
+    titles: Dict[str, str] = {}
+    for event in events:
+        kind = getattr(event, "type_name", None)
+        if kind == "user":
+            text = event.text or ""
+            if not text:
+                continue
+            messages.append({"sender": "user", "text": titles.get(text, text),
+                             "timestamp": event.timestamp})
+        elif kind == "bot":
+            data = event.data or {}
+            replies = _quick_replies(data.get("buttons") or data.get("quick_replies"))
+            titles = {r["payload"]: r["title"] for r in replies} or titles
+            if not (event.text or replies or data.get("image")):
+                continue
+            message: Dict[str, Any] = {"sender": "bot", "text": event.text or "",
+                                       "timestamp": event.timestamp}
+            if replies:
+                message["quick_replies"] = replies
+            if data.get("image"):
+                message["image"] = data["image"]
+            messages.append(message)
+    return messages[-limit:] if limit > 0 else []
+
+
+def message_text(data: Any) -> Optional[str]:
+    """The user's text from a ``user_uttered`` payload, or None when malformed."""
+    if not isinstance(data, dict):
+        return None
+    text = data.get("message")
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    return text[:MAX_MESSAGE_CHARS] if text else None
+
+
+def handshake_token(auth: Any) -> Optional[str]:
+    """The token a client sent in the socket.io ``auth`` object, if any."""
+    if isinstance(auth, str):
+        try:
+            auth = json.loads(auth)
+        except ValueError:
+            return None
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return auth["token"]
+    return None
+
+
+# --- socket.io plumbing ---------------------------------------------------------------
+
+HistorySource = Callable[[Optional[Sanic], str, int], Awaitable[List[Dict[str, Any]]]]
+
+
+async def tracker_history(app: Optional[Sanic], sender_id: str, limit: int) -> List[Dict[str, Any]]:
+    """History from the Rasa agent's tracker store (``app.ctx.agent``), if there is one."""
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return []
+    tracker = await store.retrieve_full_tracker(sender_id)
+    return history_messages(tracker.events, limit) if tracker else []
+
+
+class SecureSocketIOOutput(SocketIOOutput):
+    """Stock socket.io output, except a custom payload cannot redirect to another room."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
+                               **kwargs: Any) -> None:
+        payload = {k: v for k, v in json_message.items() if k not in ("room", "to")}
+        await self.sio.emit(self.bot_message_evt, payload, room=recipient_id)
+
+
+class _AppAwareBlueprint(SocketBlueprint):
+    """Remembers the Sanic app it is registered on (the agent lives in ``app.ctx``)."""
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        self.ctx.app = app
+        super().register(app, options)
+
+
+class SecureSocketIOInput(SocketIOInput):
+    """socket.io input that binds every conversation to a verified user (see module doc)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            namespace=credentials.get("namespace"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            history_limit=int(credentials.get("history_limit", DEFAULT_HISTORY_LIMIT)),
+            cors_allowed_origins=credentials.get("cors_allowed_origins", []),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        namespace: Optional[Text] = None,
+        socketio_path: Text = "/socket.io",
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+        cors_allowed_origins: Any = (),
+        secret_provider: Optional[Callable[[], str]] = None,
+        history_source: Optional[HistorySource] = None,
+    ) -> None:
+        super().__init__(user_message_evt, bot_message_evt, namespace,
+                         session_persistence=True, socketio_path=socketio_path)
+        self.history_limit = history_limit
+        self.cors_allowed_origins = list(cors_allowed_origins) if not isinstance(
+            cors_allowed_origins, str) else cors_allowed_origins
+        self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
+        self._history_source = history_source or tracker_history
+
+    def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
+        return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
+        self.sio = sio
+        ns = self.namespace
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def peer_of(sid: str) -> Optional[Peer]:
+            return (await sio.get_session(sid, namespace=ns)).get("peer")
+
+        async def refuse_auth(sid: str, error: IdentityError) -> None:
+            await sio.emit("auth_error", {"reason": error.reason, "message": str(error)},
+                           room=sid, namespace=ns)
+
+        @sio.on("connect", namespace=ns)
+        async def connect(sid: Text, environ: Dict, auth: Any = None) -> bool:
+            try:
+                peer = peer_for_token(handshake_token(auth), self._secret_provider())
+            except IdentityError as error:
+                logger.info("Refused socket %s: %s", sid, error.reason)
+                raise ConnectionRefusedError(error.reason, {"reason": error.reason,
+                                                            "message": str(error)})
+            await sio.save_session(sid, {"peer": peer}, namespace=ns)
+            await sio.enter_room(sid, peer.sender_id, namespace=ns)
+            logger.debug("Socket %s connected as %s", sid, peer.sender_id)
+            return True
+
+        @sio.on("disconnect", namespace=ns)
+        async def disconnect(sid: Text, *_: Any) -> None:
+            logger.debug("Socket %s disconnected", sid)
+
+        @sio.on("session_request", namespace=ns)
+        async def session_request(sid: Text, data: Any = None) -> None:
+            peer = await peer_of(sid)
+            if peer is None:
+                return
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            if not session_allowed(requested, peer):
+                logger.warning("Socket %s (%s) asked for a foreign session", sid, peer.sender_id)
+                await sio.emit("session_refused", {"reason": "foreign_session",
+                                                   "session_id": peer.sender_id},
+                               room=sid, namespace=ns)
+            await sio.emit("session_confirm", peer.sender_id, room=sid, namespace=ns)
+            messages: List[Dict[str, Any]] = []
+            if peer.authenticated:
+                try:
+                    messages = await self._history_source(getattr(bp.ctx, "app", None),
+                                                          peer.sender_id, self.history_limit)
+                except Exception:  # history is a convenience; never break the session
+                    logger.exception("Could not load history for %s", peer.sender_id)
+            await sio.emit("history", {"session_id": peer.sender_id, "messages": messages},
+                           room=sid, namespace=ns)
+
+        @sio.on(self.user_message_evt, namespace=ns)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            peer = await peer_of(sid)
+            if peer is None:
+                return
+            payload = data if isinstance(data, dict) else {}
+            fresh = payload.get("token") if isinstance(payload.get("token"), str) else None
+            try:
+                checked = reverify(peer, fresh, self._secret_provider())
+            except IdentityError as error:
+                logger.info("Dropped message on %s: %s", sid, error.reason)
+                await refuse_auth(sid, error)
+                return
+            if checked is not peer:
+                await sio.save_session(sid, {"peer": checked}, namespace=ns)
+            if not session_allowed(payload.get("session_id"), checked):
+                logger.warning("Socket %s (%s) wrote to a foreign session", sid, checked.sender_id)
+                await sio.emit("session_refused", {"reason": "foreign_session",
+                                                   "session_id": checked.sender_id},
+                               room=sid, namespace=ns)
+                return
+            text = message_text(payload)
+            if text is None:
+                return
+            output = SecureSocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),
+                                  metadata=bot_metadata(checked))
+            await sio.emit("bot_typing", {"typing": True}, room=checked.sender_id, namespace=ns)
+            try:
+                await on_new_message(message)
+            finally:
+                await sio.emit("bot_typing", {"typing": False}, room=checked.sender_id,
+                               namespace=ns)
+
+        return bp
