@@ -1,0 +1,155 @@
+"""The webhook as plain async functions: request args + body in, status + body out.
+
+Flow for a POST: verify signature -> size/XML checks -> (decrypt) -> parse -> dedupe ->
+run the turn once -> passive XML reply if ready within ``passive_timeout``, else ``success``
+and the answer goes out later through the customer-service API.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Mapping, Optional, Set
+
+from .api import WeChatApi
+from .config import WeChatConfig
+from .conversation import Responder
+from .errors import WebhookError, not_configured, too_large
+from .inbound import IGNORED, Inbound, parse_inbound
+from .passive import SUCCESS, text_reply_xml
+from .signing import Envelope, open_envelope, seal_reply, verify_echo
+from .splitting import split_message
+from .turns import API, PASSIVE, InMemoryTurnStore, Turn, TurnStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    status: int
+    body: str
+    content_type: str = "text/plain; charset=utf-8"
+
+
+def _plain(status: int, body: str) -> WebhookResponse:
+    return WebhookResponse(status, body)
+
+
+def _who(openid: str) -> str:
+    """A short pseudonym for logs (never the OpenID itself)."""
+    return hashlib.sha256(openid.encode("utf-8")).hexdigest()[:10]
+
+
+class WeChatWebhook:
+    def __init__(self, config: WeChatConfig, responder: Responder, api: Optional[WeChatApi] = None,
+                 turns: Optional[TurnStore] = None):
+        self.config = config
+        self.responder = responder
+        self.api = api
+        self.turns: TurnStore = turns if turns is not None else InMemoryTurnStore()
+        self._background: Set["asyncio.Task[None]"] = set()
+
+    # -- HTTP entry points -------------------------------------------------------------------
+
+    def check_declared_size(self, content_length: Optional[str]) -> None:
+        """Reject early when Content-Length already says the body is too big."""
+        try:
+            declared = int(content_length) if content_length else 0
+        except ValueError:
+            declared = 0
+        if declared > self.config.max_body_bytes:
+            raise too_large()
+
+    async def handle_get(self, args: Mapping[str, str]) -> WebhookResponse:
+        try:
+            return _plain(200, verify_echo(self.config, args))
+        except WebhookError as exc:
+            logger.warning("wechat GET rejected: %s %s", exc.status, exc.message)
+            return _plain(exc.status, exc.message)
+
+    async def handle_post(self, args: Mapping[str, str], body: bytes) -> WebhookResponse:
+        started = time.monotonic()
+        try:
+            if not self.config.configured:
+                raise not_configured()
+            if len(body) > self.config.max_body_bytes:
+                raise too_large()
+            envelope = open_envelope(self.config, args, body)
+            inbound = parse_inbound(envelope.xml)
+        except WebhookError as exc:
+            logger.warning("wechat POST rejected: %s %s", exc.status, exc.message)
+            return _plain(exc.status, exc.message)
+        logger.info("wechat %s from %s key=%s", inbound.msg_type, _who(inbound.openid), inbound.dedupe_key)
+        if inbound.kind == IGNORED:
+            return _plain(200, SUCCESS)
+        turn = self.turns.get(inbound.dedupe_key)
+        if turn is None:
+            turn = Turn(inbound.dedupe_key)
+            self.turns.put(turn)
+            self._spawn(self._run(turn, inbound))
+        else:
+            logger.info("wechat retry of key=%s (turn %s)", inbound.dedupe_key,
+                        "finished" if turn.finished else "running")
+        remaining = self.config.passive_timeout - (time.monotonic() - started)
+        return await self._answer(turn, inbound, envelope, remaining)
+
+    # -- turn lifecycle ----------------------------------------------------------------------
+
+    async def _run(self, turn: Turn, inbound: Inbound) -> None:
+        """Run the turn exactly once; deliver through the API if no request is waiting for it."""
+        try:
+            text = await self.responder.respond(inbound)
+        except Exception:
+            logger.exception("wechat turn failed key=%s", turn.key)
+            text = ""
+        turn.finish(tuple(split_message(text)))
+        if turn.waiters == 0:
+            await self._deliver_by_api(turn, inbound.openid)
+
+    async def _answer(self, turn: Turn, inbound: Inbound, envelope: Envelope,
+                      remaining: float) -> WebhookResponse:
+        turn.waiters += 1
+        try:
+            if not turn.finished and remaining > 0:
+                await asyncio.wait([turn.done], timeout=remaining)  # never cancels the turn
+        except asyncio.CancelledError:  # WeChat hung up: make sure someone still delivers
+            turn.waiters -= 1
+            if turn.finished and turn.waiters == 0:
+                self._spawn(self._deliver_by_api(turn, inbound.openid))
+            raise
+        turn.waiters -= 1
+        if not turn.finished:
+            if turn.waiters == 0:
+                logger.info("wechat key=%s not ready in time; answering later via API", turn.key)
+            return _plain(200, SUCCESS)
+        parts = turn.parts
+        if len(parts) == 1 and turn.claim(PASSIVE):
+            reply = seal_reply(self.config, envelope, text_reply_xml(inbound.message, parts[0]))
+            return WebhookResponse(200, reply, "application/xml; charset=utf-8")
+        if turn.waiters == 0:
+            self._spawn(self._deliver_by_api(turn, inbound.openid))
+        return _plain(200, SUCCESS)
+
+    async def _deliver_by_api(self, turn: Turn, openid: str) -> None:
+        if not turn.parts or not turn.claim(API):
+            return
+        if self.api is None:
+            logger.error("wechat key=%s: answer not delivered (no WECHAT_APPID/WECHAT_APPSECRET)", turn.key)
+            return
+        try:
+            await self.api.send_texts(openid, turn.parts)
+            logger.info("wechat key=%s delivered via API in %d part(s)", turn.key, len(turn.parts))
+        except Exception as exc:
+            logger.error("wechat key=%s API delivery failed: %s", turn.key, exc)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for background turns/deliveries (tests, graceful shutdown)."""
+        while self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
