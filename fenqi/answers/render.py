@@ -7,8 +7,8 @@ from typing import Iterable, Optional, Sequence
 from fenqi.diagnosis import Cause
 from fenqi.knowledge import Flow
 
-MANY_CAUSES = 3  # above this, each cause shows fewer fixes to keep the message short
-FEW_FIXES = 2
+# Fixes shown per cause by how many causes there are, so one message stays short (WeChat: 2,048 bytes).
+FIXES_PER_CAUSE = ((3, None), (5, 2))  # up to 3 causes: all fixes; up to 5: two; more: one
 
 
 def numbered(steps: Iterable[str]) -> str:
@@ -30,8 +30,12 @@ def cause_block(cause: Cause, *, max_fixes: Optional[int] = None) -> str:
     return "\n".join([f"【{cause.title}】", "".join(cause.facts), "建议：", numbered(fixes)])
 
 
+def fixes_budget(n_causes: int) -> Optional[int]:
+    return next((limit for most, limit in FIXES_PER_CAUSE if n_causes <= most), 1)
+
+
 def cause_blocks(causes: Sequence[Cause]) -> str:
-    limit = FEW_FIXES if len(causes) > MANY_CAUSES else None
+    limit = fixes_budget(len(causes))
     return "\n\n".join(cause_block(c, max_fixes=limit) for c in causes)
 
 

@@ -131,3 +131,8 @@ def test_rating_drop_is_mentioned(healthy, kb):
 def test_diagnosis_is_pure(healthy, kb):
     snapshot = with_credit(used=Decimal("9500"))(healthy)
     assert diagnose_installment(snapshot, kb) == diagnose_installment(snapshot, kb)
+
+
+def test_not_opened_comes_before_account_problems(healthy, kb):
+    snapshot = replace(with_user(account_status="frozen")(healthy), credit=None)
+    assert [c.code for c in diagnose_installment(snapshot, kb)] == ["not_opened", "account_abnormal"]
