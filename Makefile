@@ -1,0 +1,81 @@
+# 分期助手 — two commands: `make run` (set up + start the bot) and `make test` (set up + test).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONUNBUFFERED := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+SPACY_MODEL := build/spacy-zh/config.cfg
+MODEL := models/fenqi.tar.gz
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+WEB_PORT ?= 8080
+export RASA_PORT ACTIONS_PORT WEB_PORT
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL)
+
+.PHONY: help setup run shell train eval test test-fast validate spacy db clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    set everything up and start the bot (REST :5005, actions :5055, widget :8080)"
+	@echo "make test   set everything up and run all tests"
+	@echo "make shell  chat with a running bot in the terminal (AS=demo_low_limit to log in as a demo user)"
+	@echo "make train  train the Rasa model when data or config changed"
+	@echo "make eval   intent accuracy / macro-F1 on the held-out sets -> docs/evaluation.md"
+
+# --- set-up ---------------------------------------------------------------------------------
+$(VENV)/.installed: requirements/rasa-lock.txt requirements/dev-lock.txt pyproject.toml
+	@echo ">> creating $(VENV) (Python 3.11) from the committed lock (about 2-3 minutes the first time)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --no-deps --ignore-requires-python -r requirements/rasa-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@$(BIN)/pip install -q --no-deps setuptools==70.3.0 wheel==0.45.1 2> >(grep -v '^WARNING: Location' >&2)
+	@$(BIN)/pip install -q --no-deps -r requirements/dev-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . 2> >(grep -v '^WARNING: Location' >&2)
+	@touch $@
+
+setup: $(VENV)/.installed $(SPACY_MODEL) db
+
+$(SPACY_MODEL): $(VENV)/.installed fenqi/nlp/lexicon.yml fenqi/nlp/pipeline.py fenqi/nlp/tokenizer.py
+	@$(BIN)/python -m fenqi.nlp.pipeline build/spacy-zh
+
+spacy: $(SPACY_MODEL)
+
+db: $(VENV)/.installed
+	@test -f var/fenqi.db || { $(BIN)/python -m fenqi db init && $(BIN)/python -m fenqi db seed-demo; }
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	@echo ">> training the Rasa model (about 2 minutes on 2 cores)"
+	@start=$$(date +%s); \
+	$(BIN)/rasa train --config config.yml --domain domain.yml --data data --out models --fixed-model-name fenqi --quiet; \
+	echo ">> trained in $$(( $$(date +%s) - start )) s"
+
+train: $(MODEL)
+
+# --- running --------------------------------------------------------------------------------
+run: setup $(MODEL)
+	@scripts/run.sh
+
+shell: $(VENV)/.installed
+	@$(BIN)/python -m fenqi.tools.chat --url http://localhost:$(RASA_PORT) $(if $(AS),--user $(AS))
+
+eval: setup $(MODEL)
+	@$(BIN)/python scripts/evaluate.py --model $(MODEL)
+
+# --- tests ----------------------------------------------------------------------------------
+validate: $(VENV)/.installed
+	@$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings --quiet
+
+test: setup $(MODEL)
+	@$(BIN)/python -m pytest tests
+
+test-fast: $(VENV)/.installed $(SPACY_MODEL)
+	@$(BIN)/python -m pytest tests -m "not e2e and not browser"
+
+clean:
+	rm -rf build models results var .pytest_cache
+
+-include mk/*.mk

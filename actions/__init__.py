@@ -1,0 +1,1 @@
+"""rasa-sdk adapters: thin actions over the ``fenqi`` core (identity, accounts, answers)."""
