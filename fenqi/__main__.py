@@ -1,0 +1,4 @@
+"""``python -m fenqi``: see :mod:`fenqi.cli`."""
+from fenqi.cli import main
+
+raise SystemExit(main())

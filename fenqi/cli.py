@@ -1,0 +1,163 @@
+"""Command line for operators and demos: ``python -m fenqi ...``.
+
+    db init                      create the account tables
+    db seed-demo                 load (refresh) the packaged demo accounts
+    accounts load FILE.yml       load accounts from a YAML file (docs/accounts.md)
+    users list                   list users
+    token USER_ID [--ttl S]      print a signed user token (JWT)
+
+The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
+line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from fenqi.accounts.demo import seed_demo
+from fenqi.accounts.errors import AccountsFileError
+from fenqi.accounts.loader import load_accounts_file
+from fenqi.accounts.repository import list_users, user_exists
+from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.identity import issue_token
+from fenqi.settings import ConfigurationError, load_settings
+
+EXIT_ERROR = 2
+
+
+class CliError(Exception):
+    """A failure to report as one line."""
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "<invalid URL>"
+
+
+@contextmanager
+def _session(create_tables: bool = False) -> Iterator[Session]:
+    """A session on the configured database (tables created on request, else required)."""
+    url = load_settings().database_url
+    try:
+        engine = make_engine(url)
+    except ImportError as exc:
+        raise CliError(f"database driver not installed for {_safe_url(url)}: {exc}") from exc
+    except OSError as exc:
+        raise CliError(f"cannot create the database directory for {_safe_url(url)}: "
+                       f"{exc.strerror or exc}") from exc
+    try:
+        if create_tables:
+            init_db(engine)
+        elif not inspect(engine).has_table("users"):
+            raise CliError(f"database {_safe_url(url)} has no account tables; "
+                           "run: python -m fenqi db init")
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"database {_safe_url(url)}: {detail}") from exc
+    finally:
+        engine.dispose()
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    with _session(create_tables=True):
+        pass
+    print(f"database ready: {_safe_url(load_settings().database_url)}")
+    return 0
+
+
+def cmd_db_seed_demo(args: argparse.Namespace) -> int:
+    with _session(create_tables=True) as session:
+        summary = seed_demo(session)
+    print(f"loaded demo accounts: {summary}")
+    return 0
+
+
+def cmd_accounts_load(args: argparse.Namespace) -> int:
+    with _session(create_tables=True) as session:
+        summary = load_accounts_file(session, args.file)
+    print(f"loaded {summary} from {args.file}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    with _session() as session:
+        users = list_users(session)
+    if not users:
+        print("no users yet (try: python -m fenqi db seed-demo)")
+    for u in users:
+        print("\t".join((u.user_id, u.name, u.region, u.credit_rating, u.account_status)))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not args.allow_unknown:
+        with _session() as session:
+            if not user_exists(session, args.user_id):
+                raise CliError(f"unknown user {args.user_id!r} (use --allow-unknown to mint anyway)")
+    ttl = args.ttl if args.ttl is not None else settings.token_ttl
+    print(issue_token(args.user_id, settings.jwt_secret, ttl=ttl))
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fenqi", description="分期助手 account store tools")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+    db = groups.add_parser("db", help="database setup").add_subparsers(dest="action", required=True)
+    db.add_parser("init", help="create the tables").set_defaults(handler=cmd_db_init)
+    db.add_parser("seed-demo", help="load the demo accounts").set_defaults(handler=cmd_db_seed_demo)
+
+    accounts = groups.add_parser("accounts", help="account data").add_subparsers(dest="action", required=True)
+    load = accounts.add_parser("load", help="load accounts from a YAML file")
+    load.add_argument("file", metavar="FILE.yml")
+    load.set_defaults(handler=cmd_accounts_load)
+
+    users = groups.add_parser("users", help="users").add_subparsers(dest="action", required=True)
+    users.add_parser("list", help="list users").set_defaults(handler=cmd_users_list)
+
+    token = groups.add_parser("token", help="print a signed token for a user")
+    token.add_argument("user_id", metavar="USER_ID")
+    token.add_argument("--ttl", type=_positive_int, metavar="SECONDS",
+                       help="lifetime in seconds (default: FENQI_TOKEN_TTL or 3600)")
+    token.add_argument("--allow-unknown", action="store_true",
+                       help="mint a token even if the user is not in the database")
+    token.set_defaults(handler=cmd_token)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (CliError, AccountsFileError, ConfigurationError) as exc:
+        message = str(exc)
+    except SQLAlchemyError as exc:
+        message = f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}"
+    except OSError as exc:
+        message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    except KeyboardInterrupt:
+        return 130
+    print(f"fenqi: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_ERROR
