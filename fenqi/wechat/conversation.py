@@ -87,8 +87,9 @@ class Responder:
     async def _user(self, openid: str) -> Optional[str]:
         try:
             return await self.directory.user_for(openid)
-        except Exception:  # account store down: answer generically rather than not at all
-            logger.exception("wechat binding lookup failed")
+        except Exception as exc:  # account store down: answer generically rather than not at all
+            logger.warning("wechat binding lookup failed (%s); answering without identity",
+                           exc.__class__.__name__, exc_info=logger.isEnabledFor(logging.DEBUG))
             return None
 
     async def _bind(self, openid: str, code: str) -> str:

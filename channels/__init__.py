@@ -1,0 +1,1 @@
+"""Rasa input channels: thin adapters over the Rasa-free cores in ``fenqi``."""
