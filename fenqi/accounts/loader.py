@@ -27,7 +27,7 @@ def load_accounts(session: Session, data: Any, now: Optional[datetime] = None,
 
     Relative dates (``now+2h``, ``today+5d``) resolve against ``now`` (default: local now).
     """
-    now = now or datetime.now()
+    now = (now or datetime.now()).replace(microsecond=0)
     accounts = validate_accounts(
         data, now=now, lines=lines, source=source,
         user_known=lambda user_id: session.get(m.User, user_id) is not None,
