@@ -32,7 +32,8 @@ Sanic.test_mode = True
 
 TOKEN, APPID, SECRET = "wx-channel-token", "wx00112233445566aa", "channel-secret"
 JWT_SECRET = "jwt-channel-secret-" + "q" * 32
-PASSIVE = 0.4
+PASSIVE = 1.5  # generous: fast paths include SQLite work in a thread, on a busy machine
+SLOW = 0.4  # passive timeout for the retry test
 ENV_KEYS = ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET", "WECHAT_ENCODING_AES_KEY",
             "WECHAT_API_BASE", "WECHAT_PASSIVE_TIMEOUT")
 
@@ -78,8 +79,9 @@ def clean_env(monkeypatch):
 class Stack:
     """Fake WeChat API + Sanic app with the channel registered by Rasa's own ``register``."""
 
-    def __init__(self, sessions, credentials=None, bot_delay=0.0, aes_key=None):
+    def __init__(self, sessions, credentials=None, bot_delay=0.0, aes_key=None, passive=PASSIVE):
         self.sessions = sessions
+        self.passive = passive
         self.credentials = credentials
         self.bot = Bot(bot_delay)
         self.aes_key = aes_key or base64.b64encode(os.urandom(32)).decode().rstrip("=")
@@ -89,7 +91,7 @@ class Stack:
         base = await self.fake.start()
         credentials = self.credentials if self.credentials is not None else {
             "token": TOKEN, "appid": APPID, "appsecret": SECRET, "encoding_aes_key": self.aes_key,
-            "api_base": base, "passive_timeout": PASSIVE}
+            "api_base": base, "passive_timeout": self.passive}
         config = load_config(credentials)
         self.channel = WeChatInput(
             config, directory=SqlDirectory(lambda: self.sessions),
@@ -188,7 +190,7 @@ def test_bound_user_gets_a_signed_token_in_metadata(sessions):
 
 def test_retried_message_while_bot_is_slow_runs_once_and_is_delivered_once(sessions):
     async def main():
-        async with Stack(sessions, bot_delay=PASSIVE * 3) as s:
+        async with Stack(sessions, bot_delay=SLOW * 4, passive=SLOW) as s:
             xml = s.client.text("oUser1", "慢慢来", msg_id=31)
             first = asyncio.ensure_future(s.post(xml))
             await asyncio.sleep(0.1)

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.timeout(30)
 
 TOKEN, APPID, SECRET = "wx-test-token", "wx1234567890abcdef", "app-secret"
 JWT_SECRET = "jwt-test-secret-" + "z" * 32
-PASSIVE = 0.3
+PASSIVE = 1.0  # generous: fast paths include SQLite work in a thread, on a busy machine
+SLOW = 0.3  # passive timeout for the tests about slow answers
 
 
 class Bot:
@@ -101,7 +102,7 @@ def test_encrypted_request_gets_an_encrypted_reply(sessions, aes_key):
 
 def test_slow_answer_says_success_then_arrives_by_customer_service_api(sessions, aes_key):
     async def main():
-        async with Harness(sessions, aes_key, Bot(delay=PASSIVE + 0.3)) as h:
+        async with Harness(sessions, aes_key, Bot(delay=SLOW + 0.3), passive=SLOW) as h:
             response, reply = await h.post(h.client.text("oUser1", "慢问题", msg_id=3))
             assert (response.status, response.body, reply) == (200, "success", None)
             await h.webhook.drain()
@@ -111,9 +112,10 @@ def test_slow_answer_says_success_then_arrives_by_customer_service_api(sessions,
 
 def test_retries_while_slow_run_the_bot_once_and_the_retry_gets_the_answer(sessions, aes_key):
     async def main():
-        async with Harness(sessions, aes_key, Bot(delay=PASSIVE * 1.6)) as h:
+        # answer at ~1.2 s: after the first request gave up (0.8 s), inside the retry's wait (to 1.6 s)
+        async with Harness(sessions, aes_key, Bot(delay=1.2), passive=0.8) as h:
             xml = h.client.text("oUser1", "重试", msg_id=4)
-            first, _ = await h.post(xml)  # times out at PASSIVE
+            first, _ = await h.post(xml)  # times out
             second, reply = await h.post(xml)  # WeChat's retry; the answer arrives meanwhile
             third, _ = await h.post(xml)  # a late retry: already answered
             await h.webhook.drain()
@@ -126,7 +128,7 @@ def test_retries_while_slow_run_the_bot_once_and_the_retry_gets_the_answer(sessi
 
 def test_three_concurrent_retries_while_very_slow_deliver_once_via_api(sessions, aes_key):
     async def main():
-        async with Harness(sessions, aes_key, Bot(delay=PASSIVE * 3)) as h:
+        async with Harness(sessions, aes_key, Bot(delay=SLOW * 4), passive=SLOW) as h:
             xml = h.client.text("oUser1", "很慢", msg_id=5)
             results = await asyncio.gather(*(h.post(xml) for _ in range(3)))
             await h.webhook.drain()
@@ -275,7 +277,7 @@ def test_bad_requests_are_rejected_before_anything_runs(sessions, aes_key):
 
 def test_without_api_credentials_slow_answers_are_dropped_safely(sessions, aes_key):
     async def main():
-        async with Harness(sessions, aes_key, Bot(delay=PASSIVE + 0.2), api=False) as h:
+        async with Harness(sessions, aes_key, Bot(delay=SLOW + 0.2), api=False, passive=SLOW) as h:
             response, _ = await h.post(h.client.text("oUser1", "慢", msg_id=50))
             await h.webhook.drain()
             assert response.body == "success" and h.fake.sent == []
