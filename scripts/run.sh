@@ -15,16 +15,23 @@ for port in "$RASA_PORT" "$ACTIONS_PORT"; do
   fi
 done
 
+# The HTTP API (--enable-api) exposes conversations: protect it with a token (random, local-only default).
+if [ -z "${RASA_API_TOKEN:-}" ]; then
+  [ -s var/rasa-api-token ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=' >var/rasa-api-token; chmod 600 var/rasa-api-token; }
+  RASA_API_TOKEN=$(cat var/rasa-api-token)
+fi
+INTERFACE=${RASA_INTERFACE:-127.0.0.1}
+
 start=$(date +%s)
 echo ">> starting the action server on :$ACTIONS_PORT (log: var/log/actions.log)"
-"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 & pids+=($!)
+SANIC_HOST="$INTERFACE" "$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 & pids+=($!)
 endpoints=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then
   endpoints=var/endpoints.yml
   sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml >"$endpoints"
 fi
 echo ">> starting the Rasa server on :$RASA_PORT (log: var/log/rasa.log)"
-"$BIN/rasa" run --enable-api --cors "*" --port "$RASA_PORT" --model models/fenqi.tar.gz \
+"$BIN/rasa" run --enable-api --auth-token "$RASA_API_TOKEN" -i "$INTERFACE" --cors "*" --port "$RASA_PORT" --model models/fenqi.tar.gz \
   --endpoints "$endpoints" --credentials credentials.yml >var/log/rasa.log 2>&1 & pids+=($!)
 if [ -f webapp/__main__.py ]; then
   echo ">> starting the widget web app on :$WEB_PORT (log: var/log/web.log)"
@@ -33,7 +40,7 @@ if [ -f webapp/__main__.py ]; then
 fi
 
 printf ">> waiting for the bot to load"
-until curl -fs "http://localhost:$RASA_PORT/status" >/dev/null 2>&1 && curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1; do
+until curl -fs "http://localhost:$RASA_PORT/status?token=$RASA_API_TOKEN" >/dev/null 2>&1 && curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1; do
   for p in "${pids[@]}"; do
     if ! kill -0 "$p" 2>/dev/null; then echo; echo "!! a server stopped while starting; last log lines:" >&2; tail -n 20 var/log/*.log >&2; exit 1; fi
   done

@@ -1,0 +1,101 @@
+"""End to end over REST: real Rasa server, real action server, real seeded SQLite account store."""
+import time
+
+import pytest
+
+from fenqi.identity import issue_token
+
+pytestmark = pytest.mark.e2e
+
+WHY_NO_INSTALLMENT = "为什么我有额度却不能分期"
+WHY_NO_RESERVE_FUND = "我的备用金为什么用不了"
+
+
+def texts(messages):
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_anonymous_repayment_question_gets_steps_and_login_hint(bot_stack):
+    reply = texts(bot_stack.ask("anon-1", "小米分期怎么还款"))
+    assert "我的订单" in reply and "1." in reply and "5." in reply
+    assert "登录" in reply
+    assert "¥" not in reply  # no account data without a verified identity
+
+
+@pytest.mark.parametrize("user, title, fact", [
+    ("demo_low_limit", "额度不足", "¥500.00"),
+    ("demo_low_rating", "信用评级不足", None),
+    ("demo_product", "商品不支持分期", None),
+    ("demo_frozen", "账户状态异常", None),
+    ("demo_pending", "账户状态异常", None),
+    ("demo_maintenance", "系统维护中", None),
+    ("demo_promo", "促销活动限制", None),
+    ("demo_region", "地区政策限制", None),
+    ("demo_partner", "合作机构调整", None),
+])
+def test_installment_diagnosis_names_the_users_cause(bot_stack, user, title, fact):
+    reply = texts(bot_stack.ask(f"cause-{user}", WHY_NO_INSTALLMENT, token=bot_stack.token(user)))
+    assert f"【{title}】" in reply
+    assert reply.count("【") == 1, reply  # exactly the one cause this demo user has
+    if fact:
+        assert fact in reply
+
+
+def test_installment_diagnosis_without_cause_says_so(bot_stack):
+    reply = texts(bot_stack.ask("cause-ok", WHY_NO_INSTALLMENT, token=bot_stack.token("demo_ok")))
+    assert "【" not in reply and "没有发现" in reply
+
+
+@pytest.mark.parametrize("user, title", [
+    ("demo_rf_used_up", "备用金额度已用完"),
+    ("demo_rf_credit", "信用状况变化"),
+    ("demo_rf_security", "账户安全限制"),
+    ("demo_maintenance", "系统维护中"),
+])
+def test_reserve_fund_diagnosis_names_the_users_cause(bot_stack, user, title):
+    reply = texts(bot_stack.ask(f"rf-{user}", WHY_NO_RESERVE_FUND, token=bot_stack.token(user)))
+    assert f"【{title}】" in reply
+
+
+def test_forged_token_gets_generic_answer_only(bot_stack):
+    forged = issue_token("demo_low_limit", "not-the-server-secret")
+    reply = texts(bot_stack.ask("forger", WHY_NO_INSTALLMENT, token=forged))
+    assert "【" not in reply and "¥500.00" not in reply
+    assert "登录" in reply
+
+
+def test_expired_token_asks_to_log_in_again(bot_stack):
+    expired = issue_token("demo_low_limit", bot_stack.secret, ttl=60, now=time.time() - 3600)
+    reply = texts(bot_stack.ask("expired", WHY_NO_INSTALLMENT, token=expired))
+    assert "¥500.00" not in reply and "过期" in reply
+
+
+def test_user_id_in_metadata_or_sender_is_never_trusted(bot_stack):
+    reply = texts(bot_stack.ask("demo_low_limit", WHY_NO_INSTALLMENT,
+                                metadata={"user_id": "demo_low_limit", "sub": "demo_low_limit"}))
+    assert "¥500.00" not in reply and "【" not in reply
+
+
+def test_token_decides_whose_account_even_on_a_shared_sender(bot_stack):
+    first = texts(bot_stack.ask("shared", WHY_NO_INSTALLMENT, token=bot_stack.token("demo_low_limit")))
+    second = texts(bot_stack.ask("shared", WHY_NO_INSTALLMENT, token=bot_stack.token("demo_region")))
+    assert "【额度不足】" in first and "【地区政策限制】" in second and "¥500.00" not in second
+
+
+def test_unknown_user_gets_a_clear_answer(bot_stack):
+    reply = texts(bot_stack.ask("ghost", WHY_NO_INSTALLMENT, token=bot_stack.token("no_such_user")))
+    assert "未找到" in reply and "【" not in reply
+
+
+def test_order_choice_is_kept_for_follow_ups(bot_stack):
+    token = bot_stack.token("demo_ok")
+    first = bot_stack.ask("orders", "我这个月要还多少钱", token=token)
+    buttons = [b for m in first for b in m.get("buttons", [])]
+    order_buttons = [b for b in buttons if "order_id" in b["payload"]]
+    assert len(order_buttons) == 2, texts(first)
+    chosen = order_buttons[1]
+    due = texts(bot_stack.ask("orders", chosen["payload"], token=token))
+    assert "ORD-DEMO-OK-2" in due or chosen["title"].split(" ¥")[0] in due
+    follow_up = bot_stack.ask("orders", "那提前还呢？", token=token)
+    assert not any("order_id" in b["payload"] for m in follow_up for b in m.get("buttons", [])), texts(follow_up)
+    assert "剩余本金" in texts(follow_up) or "提前还" in texts(follow_up)
