@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from types import SimpleNamespace
-from typing import Any, List
+from typing import List
 
 import aiohttp
 import pytest

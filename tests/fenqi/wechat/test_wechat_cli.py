@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fenqi.db.engine import make_engine, make_session_factory, session_scope
+from fenqi.db.engine import session_scope
 from fenqi.wechat.binding import bind_openid, user_for_openid
 from fenqi.wechat.cli import main
 
