@@ -144,10 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--allow-unknown", action="store_true",
                        help="mint a token even if the user is not in the database")
     token.set_defaults(handler=cmd_token)
+    groups.add_parser("wechat", help="WeChat binding codes (python -m fenqi wechat --help)", add_help=False)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["wechat"]:  # WeChat binding codes: its own small CLI
+        from fenqi.wechat.cli import main as wechat_main
+        return wechat_main(argv[1:], prog="python -m fenqi wechat")
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
