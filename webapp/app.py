@@ -10,6 +10,7 @@ from fenqi.db.engine import make_engine
 from fenqi.settings import Settings, load_settings
 from webapp.config import STATIC_DIR, WebConfig, load_web_config
 from webapp.demo_login import DemoAccounts, NoAccountTables, UnknownUser, user_card
+from webapp.socket_proxy import SESSION, open_client_session, relay
 
 CONFIG = web.AppKey("config", WebConfig)
 SETTINGS = web.AppKey("settings", object)
@@ -17,9 +18,9 @@ ACCOUNTS = web.AppKey("accounts", object)
 MAX_USER_ID = 64
 
 
-def socket_origins(rasa_url: str) -> str:
-    """CSP ``connect-src`` entries for the Rasa server: its http(s) and ws(s) origins."""
-    parts = urlsplit(rasa_url)
+def socket_origins(url: str) -> str:
+    """CSP ``connect-src`` entries for a directly reached Rasa server ("" for the relay)."""
+    parts = urlsplit(url)
     if not parts.scheme or not parts.netloc:
         return ""
     ws = "wss" if parts.scheme == "https" else "ws"
@@ -27,9 +28,9 @@ def socket_origins(rasa_url: str) -> str:
 
 
 def content_security_policy(config: WebConfig) -> str:
+    connect = " ".join(filter(None, ["'self'", socket_origins(config.public_socket_url)]))
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self' {socket_origins(config.rasa_url)}; "
-            "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+            f"connect-src {connect}; frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 
 
 @web.middleware
@@ -57,8 +58,8 @@ async def socket_io_client(request: web.Request) -> web.StreamResponse:
 
 async def widget_config(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
-    return web.json_response({"rasa_url": config.rasa_url, "socket_path": config.socket_path,
-                              "dev_login": config.dev_login})
+    return web.json_response({"socket_url": config.public_socket_url,
+                              "socket_path": config.socket_path, "dev_login": config.dev_login})
 
 
 def _require_dev_login(request: web.Request) -> DemoAccounts:
@@ -121,6 +122,10 @@ def create_app(config: Optional[WebConfig] = None,
             engine.dispose()
 
     app.cleanup_ctx.append(open_store)
+    app.cleanup_ctx.append(open_client_session())
+    if not config.public_socket_url:
+        for method in ("GET", "POST"):
+            app.router.add_route(method, config.socket_path + "/", relay(config.rasa_url, SESSION))
     app.router.add_get("/", index)
     app.router.add_get("/healthz", health)
     app.router.add_get("/vendor/socket.io.min.js", socket_io_client)

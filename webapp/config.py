@@ -2,7 +2,10 @@
 
 ``FENQI_WEB_HOST``         address to listen on (default ``localhost``)
 ``FENQI_WEB_PORT``         port to listen on (default 8080)
-``FENQI_RASA_URL``         the Rasa server the browser connects to (default http://localhost:5005)
+``FENQI_RASA_URL``         the Rasa server (default http://localhost:5005); the page's socket.io
+                           traffic is relayed there through this app's own origin
+``FENQI_RASA_PUBLIC_URL``  optional: let the browser connect to this Rasa URL directly instead
+                           of through the relay (Rasa must then allow the page's origin: --cors)
 ``FENQI_RASA_SOCKET_PATH`` socket.io path of the ``secure_socketio`` channel (default /socket.io)
 ``FENQI_ENV``              ``production`` disables the demo login
 """
@@ -24,6 +27,7 @@ class WebConfig:
     host: str = "localhost"
     port: int = 8080
     rasa_url: str = "http://localhost:5005"
+    public_socket_url: str = ""  # empty: the browser uses this app's origin (relay)
     socket_path: str = "/socket.io"
     dev_login: bool = True
     socket_io_client: Path = SOCKET_IO_CLIENT
@@ -43,6 +47,7 @@ def load_web_config(env: Optional[Mapping[str, str]] = None) -> WebConfig:
         host=env.get("FENQI_WEB_HOST", "localhost"),
         port=port,
         rasa_url=env.get("FENQI_RASA_URL", "http://localhost:5005").rstrip("/"),
+        public_socket_url=env.get("FENQI_RASA_PUBLIC_URL", "").rstrip("/"),
         socket_path=socket_path if socket_path.startswith("/") else "/" + socket_path,
         dev_login=env.get("FENQI_ENV", "development") != "production",
     )

@@ -6,6 +6,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from fenqi.accounts.demo import seed_demo
@@ -95,15 +96,63 @@ def test_missing_account_tables_is_a_clear_503(tmp_path):
 
 
 def test_config_comes_from_the_environment(database_url):
-    config = load_web_config({"FENQI_RASA_URL": "https://bot.example.com/", "FENQI_WEB_PORT": "9090",
+    config = load_web_config({"FENQI_RASA_URL": "http://rasa.internal:5005/", "FENQI_WEB_PORT": "9090",
                               "FENQI_RASA_SOCKET_PATH": "chat.io"})
-    assert (config.port, config.rasa_url, config.socket_path) == (9090, "https://bot.example.com",
+    assert (config.port, config.rasa_url, config.socket_path) == (9090, "http://rasa.internal:5005",
                                                                   "/chat.io")
     app = partial(create_app, config, settings_for(database_url))
     status, body, headers = call(app, "GET", "/api/config")
-    assert body == {"rasa_url": "https://bot.example.com", "socket_path": "/chat.io", "dev_login": True}
-    assert "connect-src 'self' https://bot.example.com wss://bot.example.com" in \
+    assert body == {"socket_url": "", "socket_path": "/chat.io", "dev_login": True}  # relayed
+    assert "connect-src 'self';" in headers["Content-Security-Policy"]
+
+
+def test_direct_mode_points_the_browser_at_the_public_rasa_url(database_url):
+    config = load_web_config({"FENQI_RASA_PUBLIC_URL": "https://bot.example.com/"})
+    app = partial(create_app, config, settings_for(database_url))
+    status, body, headers = call(app, "GET", "/api/config")
+    assert body["socket_url"] == "https://bot.example.com"
+    assert "connect-src 'self' https://bot.example.com wss://bot.example.com;" in \
         headers["Content-Security-Policy"]
+    assert call(app, "GET", "/socket.io/?EIO=4&transport=polling")[0] == 404  # no relay then
+
+
+def test_relay_passes_socket_io_polling_through_unchanged(database_url):
+    seen = []
+
+    async def upstream_handler(request: web.Request) -> web.Response:
+        seen.append((request.method, request.path_qs, await request.text(),
+                     request.headers.get("Content-Type")))
+        return web.Response(text="40{\"sid\":\"x\"}", content_type="text/plain",
+                            headers={"Set-Cookie": "upstream=1"})
+
+    async def scenario():
+        upstream = web.Application()
+        upstream.router.add_route("*", "/socket.io/", upstream_handler)
+        async with TestServer(upstream, host="127.0.0.1") as rasa:
+            config = WebConfig(rasa_url=str(rasa.make_url("")).rstrip("/"))
+            app = create_app(config, settings_for(database_url))
+            async with TestClient(TestServer(app)) as web_client:
+                got = await web_client.get("/socket.io/?EIO=4&transport=polling&t=1")
+                body = await got.text()
+                posted = await web_client.post("/socket.io/?EIO=4&transport=polling&sid=x",
+                                               data="40{\"token\":\"t\"}",
+                                               headers={"Content-Type": "text/plain;charset=UTF-8"})
+                return got.status, body, got.headers, posted.status
+
+    status, body, headers, posted = asyncio.run(scenario())
+    assert (status, body, posted) == (200, '40{"sid":"x"}', 200)
+    assert "Set-Cookie" not in headers  # only the content type comes back
+    assert seen == [("GET", "/socket.io/?EIO=4&transport=polling&t=1", "", None),
+                    ("POST", "/socket.io/?EIO=4&transport=polling&sid=x", '40{"token":"t"}',
+                     "text/plain;charset=UTF-8")]
+
+
+def test_relay_reports_an_unreachable_chat_server(database_url):
+    from tests.support.stack import free_port
+    config = WebConfig(rasa_url=f"http://127.0.0.1:{free_port()}")
+    status, text, _ = call(partial(create_app, config, settings_for(database_url)),
+                           "GET", "/socket.io/?EIO=4&transport=polling")
+    assert status == 502 and "unreachable" in text
 
 
 def test_page_and_local_socket_io_client_are_served(database_url):

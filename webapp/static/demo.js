@@ -47,7 +47,7 @@
     var signOut = document.getElementById("demo-logout");
 
     var chat = FenqiWidget.mount(document.getElementById("fenqi-chat"), {
-      url: config.rasa_url,
+      url: config.socket_url || undefined,  // empty: this page's origin (relayed to Rasa)
       path: config.socket_path,
       getToken: tokenSource(login) || undefined,
       user: login && login.user,

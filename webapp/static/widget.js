@@ -2,7 +2,7 @@
  * 分期助手 chat widget — plain JS on socket.io-client, talking to Rasa's `secure_socketio` channel.
  *
  *   const chat = FenqiWidget.mount(element, {
- *     url: "https://bot.example.com",   // the Rasa server
+ *     url: undefined,                   // this page's origin (relay) or the Rasa server
  *     path: "/socket.io",               // the channel's socketio_path
  *     getToken: async ({refresh}) => token or null,   // the host app's backend mints it
  *     user: {name: "张伟"},             // optional, for the status line
@@ -256,7 +256,7 @@
       }
       socket = global.io(options.url || undefined, {
         path: options.path || "/socket.io",
-        transports: ["websocket", "polling"],
+        transports: ["polling"],  // engine.io WebSocket is broken on Rasa 3.6's Sanic 21.12
         auth: function (cb) { cb(token ? { token: token } : {}); },
       });
       socket.on("connect", function () {
