@@ -9,6 +9,7 @@ pytestmark = pytest.mark.e2e
 
 WHY_NO_INSTALLMENT = "为什么我有额度却不能分期"
 WHY_NO_RESERVE_FUND = "我的备用金为什么用不了"
+PERSONAL = "我查了您的账户"  # how a personal diagnosis opens; generic guidance never says it
 
 
 def texts(messages):
@@ -43,7 +44,7 @@ def test_installment_diagnosis_names_the_users_cause(bot_stack, user, title, fac
 
 def test_installment_diagnosis_without_cause_says_so(bot_stack):
     reply = texts(bot_stack.ask("cause-ok", WHY_NO_INSTALLMENT, token=bot_stack.token("demo_ok")))
-    assert "【" not in reply and "没有发现" in reply
+    assert "没有发现账户方面的问题" in reply
 
 
 @pytest.mark.parametrize("user, title", [
@@ -60,7 +61,7 @@ def test_reserve_fund_diagnosis_names_the_users_cause(bot_stack, user, title):
 def test_forged_token_gets_generic_answer_only(bot_stack):
     forged = issue_token("demo_low_limit", "not-the-server-secret")
     reply = texts(bot_stack.ask("forger", WHY_NO_INSTALLMENT, token=forged))
-    assert "【" not in reply and "¥500.00" not in reply
+    assert PERSONAL not in reply and "¥500.00" not in reply
     assert "登录" in reply
 
 
@@ -73,7 +74,7 @@ def test_expired_token_asks_to_log_in_again(bot_stack):
 def test_user_id_in_metadata_or_sender_is_never_trusted(bot_stack):
     reply = texts(bot_stack.ask("demo_low_limit", WHY_NO_INSTALLMENT,
                                 metadata={"user_id": "demo_low_limit", "sub": "demo_low_limit"}))
-    assert "¥500.00" not in reply and "【" not in reply
+    assert "¥500.00" not in reply and PERSONAL not in reply
 
 
 def test_token_decides_whose_account_even_on_a_shared_sender(bot_stack):
@@ -84,7 +85,7 @@ def test_token_decides_whose_account_even_on_a_shared_sender(bot_stack):
 
 def test_unknown_user_gets_a_clear_answer(bot_stack):
     reply = texts(bot_stack.ask("ghost", WHY_NO_INSTALLMENT, token=bot_stack.token("no_such_user")))
-    assert "未找到" in reply and "【" not in reply
+    assert "未找到" in reply and PERSONAL not in reply
 
 
 def test_order_choice_is_kept_for_follow_ups(bot_stack):
