@@ -20,6 +20,9 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 .PHONY: help setup run shell train eval test test-fast validate spacy db clean
 .DEFAULT_GOAL := help
 
+# Feature fragments (widget, WeChat, production): they use the variables above.
+include $(sort $(wildcard mk/*.mk))
+
 help:
 	@echo "make run    set everything up and start the bot (REST :5005, actions :5055, widget :8080)"
 	@echo "make test   set everything up and run all tests"
@@ -37,7 +40,7 @@ $(VENV)/.installed: requirements/rasa-lock.txt requirements/dev-lock.txt pyproje
 	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . 2> >(grep -v '^WARNING: Location' >&2)
 	@touch $@
 
-setup: $(VENV)/.installed $(SPACY_MODEL) db
+setup: $(VENV)/.installed $(SPACY_MODEL) db $(WIDGET_CLIENT)
 
 $(SPACY_MODEL): $(VENV)/.installed fenqi/nlp/lexicon.yml fenqi/nlp/pipeline.py fenqi/nlp/tokenizer.py
 	@$(BIN)/python -m fenqi.nlp.pipeline build/spacy-zh
@@ -69,7 +72,7 @@ eval: setup $(MODEL)
 validate: $(VENV)/.installed
 	@$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings --quiet
 
-test: setup $(MODEL)
+test: setup widget-deps $(MODEL)
 	@$(BIN)/python -m pytest tests
 
 test-fast: $(VENV)/.installed $(SPACY_MODEL)
@@ -78,4 +81,3 @@ test-fast: $(VENV)/.installed $(SPACY_MODEL)
 clean:
 	rm -rf build models results var .pytest_cache
 
--include mk/*.mk
