@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fenqi.evaluation import IntentReport, score  # noqa: E402
+from fenqi.overlap import near_duplicates  # noqa: E402
+
+OVERLAP_THRESHOLD = 0.7  # char-bigram Jaccard: at or above, a training line is a near-copy
 
 Example = Tuple[str, str]  # (text, gold intent)
 
@@ -31,6 +34,12 @@ def load_holdout(path: Path) -> List[Example]:
 
     data = load_data(str(path))
     return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def load_training_texts(data_dir: Path) -> List[str]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [m.get("text") for m in load_data(str(data_dir)).intent_examples]
 
 
 def load_dev(path: Path) -> List[Example]:
@@ -82,6 +91,14 @@ def main(argv=None) -> int:
 
     started = time.time()
     sections = []
+    training = load_training_texts(ROOT / "data")
+    for name, examples in sets.items():
+        copies = near_duplicates([t for t, _ in examples], training, OVERLAP_THRESHOLD)
+        print(f"{name}: {len(copies)} questions have a near-copy in the training data")
+        for question, line, sim in copies:
+            print(f"   {sim:.2f}  {question}  ~  {line}")
+        sections.append(f"{name}: **{len(copies)}** questions have a near-copy in the training data "
+                        f"(char-bigram Jaccard ≥ {OVERLAP_THRESHOLD}).\n")
     for name, examples in sets.items():
         texts, gold = zip(*examples)
         pred = asyncio.run(predict(args.model, texts))
