@@ -1,0 +1,31 @@
+# Production mode (docs/deploy.md): PostgreSQL + Redis + 2 Rasa + 2 action servers behind nginx.
+#   make run-prod     start it (installs postgresql/redis-server/nginx via apt when missing)
+#   make prod-deps    only install those Debian packages
+#   make test-prod    failover/locking and migration tests on real PostgreSQL/Redis/nginx
+#   make bench        latency/throughput of embedded and production modes -> docs/benchmarks.md
+#   make migrate      alembic upgrade head on FENQI_DATABASE_URL
+.PHONY: run-prod prod-deps test-prod bench migrate
+
+PROD_DEPS_STAMP := /usr/sbin/nginx
+
+prod-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+	  echo ">> installing$$missing (apt, needs root)"; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run-prod: setup $(MODEL) prod-deps
+	@scripts/run_prod.sh
+
+migrate: $(VENV)/.installed
+	@$(BIN)/python -m fenqi.db.migrations upgrade
+
+test-prod: $(VENV)/.installed $(SPACY_MODEL) $(MODEL) prod-deps
+	@$(BIN)/python -m pytest -q -p no:cacheprovider tests/prod
+
+bench: setup $(MODEL) prod-deps
+	@$(BIN)/python scripts/bench.py --out docs/benchmarks.md
