@@ -46,3 +46,13 @@ def prod_workdir():
     base = _world_traversable_tmpdir("fenqi-prod-test-")
     yield base
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(prod_binaries, tmp_path_factory):
+    from deploy.services import Redis
+
+    server = Redis(tmp_path_factory.mktemp("redis"), free_port())
+    server.start()
+    yield server
+    server.stop()
