@@ -91,7 +91,7 @@ def main(argv=None) -> int:
 
     started = time.time()
     sections = []
-    training = load_training_texts(ROOT / "data")
+    training = load_training_texts(ROOT / "data" / "nlu")
     for name, examples in sets.items():
         copies = near_duplicates([t for t, _ in examples], training, OVERLAP_THRESHOLD)
         print(f"{name}: {len(copies)} questions have a near-copy in the training data")
