@@ -1,0 +1,54 @@
+"""Fallback as pure functions of the tracker's events: how many misunderstandings in a row, and
+what to do about it (clarify, offer a human, hand off)."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Iterable, List, Mapping, Sequence
+
+from .topics import Topics
+
+FALLBACK_INTENT = "nlu_fallback"
+_RESETS = {"session_started", "restart"}
+
+
+class FallbackStep(str, Enum):
+    CLARIFY = "clarify"            # "您是想问……吗？" with the two likeliest topics
+    OFFER_HUMAN = "offer_human"    # 转人工 button plus what the bot can do
+    HANDOFF = "handoff"            # open a ticket without asking again
+
+
+def user_intent(event: Mapping) -> str:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+
+
+def consecutive_fallbacks(events: Sequence[Mapping]) -> int:
+    """User messages in a row, counted back from the latest, that the NLU did not understand."""
+    count = 0
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind in _RESETS:
+            break
+        if kind == "user":
+            if user_intent(event) != FALLBACK_INTENT:
+                break
+            count += 1
+    return count
+
+
+def fallback_step(count: int, cap: int) -> FallbackStep:
+    """1st miss: clarify; then offer a human; from the ``cap``-th miss on: hand off."""
+    if count >= cap:
+        return FallbackStep.HANDOFF
+    return FallbackStep.CLARIFY if count <= 1 else FallbackStep.OFFER_HUMAN
+
+
+def suggestions(ranking: Iterable[Mapping], topics: Topics, k: int = 2) -> List[str]:
+    """The ``k`` likeliest core intents of an intent ranking (best first), topped up from the menu."""
+    ranked = sorted(ranking or (), key=lambda r: -(r.get("confidence") or 0.0))
+    picked: List[str] = []
+    for name in [r.get("name") for r in ranked] + list(topics.menu):
+        if topics.is_core(name) and name not in picked:
+            picked.append(name)
+        if len(picked) == k:
+            break
+    return picked
