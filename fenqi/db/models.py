@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer,
-                        String, Text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
+                        Integer, String, Text, text)
 from sqlalchemy.orm import declarative_base, relationship
 
 from fenqi.db.types import Money, Rate
@@ -272,3 +272,30 @@ class BindingCode(Base):
     user_id = _user_fk()
     expires_at = Column(DateTime, nullable=False)
     used = Column(Boolean, nullable=False, default=False)
+
+
+TICKET_STATUSES = ("open", "closed")
+
+
+class HandoffTicket(Base):
+    """A conversation handed over to a human agent (fenqi.handoff). At most one open per sender."""
+
+    __tablename__ = "handoff_tickets"
+    __table_args__ = (
+        CheckConstraint(one_of("status", TICKET_STATUSES), name="ticket_status_valid"),
+        CheckConstraint("(status = 'open' AND closed_at IS NULL) OR "
+                        "(status = 'closed' AND closed_at IS NOT NULL)", name="ticket_closed_at_matches"),
+        CheckConstraint("length(sender_id) > 0", name="ticket_sender_not_empty"),
+        Index("one_open_ticket_per_sender", "sender_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(String(64), ForeignKey("users.user_id", ondelete="SET NULL"), nullable=True)
+    channel = Column(String(32), nullable=True)
+    sender_id = Column(String(255), nullable=False)
+    summary = Column(String(255), nullable=False, default="")
+    transcript = Column(JSON, nullable=False, default=list)  # [{"speaker": "user"|"bot", "text": masked}]
+    status = Column(String(8), nullable=False, default="open")
+    created_at = Column(DateTime, nullable=False)
+    closed_at = Column(DateTime, nullable=True)
