@@ -1,25 +1,9 @@
-"""A fresh SQLite account store file per test."""
-from __future__ import annotations
+"""Account-store tests share one fixed moment (the store fixtures live in tests/fenqi/conftest.py)."""
+from datetime import datetime
 
 import pytest
-
-from fenqi.db.engine import init_db, make_engine, make_session_factory
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'store' / 'fenqi.db'}")
-    init_db(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def factory(engine):
-    return make_session_factory(engine)
 
 
 @pytest.fixture
 def now():
-    from datetime import datetime
     return datetime(2024, 6, 15, 10, 30)
