@@ -5,6 +5,9 @@
     accounts load FILE.yml       load accounts from a YAML file (docs/accounts.md)
     users list                   list users
     token USER_ID [--ttl S]      print a signed user token (JWT)
+    tickets list [--all]         human-handoff tickets: open ones in queue order (or all)
+    tickets show ID              one ticket with its (masked) transcript
+    tickets close ID             close a ticket (the bot answers that sender normally again)
 
 The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
 line on stderr and exit status 2.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
@@ -26,6 +30,8 @@ from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
 from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.handoff.tickets import (TicketNotFound, close_ticket, ensure_ticket_table, get_ticket,
+                                   list_tickets, queue_position)
 from fenqi.identity import issue_token
 from fenqi.settings import ConfigurationError, load_settings
 
@@ -60,6 +66,8 @@ def _session(create_tables: bool = False) -> Iterator[Session]:
         elif not inspect(engine).has_table("users"):
             raise CliError(f"database {_safe_url(url)} has no account tables; "
                            "run: python -m fenqi db init")
+        else:
+            ensure_ticket_table(engine)
         with session_scope(make_session_factory(engine)) as session:
             yield session
     except SQLAlchemyError as exc:
@@ -111,6 +119,53 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(value: Optional[datetime]) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def cmd_tickets_list(args: argparse.Namespace) -> int:
+    with _session() as session:
+        tickets = list_tickets(session, include_closed=args.all)
+        rows = [(t, queue_position(session, t) if t.status == "open" else None) for t in tickets]
+    if not rows:
+        print("no open tickets" if not args.all else "no tickets yet")
+    for t, position in rows:
+        queue = f"queue {position}" if position else f"closed {_when(t.closed_at)}"
+        print("\t".join((f"#{t.id}", t.status, queue, _when(t.created_at), t.user_id or "-",
+                         t.channel or "-", t.sender_id, t.summary or "-")))
+    return 0
+
+
+def cmd_tickets_show(args: argparse.Namespace) -> int:
+    with _session() as session:
+        t = _ticket(session, args.ticket_id)
+        position = queue_position(session, t) if t.status == "open" else None
+    print(f"ticket #{t.id}  {t.status}" + (f" (queue {position})" if position else ""))
+    for label, value in (("created", _when(t.created_at)), ("closed", _when(t.closed_at)),
+                         ("user", t.user_id or "- (not verified)"), ("channel", t.channel or "-"),
+                         ("sender", t.sender_id), ("summary", t.summary or "-")):
+        print(f"{label + ':':9}{value}")
+    for turn in t.transcript or []:
+        print(f"  {'用户' if turn.get('speaker') == 'user' else '助手'}: {turn.get('text', '')}")
+    return 0
+
+
+def cmd_tickets_close(args: argparse.Namespace) -> int:
+    with _session() as session:
+        _ticket(session, args.ticket_id)
+        ticket, changed = close_ticket(session, args.ticket_id, datetime.now().replace(microsecond=0))
+    print(f"closed ticket #{ticket.id}" if changed else f"ticket #{ticket.id} was already closed "
+          f"({_when(ticket.closed_at)})")
+    return 0
+
+
+def _ticket(session: Session, ticket_id: int):
+    try:
+        return get_ticket(session, ticket_id)
+    except TicketNotFound:
+        raise CliError(f"unknown ticket id {ticket_id} (see: python -m fenqi tickets list --all)") from None
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -144,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--allow-unknown", action="store_true",
                        help="mint a token even if the user is not in the database")
     token.set_defaults(handler=cmd_token)
+    tickets = groups.add_parser("tickets", help="human-handoff tickets").add_subparsers(dest="action",
+                                                                                      required=True)
+    listing = tickets.add_parser("list", help="open tickets in queue order")
+    listing.add_argument("--all", action="store_true", help="closed tickets too")
+    listing.set_defaults(handler=cmd_tickets_list)
+    for name, handler, what in (("show", cmd_tickets_show, "show a ticket and its transcript"),
+                                ("close", cmd_tickets_close, "close a ticket")):
+        command = tickets.add_parser(name, help=what)
+        command.add_argument("ticket_id", type=_positive_int, metavar="ID")
+        command.set_defaults(handler=handler)
+
     groups.add_parser("wechat", help="WeChat binding codes (python -m fenqi wechat --help)", add_help=False)
     return parser
 

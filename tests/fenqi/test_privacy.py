@@ -1,0 +1,79 @@
+"""mask_pii: phone, ID-card and bank-card numbers masked; order numbers and other numbers kept."""
+import logging
+
+import pytest
+
+from fenqi.privacy import PiiLogFilter, install_log_filter, mask_pii
+
+
+@pytest.mark.parametrize("text, expected", [
+    # mainland mobiles: 1[3-9]x, 11 digits, spaces/dashes, country code kept
+    ("我的手机号是13812345678", "我的手机号是138****5678"),
+    ("电话 138 1234 5678 谢谢", "电话 138****5678 谢谢"),
+    ("手机：139-0000-1111", "手机：139****1111"),
+    ("+86 138-1234-5678", "+86 138****5678"),
+    ("+8619912345678", "+86199****5678"),
+    ("打15012345678或者17712345678都行", "打150****5678或者177****5678都行"),
+    # 18-character ID cards, last may be X (either case), spaced 6-8-4
+    ("身份证110101199001011234", "身份证110***********1234"),
+    ("身份证号 11010119900101123X", "身份证号 110***********123X"),
+    ("id 11010119900101123x.", "id 110***********123x."),
+    ("110101 19900101 1234", "110***********1234"),
+    # bank cards: 16-19 digits, plain or in groups of 4
+    ("卡号6222021234567890", "卡号622*********7890"),
+    ("卡号 6222 0212 3456 7890 123", "卡号 622************0123"),
+    ("6222-0212-3456-7890", "622*********7890"),
+    ("银行卡6222021234567890123扣款失败", "银行卡622************0123扣款失败"),
+    # several kinds in one message
+    ("手机13812345678，卡6222021234567890", "手机138****5678，卡622*********7890"),
+])
+def test_personal_numbers_are_masked(text, expected):
+    assert mask_pii(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "订单号 6222021234567890",              # labelled order numbers are order numbers
+    "订单号：13812345678",
+    "订单编号是 110101199001011234",
+    "我的订单 202405300001 还款日是哪天",
+    "order id: 6222021234567890",
+    '/repayment_due{"order_id":"6222021234567890"}',
+    "分12期手续费怎么算",                    # ordinary numbers
+    "¥3,999.00 分 24 期",
+    "2024-05-30 到期",
+    "12345678901",                          # 11 digits but not a mobile prefix
+    "138123456789",                         # 12 digits: not a mobile
+    "1234567890123456789012",               # 22 digits: nothing we know
+    "1000 2000 300",
+    "",
+])
+def test_other_numbers_are_kept(text):
+    assert mask_pii(text) == text
+
+
+def test_label_only_protects_the_number_it_precedes():
+    assert mask_pii("订单号 202405300001，手机13812345678") == "订单号 202405300001，手机138****5678"
+
+
+def test_masking_is_idempotent():
+    once = mask_pii("卡号6222021234567890 手机13812345678")
+    assert mask_pii(once) == once
+
+
+def test_log_filter_masks_message_and_args():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "user said %s", ("卡号6222021234567890",), None)
+    assert PiiLogFilter().filter(record) is True
+    assert record.getMessage() == "user said 卡号622*********7890"
+
+
+def test_installed_filter_masks_records_of_any_logger(caplog):
+    old = logging.getLogRecordFactory()
+    try:
+        install_log_filter()
+        install_log_filter()  # twice: still one masking layer
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("rasa.some.module").info("parse_data_text=%s", "我的手机号是13812345678")
+        assert caplog.records[-1].getMessage() == "parse_data_text=我的手机号是138****5678"
+        assert "13812345678" not in caplog.text
+    finally:
+        logging.setLogRecordFactory(old)
