@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_context import account_context
+from actions.handoff import open_ticket_notice
 from fenqi.answers import answer
 
 
@@ -15,12 +16,15 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     """Answer ``intent`` for the verified user.
 
     The ``order_id`` slot (filled by an order button or a typed order number) is kept for
-    follow-ups ("那提前还呢？") only while it names one of this user's orders.
+    follow-ups ("那提前还呢？") only while it names one of this user's orders. While the sender's
+    handoff ticket is open, the answer opens with where their request stands.
     """
     ctx = account_context(tracker)
     order_id = tracker.get_slot("order_id")
     result = answer(intent, ctx.snapshot, order_id=order_id, anonymous_reason=ctx.anonymous_reason)
     buttons = [{"title": b.title, "payload": b.payload} for b in result.buttons]
-    dispatcher.utter_message(text=result.text, buttons=buttons or None)
+    notice = open_ticket_notice(tracker.sender_id)
+    text = f"{notice}\n\n{result.text}" if notice else result.text
+    dispatcher.utter_message(text=text, buttons=buttons or None)
     owned = ctx.snapshot is not None and order_id in {o.order_id for o in ctx.snapshot.orders}
     return [] if owned or order_id is None else [SlotSet("order_id", None)]

@@ -1,0 +1,74 @@
+"""Low NLU confidence: clarify with the two likeliest topics, then offer a human, then hand off."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import hand_off
+from fenqi.conversation import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
+
+HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+NONE_OF_THESE = {"title": "都不是", "payload": "/deny"}
+
+
+def topic_buttons(intents: List[str], topics: Topics) -> List[Dict[str, str]]:
+    return [{"title": topics.title(i), "payload": f"/{i}"} for i in intents]
+
+
+def clarify(dispatcher: CollectingDispatcher, tracker: Tracker, topics: Topics) -> None:
+    picks = suggestions((tracker.latest_message or {}).get("intent_ranking") or [], topics)
+    asked = "还是".join(f"“{topics.title(i)}”" for i in picks)
+    dispatcher.utter_message(text=f"抱歉，我不太确定您的意思。您是想问{asked}吗？请点选一个，都不是的话点“都不是”。",
+                             buttons=topic_buttons(picks, topics) + [NONE_OF_THESE])
+
+
+def offer_human(dispatcher: CollectingDispatcher, topics: Topics, lead: str) -> None:
+    dispatcher.utter_message(text=f"{lead}我可以解答小米分期和备用金的这些问题，您可以点选或换个说法再问；"
+                                  "也可以转人工客服：",
+                             buttons=[HUMAN_BUTTON] + topic_buttons(list(topics.menu), topics))
+
+
+class ActionClarify(Action):
+    """``nlu_fallback``: what to say depends on how many messages in a row were not understood."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        topics = load_topics()
+        step = fallback_step(consecutive_fallbacks(tracker.events), topics.max_fallbacks)
+        if step is FallbackStep.CLARIFY:
+            clarify(dispatcher, tracker, topics)
+        elif step is FallbackStep.OFFER_HUMAN:
+            offer_human(dispatcher, topics, "抱歉，我还是没能理解 😅 ")
+        else:
+            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。")
+        return []
+
+
+def misses_before_latest(events: List[Dict[str, Any]]) -> int:
+    """Consecutive fallbacks just before the latest user message (the one being answered)."""
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return consecutive_fallbacks(events[:last_user])
+
+
+class ActionOfferHuman(Action):
+    """A "no" after a fallback reply: after the two suggestions ("都不是") offer a human and say
+    what the bot can do; after a human was already offered or called, just acknowledge it."""
+
+    def name(self) -> Text:
+        return "action_offer_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        topics = load_topics()
+        step = fallback_step(misses_before_latest(tracker.events), topics.max_fallbacks)
+        if step is FallbackStep.CLARIFY:
+            offer_human(dispatcher, topics, "抱歉没猜中您的问题。")
+        else:
+            dispatcher.utter_message(text="好的。您可以换个说法再问我，需要人工服务时发送“转人工”即可。",
+                                     buttons=topic_buttons(list(topics.menu), topics))
+        return []

@@ -1,0 +1,74 @@
+"""action_handoff and the answers' open-ticket notice, on a real SQLite store."""
+from sqlalchemy import select
+
+from actions.handoff import ActionHandoff
+from actions.intent_actions import ActionHowToRepay
+from fenqi.db.engine import session_scope
+from fenqi.db.models import HandoffTicket
+from fenqi.handoff import close_ticket
+from tests.actions.conftest import run, token, tracker, user_event
+
+
+def conversation(tok=None):
+    return [user_event("我的卡号6222021234567890扣款失败", "how_to_repay", token=tok),
+            {"event": "bot", "text": "还款步骤……"},
+            user_event("转人工", "request_human", token=tok, channel="rest")]
+
+
+def stored(store):
+    with session_scope(store) as s:
+        return s.scalars(select(HandoffTicket).order_by(HandoffTicket.id)).all()
+
+
+def test_handoff_of_a_verified_user_stores_a_masked_ticket(store):
+    messages, _ = run(ActionHandoff(), tracker("web:demo_ok", conversation(token("demo_ok"))))
+    text = messages[0]["text"]
+    assert "工单号 #1" in text and "您是下一位" in text and "每天 9:00–21:00" in text
+    [ticket] = stored(store)
+    assert (ticket.user_id, ticket.channel, ticket.sender_id, ticket.status) == ("demo_ok", "rest", "web:demo_ok", "open")
+    assert ticket.summary == "近期话题：怎么还款"
+    assert ticket.transcript[0] == {"speaker": "user", "text": "我的卡号622*********7890扣款失败"}
+    assert "6222021234567890" not in str(ticket.transcript)
+
+
+def test_anonymous_or_forged_token_gives_no_user_id(store):
+    from fenqi.identity import issue_token
+    run(ActionHandoff(), tracker("anon", conversation()))
+    forged = issue_token("demo_ok", "wrong-secret-of-the-same-length-0123456789")
+    run(ActionHandoff(), tracker("forger", conversation(forged)))
+    assert [(t.sender_id, t.user_id) for t in stored(store)] == [("anon", None), ("forger", None)]
+
+
+def test_second_request_reuses_the_ticket_and_queue_counts_earlier_ones(store):
+    run(ActionHandoff(), tracker("first", conversation()))
+    messages, _ = run(ActionHandoff(), tracker("second", conversation()))
+    assert "工单号 #2" in messages[0]["text"] and "前面还有 1 位" in messages[0]["text"]
+    again, _ = run(ActionHandoff(), tracker("second", conversation()))
+    assert "不用重复提交" in again[0]["text"] and "#2" in again[0]["text"]
+    assert len(stored(store)) == 2
+
+
+def test_answers_mention_the_open_ticket_until_it_is_closed(store):
+    question = [user_event("怎么还款", "how_to_repay")]
+    plain, _ = run(ActionHowToRepay(), tracker("carol", question))
+    assert "工单" not in plain[0]["text"]
+    run(ActionHandoff(), tracker("carol", conversation()))
+    while_open, _ = run(ActionHowToRepay(), tracker("carol", question))
+    assert while_open[0]["text"].startswith("您的问题已转给人工客服（工单号 #1")
+    assert plain[0]["text"] in while_open[0]["text"]  # the bot still answers
+    with session_scope(store) as s:
+        close_ticket(s, 1, __import__("datetime").datetime.now())
+    after, _ = run(ActionHowToRepay(), tracker("carol", question))
+    assert after[0]["text"] == plain[0]["text"]
+
+
+def test_store_failure_still_answers(store, tmp_path, monkeypatch):
+    not_a_database = tmp_path / "garbage.db"
+    not_a_database.write_bytes(b"this is not a SQLite file" * 100)
+    monkeypatch.setenv("FENQI_DATABASE_URL", f"sqlite:///{not_a_database}")
+    from actions import handoff
+    handoff._session_factory.cache_clear()
+    messages, _ = run(ActionHandoff(), tracker("dave", [user_event("转人工", "request_human")]))
+    assert "没有成功" in messages[0]["text"] and "客服" in messages[0]["text"]
+    answer, _ = run(ActionHowToRepay(), tracker("dave", [user_event("怎么还款", "how_to_repay")]))
+    assert "我的订单" in answer[0]["text"]  # answers go on without the notice
