@@ -3,11 +3,12 @@
 Rasa 3.6's ``RedisLockStore`` changes a conversation's ticket lock by GET, change in Python,
 SET. Two instances receiving a message of the same conversation at the same moment can both
 read "no lock", both issue ticket 0 and both run the turn at once: one turn's events are then
-lost from the tracker store (seen in tests/prod/test_failover.py; RasaHQ/rasa#9213). Here every
-read-modify-write of a lock is one optimistic Redis transaction (WATCH/MULTI/EXEC, retried on
-conflict), so ticket numbers are unique and turns of one conversation run one after another.
+lost from the tracker store (seen in tests/prod/test_failover.py; RasaHQ/rasa#9213). Here each
+change of a lock (issue a ticket, drop expired ones, give a ticket back) is one Lua script run
+by Redis atomically: ticket numbers are unique, turns of one conversation run one after
+another, and each change is one round trip instead of GET + SET.
 
-Same settings and key layout as ``RedisLockStore`` (``key_prefix`` etc.); in an endpoints file::
+Same settings, key layout and stored JSON as ``RedisLockStore`` (``key_prefix`` etc.)::
 
     lock_store:
       type: deploy.lock_store.AtomicRedisLockStore
@@ -17,18 +18,56 @@ Same settings and key layout as ``RedisLockStore`` (``key_prefix`` etc.); in an 
 """
 from __future__ import annotations
 
-import json
 import logging
-from typing import Callable, Optional, Text, Tuple
+import time
+from typing import Optional, Text
 
-from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
-# change(lock or None) -> (lock to save or None to delete, value to return)
-Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], object]]
+# KEYS[1] lock key. ARGV: op (issue | finish | cleanup | expire), now (client clock, as Rasa's
+# Ticket.has_expired uses), conversation id, lifetime (issue) or ticket number (others).
+# The lock is rasa.core.lock.TicketLock.dumps(): {"conversation_id": .., "tickets": ["<ticket json>", ..]}.
+CHANGE_LOCK = """
+local raw = redis.call('GET', KEYS[1])
+local op, now = ARGV[1], tonumber(ARGV[2])
+if not raw and op ~= 'issue' then return -1 end
+local tickets = {}
+if raw then
+  local lock = cjson.decode(raw)
+  if type(lock['tickets']) == 'table' then
+    for _, text in ipairs(lock['tickets']) do
+      local ticket = cjson.decode(text)
+      if tonumber(ticket['expires']) >= now then table.insert(tickets, ticket) end
+    end
+  end
+end
+local result = -1
+if op == 'issue' then
+  result = 0
+  if #tickets > 0 then result = tonumber(tickets[#tickets]['number']) + 1 end
+  table.insert(tickets, {number = result, expires = now + tonumber(ARGV[4])})
+elseif op == 'finish' or op == 'cleanup' then
+  local number = tonumber(ARGV[4])
+  for i, ticket in ipairs(tickets) do
+    if tonumber(ticket['number']) == number then table.remove(tickets, i) break end
+  end
+end
+if op == 'cleanup' and #tickets == 0 then
+  redis.call('DEL', KEYS[1])
+  return result
+end
+local parts = {}
+for _, ticket in ipairs(tickets) do
+  local text = string.format('{"number": %d, "expires": %.6f}', ticket['number'], ticket['expires'])
+  table.insert(parts, cjson.encode(text))
+end
+redis.call('SET', KEYS[1], '{"conversation_id": ' .. cjson.encode(ARGV[3]) .. ', "tickets": [' ..
+           table.concat(parts, ', ') .. ']}')
+return result
+"""
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -38,58 +77,25 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:  # how Rasa builds a lock store named by module path
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
+        self._change_lock = self.red.register_script(CHANGE_LOCK)
 
-    def _change(self, conversation_id: Text, change: Change) -> object:
-        key = self.key_prefix + conversation_id
-
-        def transaction(pipe) -> object:
-            raw = pipe.get(key)
-            lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-            new_lock, result = change(lock)
-            pipe.multi()
-            if new_lock is None:
-                pipe.delete(key)
-            else:
-                pipe.set(key, new_lock.dumps())
-            return result
-
-        return self.red.transaction(transaction, key, value_from_callable=True)
+    def _change(self, op: str, conversation_id: Text, value: float) -> int:
+        return int(self._change_lock(keys=[self.key_prefix + conversation_id],
+                                     args=[op, repr(time.time()), conversation_id, repr(value)]))
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        def change(lock: Optional[TicketLock]):
-            lock = lock or self.create_lock(conversation_id)
-            return lock, lock.issue_ticket(lock_lifetime)
-
         try:
-            return int(self._change(conversation_id, change))
+            return self._change("issue", conversation_id, float(lock_lifetime))
         except Exception as exc:
             raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
 
     def update_lock(self, conversation_id: Text) -> None:
-        def change(lock: Optional[TicketLock]):
-            if lock is None:
-                return None, None
-            lock.remove_expired_tickets()
-            return lock, None
-
-        self._change(conversation_id, change)
+        """Drop expired tickets."""
+        self._change("expire", conversation_id, 0)
 
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
-        def change(lock: Optional[TicketLock]):
-            if lock is None:
-                return None, None
-            lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._change(conversation_id, change)
+        self._change("finish", conversation_id, ticket_number)
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
-        """Give up ``ticket_number``; delete the lock when nobody else holds a ticket."""
-
-        def change(lock: Optional[TicketLock]):
-            if lock is None:
-                return None, None
-            lock.remove_ticket_for(ticket_number)
-            return (lock if lock.is_someone_waiting() else None), None
-
-        self._change(conversation_id, change)
+        """Give ``ticket_number`` back; delete the lock when no ticket is left."""
+        self._change("cleanup", conversation_id, ticket_number)

@@ -3,6 +3,7 @@ independent store instances (as two Rasa processes hold them)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
@@ -78,3 +79,27 @@ def test_lock_holders_never_overlap(redis_server):
     assert max(overlaps) == 1
     assert time.monotonic() - start >= 8 * 0.05
     assert stores[0].get_lock("busy") is None
+
+
+def test_expired_tickets_are_dropped_and_stock_format_is_shared(redis_server):
+    from rasa.core.lock import TicketLock
+
+    store = _store(redis_server)
+    first = store.issue_ticket("slow", lock_lifetime=0.05)
+    time.sleep(0.1)
+    assert store.issue_ticket("slow", lock_lifetime=30) == first  # the expired ticket is gone
+    store.update_lock("slow")
+    lock = store.get_lock("slow")
+    assert len(lock.tickets) == 1 and lock.tickets[0].expires > time.time() + 20
+    # A lock written the stock way (TicketLock.dumps) is understood, and ours by Rasa's reader.
+    stock = TicketLock("shared")
+    stock.issue_ticket(30)
+    store.save_lock(stock)
+    assert store.issue_ticket("shared", lock_lifetime=30) == 1
+    raw = json.loads(store.red.get(store.key_prefix + "shared"))
+    assert [t.number for t in TicketLock.from_dict(raw).tickets] == [0, 1]
+    store.finish_serving("shared", 0)
+    assert [t.number for t in store.get_lock("shared").tickets] == [1]
+    store.cleanup("shared", 1)
+    store.cleanup("slow", first)
+    assert store.get_lock("shared") is None and store.get_lock("slow") is None
