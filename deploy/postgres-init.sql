@@ -1,0 +1,3 @@
+-- Runs once when the compose PostgreSQL volume is created: the tracker store's database.
+-- (The account database `fenqi` is POSTGRES_DB; its tables come from `alembic upgrade head`.)
+CREATE DATABASE fenqi_tracker OWNER fenqi ENCODING 'UTF8';
