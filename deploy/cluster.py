@@ -115,6 +115,9 @@ class ProdStack:
     model: Path = MODEL
     durable: bool = True
     redis_key_prefix: str = "fenqi"
+    # Tracker commits return before the WAL is flushed: a PostgreSQL crash (not a Rasa crash)
+    # may lose the last fraction of a second of chat history; never corrupts it. docs/deploy.md
+    tracker_synchronous_commit: bool = False
     pg_dir: Optional[Path] = None
     secrets: Dict[str, str] = field(default_factory=dict)
     procs: Dict[str, Proc] = field(default_factory=dict)
@@ -190,6 +193,8 @@ class ProdStack:
         log(f">> PostgreSQL on 127.0.0.1:{self.ports.postgres} (data: {self.postgres.datadir})")
         self.postgres.start()
         self.postgres.ensure_role_and_databases(DB_ROLE, self.secrets["DB_PASSWORD"], [ACCOUNTS_DB, TRACKER_DB])
+        self.postgres.set_database_option(TRACKER_DB, "synchronous_commit",
+                                          "on" if self.tracker_synchronous_commit else "off")
         self.timings["postgres"] = time.monotonic() - t0
         log(">> account store: alembic upgrade head, demo accounts")
         self._python("-m", "fenqi.db.migrations", "upgrade")

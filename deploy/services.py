@@ -201,6 +201,21 @@ class Postgres:
         finally:
             conn.close()
 
+    def set_database_option(self, database: str, name: str, value: str) -> None:
+        """``ALTER DATABASE … SET name = value`` (applies to new sessions)."""
+        import psycopg2
+        from psycopg2 import sql
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres",
+                                password=self.password, dbname="postgres", connect_timeout=10)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("ALTER DATABASE {} SET {} = %s").format(
+                    sql.Identifier(database), sql.Identifier(name)), (value,))
+        finally:
+            conn.close()
+
 
 @dataclass
 class Redis:

@@ -232,24 +232,22 @@ def profile_during(pid: int, seconds: int, out: Path) -> Optional[subprocess.Pop
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-PROFILE_BUCKETS = [  # (label, substring of a frame), first match from the leaf wins
-    ("DIET intent classifier (TensorFlow)", "diet_classifier"),
-    ("TED policy (TensorFlow)", "ted_policy"),
-    ("other TensorFlow / Keras", "tensorflow"),
-    ("spaCy + jieba tokenisation", "spacy"),
-    ("jieba", "jieba"),
-    ("CountVectors featurizers", "count_vectors_featurizer"),
-    ("tracker store (SQL)", "tracker_store"),
-    ("lock store (Redis)", "lock_store"),
-    ("SQLAlchemy", "sqlalchemy"),
-    ("action server call (aiohttp)", "aiohttp"),
-    ("Rasa policies/other graph", "rasa/"),
-    ("Sanic / asyncio", "sanic"),
+PROFILE_BUCKETS = [  # (label, frame substring); the first bucket with a frame in the stack wins
+    ("action-response JSON-schema check", "_validate_action_result"),
+    ("tracker store: save events (SQL)", "SQLTrackerStore.save"),
+    ("tracker store: load conversation (SQL)", "SQLTrackerStore.retrieve"),
+    ("lock store (Redis)", "lock_store.py"),
+    ("TED policy inference (TensorFlow)", "TEDPolicy.predict_action_probabilities"),
+    ("DIET intent classifier (TensorFlow)", "DIETClassifier.process"),
+    ("rest of NLU (spaCy/jieba, featurizers)", "_parse_message_with_graph"),
+    ("action server call (HTTP)", "RemoteAction.run"),
+    ("rest of dialogue prediction (rules, memo, featurisation)", "_run_prediction_loop"),
+    ("rest of message handling", "handle_message"),
 ]
 
 
-def summarise_profile(raw: Path, top: int = 8) -> List[tuple]:
-    """Share of samples per bucket: the deepest frame that matches a bucket decides."""
+def summarise_profile(raw: Path, top: int = 10) -> List[tuple]:
+    """Share of the Rasa process's wall-clock samples per part of the message pipeline."""
     counts: Counter = Counter()
     total = 0
     if not raw.exists():
@@ -258,15 +256,8 @@ def summarise_profile(raw: Path, top: int = 8) -> List[tuple]:
         stack, _, n = line.rpartition(" ")
         if not n.isdigit():
             continue
-        frames, total = stack.split(";"), total + int(n)
-        label = "idle / event loop"
-        for frame in reversed(frames):
-            hit = next((lab for lab, key in PROFILE_BUCKETS if key in frame), None)
-            if hit:
-                label = hit
-                break
-        if frames and ("select" in frames[-1] or "epoll" in frames[-1] or "_run_once" in frames[-1]):
-            label = "idle / event loop"
+        total += int(n)
+        label = next((lab for lab, key in PROFILE_BUCKETS if key in stack), "HTTP server, event loop, idle")
         counts[label] += int(n)
     return [(label, 100.0 * c / total) for label, c in counts.most_common(top)] if total else []
 
@@ -355,7 +346,7 @@ def render(reports: List[ModeReport], args, started: str) -> str:
             start = f"{proc['startup_s']:.1f}" if proc.get("startup_s") is not None else "–"
             lines.append(f"| {proc['name']} | {start} | {proc['rss_mb']:.0f} |")
         if rep.profile:
-            lines += ["", "Where a Rasa process spends its time at 20 concurrent (py-spy, 15 s, share of samples):",
+            lines += ["", "Where a Rasa process spends its time at 20 concurrent (py-spy, 15 s of wall-clock samples of the event-loop thread; blocking I/O counts):",
                       "", "| part | share |", "|---|---:|"]
             lines += [f"| {label} | {share:.0f} % |" for label, share in rep.profile]
         lines.append("")
