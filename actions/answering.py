@@ -12,6 +12,16 @@ from actions.handoff import open_ticket_notice
 from fenqi.answers import answer
 
 
+RESERVE_FUND_WORD = "备用金"
+
+
+def asked_about_reserve_fund(tracker: Tracker) -> bool:
+    """The latest message names 备用金 (typed, recognised as an entity, or in a button payload)."""
+    message = tracker.latest_message or {}
+    values = {str(e.get("value")) for e in message.get("entities") or []}
+    return RESERVE_FUND_WORD in values or RESERVE_FUND_WORD in (message.get("text") or "")
+
+
 def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
     """Answer ``intent`` for the verified user.
 
@@ -21,7 +31,9 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     """
     ctx = account_context(tracker)
     order_id = tracker.get_slot("order_id")
-    result = answer(intent, ctx.snapshot, order_id=order_id, anonymous_reason=ctx.anonymous_reason)
+    product = "reserve_fund" if asked_about_reserve_fund(tracker) else None
+    result = answer(intent, ctx.snapshot, order_id=order_id, anonymous_reason=ctx.anonymous_reason,
+                    product=product)
     buttons = [{"title": b.title, "payload": b.payload} for b in result.buttons]
     notice = open_ticket_notice(tracker.sender_id)
     text = f"{notice}\n\n{result.text}" if notice else result.text

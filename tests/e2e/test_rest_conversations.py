@@ -100,3 +100,10 @@ def test_order_choice_is_kept_for_follow_ups(bot_stack):
     follow_up = bot_stack.ask("orders", "那提前还呢？", token=token)
     assert not any("order_id" in b["payload"] for m in follow_up for b in m.get("buttons", [])), texts(follow_up)
     assert "剩余本金" in texts(follow_up) or "提前还" in texts(follow_up)
+
+
+def test_reserve_fund_repayment_questions_answer_about_the_reserve_fund(bot_stack):
+    token = bot_stack.token("demo_rf_used_up")
+    reply = texts(bot_stack.ask("rf-topic", "我的备用金能提前还吗", token=token))
+    assert "备用金" in reply and "¥3,000.00" in reply  # the user's own 备用金 figures
+    assert "分期订单" not in reply
