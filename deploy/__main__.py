@@ -1,4 +1,5 @@
-"""``python -m deploy [--root var/prod]``: start the production stack, stop it on Ctrl-C.
+"""``python -m deploy [--root var/prod]``: start the production stack, restart a Rasa or action
+process that dies (up to MAX_RESTARTS times each), stop everything on Ctrl-C.
 
 Ports and instance counts come from the environment (see ``Ports.from_env`` and docs/deploy.md).
 """
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from deploy.cluster import ROOT, Ports, ProdStack
 from deploy.services import ServiceError, install_missing
+
+MAX_RESTARTS = 5
 
 
 def main(argv=None) -> int:
@@ -39,12 +42,21 @@ def main(argv=None) -> int:
         print(f"!! {exc}", file=sys.stderr)
         return 1
     _print_ready(stack, time.monotonic() - start)
+    restarts = {name: 0 for name in stack.procs}
     try:
         while not stop["now"]:
-            dead = [p.name for p in stack.procs.values() if p.popen.poll() is not None]
-            if dead:
-                print(f"!! {', '.join(dead)} stopped; last log lines:\n{stack.log_tail(20)}", file=sys.stderr)
-                return 1
+            for name in [p.name for p in stack.procs.values() if p.popen.poll() is not None]:
+                if restarts[name] >= MAX_RESTARTS:
+                    print(f"!! {name} keeps stopping; last log lines:\n{stack.log_tail(20)}", file=sys.stderr)
+                    return 1
+                restarts[name] += 1
+                print(f"!! {name} stopped (code {stack.procs[name].popen.returncode}); the other instances "
+                      f"keep serving; restarting it ({restarts[name]}/{MAX_RESTARTS})", file=sys.stderr)
+                try:
+                    stack.restart(name)
+                    print(f">> {name} is back ({stack.procs[name].ready_after:.0f} s)")
+                except ServiceError as exc:
+                    print(f"!! {name} did not come back: {exc}", file=sys.stderr)
             time.sleep(1)
     finally:
         print(">> stopping")
