@@ -28,14 +28,15 @@ def _masked(number: str) -> str:
     return chars[:KEEP_HEAD] + "*" * (len(chars) - KEEP_HEAD - KEEP_TAIL) + chars[-KEEP_TAIL:]
 
 
-def mask_pii(text: str) -> str:
-    """``text`` with phone, ID-card and bank-card numbers masked; labelled order numbers kept."""
+def mask_pii(text: str, keep_order_numbers: bool = True) -> str:
+    """``text`` with phone, ID-card and bank-card numbers masked; labelled order numbers kept
+    unless ``keep_order_numbers`` is false (for text that may echo a mistaken "order number")."""
     if not text:
         return text
 
     def replace(match: re.Match) -> str:
         before = text[max(0, match.start() - _LABEL_WINDOW):match.start()]
-        if ORDER_LABEL.search(before):
+        if keep_order_numbers and ORDER_LABEL.search(before):
             return match.group(0)
         if match.group("mobile"):
             return (match.group("cc") or "") + _masked(match.group("mobile"))

@@ -16,12 +16,16 @@ class Turn:
     text: str     # masked
 
 
-def _shown(text: str, topics: Topics) -> str:
-    """A button payload (``/how_to_repay{...}``) as what the user clicked, else the masked text."""
-    if text.startswith("/"):
+def _shown(speaker: str, text: str, topics: Topics) -> str:
+    """A button payload (``/how_to_repay{...}``) as what the user clicked, else the masked text.
+
+    Bot messages are masked strictly: they may echo a card number the NLU took for an order id
+    ("没有找到订单号 6222…"), so an order label does not protect a number there.
+    """
+    if speaker == "user" and text.startswith("/"):
         intent = text[1:].split("{", 1)[0]
         return f"（点选：{topics.title(intent) or intent}）"
-    return mask_pii(text)
+    return mask_pii(text, keep_order_numbers=speaker == "user")
 
 
 def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[Turn]:
@@ -30,7 +34,7 @@ def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[
     for event in reversed(events):
         text = (event.get("text") or "").strip()
         if event.get("event") in ("user", "bot") and text:
-            turns.append(Turn(event["event"], _shown(text, topics)))
+            turns.append(Turn(event["event"], _shown(event["event"], text, topics)))
             if len(turns) == limit:
                 break
     return turns[::-1]

@@ -55,6 +55,12 @@ def test_label_only_protects_the_number_it_precedes():
     assert mask_pii("订单号 202405300001，手机13812345678") == "订单号 202405300001，手机138****5678"
 
 
+def test_strict_mode_masks_labelled_numbers_too():
+    assert mask_pii("没有找到订单号 6222021234567890 的分期订单", keep_order_numbers=False) == \
+        "没有找到订单号 622*********7890 的分期订单"
+    assert mask_pii("订单号 202405300001", keep_order_numbers=False) == "订单号 202405300001"
+
+
 def test_masking_is_idempotent():
     once = mask_pii("卡号6222021234567890 手机13812345678")
     assert mask_pii(once) == once

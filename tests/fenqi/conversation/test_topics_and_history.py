@@ -32,16 +32,19 @@ EVENTS = [
     {"event": "user", "text": "/how_to_repay", "parse_data": {"intent": {"name": "how_to_repay"}}},
     {"event": "bot", "text": "还款步骤……"},
     {"event": "user", "text": "我的卡号6222021234567890扣不了款", "parse_data": {"intent": {"name": "nlu_fallback"}}},
-    {"event": "bot", "text": ""},
+    {"event": "bot", "text": "没有找到订单号 6222021234567890 的分期订单。订单号 202405300001 可以查"},
     {"event": "user", "text": "手机13812345678", "parse_data": {"intent": {"name": "how_to_repay"}}},
 ]
 
 
 def test_recent_turns_are_masked_and_show_clicked_buttons():
-    turns = recent_turns(EVENTS, load_topics(), limit=4)
+    turns = recent_turns(EVENTS, load_topics(), limit=5)
     assert [(t.speaker, t.text) for t in turns] == [
         ("user", "（点选：怎么还款）"), ("bot", "还款步骤……"),
-        ("user", "我的卡号622*********7890扣不了款"), ("user", "手机138****5678")]
+        ("user", "我的卡号622*********7890扣不了款"),
+        ("bot", "没有找到订单号 622*********7890 的分期订单。订单号 202405300001 可以查"),
+        ("user", "手机138****5678")]
+    assert [t.text for t in recent_turns(EVENTS, load_topics(), limit=2)] == [turns[3].text, turns[4].text]
 
 
 def test_recent_intents_are_distinct_and_skip_fallback():
