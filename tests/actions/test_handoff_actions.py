@@ -72,3 +72,10 @@ def test_store_failure_still_answers(store, tmp_path, monkeypatch):
     assert "没有成功" in messages[0]["text"] and "客服" in messages[0]["text"]
     answer, _ = run(ActionHowToRepay(), tracker("dave", [user_event("怎么还款", "how_to_repay")]))
     assert "我的订单" in answer[0]["text"]  # answers go on without the notice
+
+
+def test_importing_the_action_package_installs_the_log_filter():
+    import logging
+
+    import actions  # noqa: F401  (the action server imports it the same way)
+    assert getattr(logging.getLogRecordFactory(), "masks_pii", False)

@@ -83,6 +83,8 @@ def test_handoff_ticket_answers_while_open_and_resume_after_close(bot_stack):
     assert "9:00–21:00" in handoff and "不用重复提交" in again and ticket_no in again
     assert row[1:2] == ["open"] and row[4:6] == ["demo_ok", "rest"] and "怎么还款" in row[7]
 
+    for log in bot_stack.logs:  # nor do the servers' logs
+        assert PHONE not in log.read_text(encoding="utf-8", errors="replace"), log.name
     shown = bot_stack.fenqi("tickets", "show", ticket_no.lstrip("#"))
     assert "138****5678" in shown.stdout and "622*********7890" in shown.stdout, shown.stdout
     assert PHONE not in shown.stdout and CARD not in shown.stdout
