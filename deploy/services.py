@@ -242,7 +242,7 @@ class Redis:
 
 def render_nginx_conf(prefix: Path, port: int, rasa_ports: Sequence[int], actions_port: int,
                       action_ports: Sequence[int], template: Path = TEMPLATE) -> str:
-    """The nginx.conf for these upstreams (``deploy/nginx.conf.template`` with ``{{NAME}}`` slots)."""
+    """The nginx.conf for these upstreams (``deploy/nginx.conf.template``, ``{{NAME}}`` slots filled)."""
     user = "user nobody nogroup;" if is_root() else ""
     values: Dict[str, str] = {
         "USER": user, "PREFIX": str(prefix), "PORT": str(port), "ACTIONS_PORT": str(actions_port),

@@ -1,0 +1,66 @@
+"""Configuration pieces of the production mode: nginx config, ports from the environment,
+generated secrets, the endpoints file Rasa reads."""
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from rasa.core.lock_store import LockStore
+from rasa.utils.endpoints import read_endpoint_config
+
+from deploy.cluster import ENDPOINTS, Ports, load_or_create_secrets
+from deploy.services import _which, render_nginx_conf
+
+pytestmark = pytest.mark.prod
+
+
+def test_rendered_nginx_conf_is_valid_and_lists_every_instance(prod_binaries, tmp_path):
+    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / "tmp" / sub).mkdir(parents=True)
+    text = render_nginx_conf(tmp_path, 18000, [15105, 15106, 15107], 18055, [15155])
+    assert "{{" not in text
+    upstream_rasa = text.split("upstream rasa {")[1].split("}")[0]
+    assert [p for p in (15105, 15106, 15107) if f"127.0.0.1:{p}" in upstream_rasa] == [15105, 15106, 15107]
+    assert "127.0.0.1:15155" in text.split("upstream actions {")[1].split("}")[0]
+    retries = [line.strip() for line in text.splitlines() if line.strip().startswith("proxy_next_upstream ")]
+    assert retries and not any("non_idempotent" in line for line in retries)  # no POST is replayed
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text, encoding="utf-8")
+    check = subprocess.run([_which("nginx"), "-t", "-p", str(tmp_path), "-c", str(conf)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def test_ports_from_environment():
+    ports = Ports.from_env({"RASA_INSTANCES": "3", "RASA_BASE_PORT": "6000", "ACTION_INSTANCES": "1",
+                            "PROD_PORT": "9000"})
+    assert ports.rasa == (6000, 6001, 6002) and ports.actions == (5155,) and ports.balancer == 9000
+
+
+def test_secrets_generated_once_private_and_kept(tmp_path, monkeypatch):
+    for key in ("PG_SUPERUSER_PASSWORD", "DB_PASSWORD", "RASA_API_TOKEN", "FENQI_JWT_SECRET"):
+        monkeypatch.delenv(key, raising=False)
+    path = tmp_path / "secrets.env"
+    first = load_or_create_secrets(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first["FENQI_JWT_SECRET"]) >= 32 and len(set(first.values())) == 4
+    assert load_or_create_secrets(path) == first
+
+
+def test_endpoints_file_takes_everything_from_the_environment(monkeypatch):
+    env = {"ACTION_SERVER_URL": "http://127.0.0.1:1/webhook", "TRACKER_DB_HOST": "db.internal",
+           "TRACKER_DB_PORT": "6543", "TRACKER_DB_NAME": "t", "TRACKER_DB_USER": "u",
+           "TRACKER_DB_PASSWORD": "p", "REDIS_HOST": "redis.internal", "REDIS_PORT": "6390",
+           "REDIS_DB": "2", "REDIS_KEY_PREFIX": "fenqi"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    tracker = read_endpoint_config(str(ENDPOINTS), "tracker_store")
+    assert (tracker.type, tracker.url, tracker.kwargs["dialect"], tracker.kwargs["port"],
+            tracker.kwargs["db"], tracker.kwargs["password"]) == ("SQL", "db.internal", "postgresql", "6543", "t", "p")
+    lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
+    store = LockStore.create(lock)  # redis-py connects lazily: nothing is contacted here
+    assert type(store).__name__ == "AtomicRedisLockStore" and store.key_prefix == "fenqi:lock:"
+    assert store.red.connection_pool.connection_kwargs["host"] == "redis.internal"
+    assert read_endpoint_config(str(ENDPOINTS), "action_endpoint").url == env["ACTION_SERVER_URL"]
