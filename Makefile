@@ -8,6 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONUNBUFFERED := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONWARNINGS := ignore
 
 SPACY_MODEL := build/spacy-zh/config.cfg
 MODEL := models/fenqi.tar.gz
@@ -29,6 +30,8 @@ help:
 	@echo "make shell  chat with a running bot in the terminal (AS=demo_low_limit to log in as a demo user)"
 	@echo "make train  train the Rasa model when data or config changed"
 	@echo "make eval   intent accuracy / macro-F1 on the held-out sets -> docs/evaluation.md"
+	@echo "make run-prod   production mode: PostgreSQL, Redis, 2 Rasa + 2 action servers behind nginx (:8000)"
+	@echo "make bench      latency/throughput benchmark of both modes -> docs/benchmarks.md"
 
 # --- set-up ---------------------------------------------------------------------------------
 $(VENV)/.installed: requirements/rasa-lock.txt requirements/dev-lock.txt pyproject.toml
@@ -72,11 +75,11 @@ eval: setup $(MODEL)
 validate: $(VENV)/.installed
 	@$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings --quiet
 
-test: setup widget-deps $(MODEL)
+test: setup widget-deps prod-deps $(MODEL)
 	@$(BIN)/python -m pytest tests
 
 test-fast: $(VENV)/.installed $(SPACY_MODEL)
-	@$(BIN)/python -m pytest tests -m "not e2e and not browser"
+	@$(BIN)/python -m pytest tests -m "not e2e and not browser and not prod"
 
 clean:
 	rm -rf build models results var .pytest_cache
