@@ -7,6 +7,7 @@ import pytest
 from fenqi.identity import IdentityError, issue_token, verify_token
 
 SECRET = "s" * 40
+LATER = int(time.time()) + 7 * 86400  # parametrised tokens are built at collection time
 
 
 def test_round_trip_gives_subject_and_channel():
@@ -21,11 +22,11 @@ def test_round_trip_gives_subject_and_channel():
     ("not-a-jwt", "invalid"),
     (issue_token("demo_ok", "another-secret-of-some-length-000"), "bad_signature"),
     (issue_token("demo_ok", SECRET, ttl=10, now=time.time() - 3600), "expired"),
-    (jwt.encode({"sub": "demo_ok", "exp": int(time.time()) + 60, "iat": 0, "iss": "fenqi-assistant"},
+    (jwt.encode({"sub": "demo_ok", "exp": LATER, "iat": 0, "iss": "fenqi-assistant"},
                 SECRET, algorithm="HS512"), "invalid"),
-    (jwt.encode({"sub": "demo_ok", "exp": int(time.time()) + 60, "iat": 0, "iss": "someone-else"},
+    (jwt.encode({"sub": "demo_ok", "exp": LATER, "iat": 0, "iss": "someone-else"},
                 SECRET, algorithm="HS256"), "invalid"),
-    (jwt.encode({"exp": int(time.time()) + 60, "iat": 0, "iss": "fenqi-assistant"}, SECRET,
+    (jwt.encode({"exp": LATER, "iat": 0, "iss": "fenqi-assistant"}, SECRET,
                 algorithm="HS256"), "invalid"),
     (jwt.encode({"sub": "demo_ok", "iat": 0, "iss": "fenqi-assistant"}, SECRET, algorithm="HS256"), "invalid"),
 ])
@@ -36,7 +37,7 @@ def test_rejected_tokens(token, reason):
 
 
 def test_unsigned_token_is_rejected():
-    unsigned = jwt.encode({"sub": "demo_ok", "exp": int(time.time()) + 60, "iat": 0, "iss": "fenqi-assistant"},
+    unsigned = jwt.encode({"sub": "demo_ok", "exp": LATER, "iat": 0, "iss": "fenqi-assistant"},
                           None, algorithm="none")
     with pytest.raises(IdentityError):
         verify_token(unsigned, SECRET)
