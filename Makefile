@@ -51,7 +51,8 @@ $(SPACY_MODEL): $(VENV)/.installed fenqi/nlp/lexicon.yml fenqi/nlp/pipeline.py f
 spacy: $(SPACY_MODEL)
 
 db: $(VENV)/.installed
-	@test -f var/fenqi.db || { $(BIN)/python -m fenqi db init && $(BIN)/python -m fenqi db seed-demo; }
+	@if [ -f var/fenqi.db ]; then $(BIN)/python -m fenqi db init >/dev/null; \
+	else $(BIN)/python -m fenqi db init && $(BIN)/python -m fenqi db seed-demo; fi
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo ">> training the Rasa model (about 2 minutes on 2 cores)"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 from fenqi.money import format_cny
+from fenqi.privacy import mask_pii
 from fenqi.state import AccountSnapshot, Order
 
 from .model import Answer, Button
@@ -49,7 +50,8 @@ def select_order(snapshot: AccountSnapshot, intent: str, order_id: Optional[str]
         match = next((o for o in snapshot.orders if o.order_id == order_id), None)
         if match is not None:
             return Selection(order=match)
-        lead = f"没有找到订单号 {order_id} 的分期订单。"
+        shown = mask_pii(order_id, keep_order_numbers=False)  # a typed card/phone number is never echoed
+        lead = f"没有找到订单号 {shown} 的分期订单。"
         if not active:
             return Selection(answer=Answer(text=lead + "您目前也没有进行中的分期订单。"))
         return Selection(answer=ask_for_order(intent, active, lead))

@@ -70,3 +70,17 @@ def test_how_to_repay_summarises_all_active_orders(account):
     assert not reply.needs_order
     assert "您有 2 笔分期订单待还" in reply.text
     assert "A1001" in reply.text and "A1002" in reply.text and "A0999" not in reply.text
+
+
+def test_unknown_order_id_that_is_a_card_number_is_not_echoed():
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from fenqi.answers import answer
+    from fenqi.state import AccountSnapshot, Bill, Order, User
+
+    bill = Bill(1, date(2030, 1, 1), Decimal("100"), Decimal("0"))
+    orders = tuple(Order(f"O{i}", "手机", Decimal("300"), 3, Decimal("0"), date(2029, 12, 1), (bill,)) for i in (1, 2))
+    snap = AccountSnapshot(user=User("u", "张三", "北京", "A", "active"), now=datetime(2029, 12, 15), orders=orders)
+    text = answer("early_repayment", snap, order_id="6222021234567890123").text
+    assert "6222021234567890123" not in text and "没有找到订单号" in text
