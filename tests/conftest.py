@@ -1,5 +1,7 @@
-"""Shared fixtures: the real bot stack (started once per test session, on demand)."""
+"""Shared fixtures: a fresh SQLite account store per test, and the real bot stack (once per session)."""
 import pytest
+
+from fenqi.db.engine import init_db, make_engine, make_session_factory
 
 from tests.support.stack import start_stack
 
@@ -9,3 +11,17 @@ def bot_stack(tmp_path_factory):
     stack = start_stack(tmp_path_factory.mktemp("stack"))
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A fresh SQLite account store file with all tables."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'store' / 'fenqi.db'}")
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def factory(engine):
+    return make_session_factory(engine)

@@ -20,7 +20,7 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from channels.wechat import WeChatInput
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.db.engine import session_scope
 from fenqi.db.models import User
 from fenqi.identity import issue_token, verify_token
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
@@ -58,15 +58,11 @@ class Bot:
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
-    init_db(engine)
-    factory = make_session_factory(engine)
+def sessions(factory):
     with session_scope(factory) as session:
         session.add(User(user_id="u2001", name="王五", region="上海", credit_rating="A",
                          account_status="active"))
-    yield factory
-    engine.dispose()
+    return factory
 
 
 @pytest.fixture

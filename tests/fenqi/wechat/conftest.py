@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.db.engine import session_scope
 from fenqi.db.models import User
 
 
@@ -27,17 +27,13 @@ def aes_key() -> str:
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    """A session factory over a fresh SQLite file with two users."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
-    init_db(engine)
-    factory = make_session_factory(engine)
+def sessions(factory):
+    """The fresh account store (tests/conftest.py) with two users."""
     with session_scope(factory) as session:
         for user_id, name in (("u1001", "张三"), ("u1002", "李四")):
             session.add(User(user_id=user_id, name=name, region="北京", credit_rating="B",
                              account_status="active"))
-    yield factory
-    engine.dispose()
+    return factory
 
 
 @pytest.fixture
