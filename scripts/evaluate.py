@@ -51,7 +51,14 @@ def load_dev(path: Path) -> List[Example]:
 
 
 async def predict(model: Path, texts: Sequence[str]) -> List[str]:
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)  # no per-message debug lines
 
     agent = Agent.load(str(model))
     out = []
