@@ -55,9 +55,11 @@ db: $(VENV)/.installed
 	else $(BIN)/python -m fenqi db init && $(BIN)/python -m fenqi db seed-demo; fi
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	@echo ">> training the Rasa model (about 2 minutes on 2 cores)"
-	@start=$$(date +%s); \
-	$(BIN)/rasa train --config config.yml --domain domain.yml --data data --out models --fixed-model-name fenqi --quiet; \
+	@echo ">> training the Rasa model (about 2-3 minutes on 2 cores; log: var/log/train.log)"
+	@mkdir -p var/log; start=$$(date +%s); \
+	if ! $(BIN)/rasa train --config config.yml --domain domain.yml --data data --out models \
+	     --fixed-model-name fenqi --quiet >var/log/train.log 2>&1; then \
+	  grep -v Warning var/log/train.log | tail -n 30; echo "!! training failed (full log: var/log/train.log)"; exit 1; fi; \
 	echo ">> trained in $$(( $$(date +%s) - start )) s"
 
 train: $(MODEL)
