@@ -31,7 +31,7 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
   sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml >"$endpoints"
 fi
 echo ">> starting the Rasa server on :$RASA_PORT (log: var/log/rasa.log)"
-"$BIN/rasa" run --enable-api --auth-token "$RASA_API_TOKEN" -i "$INTERFACE" --cors "*" --port "$RASA_PORT" --model models/fenqi.tar.gz \
+"$BIN/python" -m deploy.rasa_main run --enable-api --auth-token "$RASA_API_TOKEN" -i "$INTERFACE" --cors "*" --port "$RASA_PORT" --model models/fenqi.tar.gz \
   --endpoints "$endpoints" --credentials credentials.yml >var/log/rasa.log 2>&1 & pids+=($!)
 if [ -f webapp/__main__.py ]; then
   echo ">> starting the widget web app on :$WEB_PORT (log: var/log/web.log)"

@@ -128,7 +128,8 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeo
     endpoints.write_text(f'action_endpoint:\n  url: "{stack.actions_url}/webhook"\n', encoding="utf-8")
     _spawn(stack, "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                               "--port", str(actions_port)])
-    _spawn(stack, "rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port),
+    # Rasa's CLI with the cached action-response validator (deploy/rasa_main.py), as `make run` starts it.
+    _spawn(stack, "rasa", [str(BIN / "python"), "-m", "deploy.rasa_main", "run", "--enable-api", "--port", str(rasa_port),
                            "--model", str(MODEL), "--endpoints", str(endpoints),
                            "--credentials", str(ROOT / "credentials.yml"),
                            "--auth-token", API_TOKEN, "-i", "127.0.0.1"])
