@@ -3,7 +3,7 @@ from fenqi.overlap import bigrams, jaccard, near_duplicates, normalise
 
 
 def test_normalise_drops_punctuation_space_and_case():
-    assert normalise(" 小米分期，怎么 用？OK! ") == "小米分期怎么用ok"
+    assert normalise(" 备用金，啥时候 到账？OK! ") == "备用金啥时候到账ok"
 
 
 def test_identical_after_normalising_is_a_full_match():
