@@ -18,6 +18,15 @@ BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "fenqi.tar.gz"
 TEST_SECRET = "e2e-test-secret-not-for-production-0123456789"
 API_TOKEN = "e2e-rasa-api-token"
+# The WeChat channel is configured in e2e runs (test values; its API base is never reached when
+# replies are passive).
+WECHAT_ENV = {
+    "WECHAT_TOKEN": "e2e-wechat-token",
+    "WECHAT_APPID": "wx0123456789abcdef",
+    "WECHAT_APPSECRET": "e2e-wechat-app-secret",
+    "WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "WECHAT_API_BASE": "http://127.0.0.1:9",
+}
 
 
 def free_port() -> int:
@@ -115,6 +124,7 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeo
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONWARNINGS": "ignore",
         "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
+        **WECHAT_ENV,
     })
     env.update(extra_env or {})
     stack = BotStack(workdir=workdir, env=env)
