@@ -76,12 +76,17 @@ def partner(s: AccountSnapshot) -> Finding:
     return None
 
 
-def maintenance(s: AccountSnapshot) -> Finding:
-    window = s.service.in_maintenance("installment", s.now)
+def maintenance_finding(s: AccountSnapshot, service: str, label: str) -> Finding:
+    """The ``service`` maintenance window covering now, worded for ``label`` (小米分期 / 备用金)."""
+    window = s.service.in_maintenance(service, s.now)
     if window is None:
         return None
     note = f"（{window.note}）" if window.note else ""
-    return [f"小米分期正在系统维护{note}，预计 {format_moment(window.end)} 恢复。"], ()
+    return [f"{label}正在系统维护{note}，预计 {format_moment(window.end)} 恢复。"], ()
+
+
+def maintenance(s: AccountSnapshot) -> Finding:
+    return maintenance_finding(s, "installment", METHOD)
 
 
 def product_unsupported(s: AccountSnapshot) -> Finding:

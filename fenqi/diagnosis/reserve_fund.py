@@ -13,8 +13,7 @@ from fenqi.state import ZERO, AccountSnapshot, rating_below
 
 from .cart import cart_products, method_refused, promotion_facts, shortfall_fact
 from .cause import Cause
-from .installment import Finding, run_checks
-from .wording import format_moment
+from .installment import Finding, maintenance_finding, run_checks
 
 METHOD = "备用金"
 
@@ -60,11 +59,7 @@ def credit_change(s: AccountSnapshot) -> Finding:
 
 
 def maintenance(s: AccountSnapshot) -> Finding:
-    window = s.service.in_maintenance("reserve_fund", s.now)
-    if window is None:
-        return None
-    note = f"（{window.note}）" if window.note else ""
-    return [f"备用金正在系统维护{note}，预计 {format_moment(window.end)} 恢复。"], ()
+    return maintenance_finding(s, "reserve_fund", METHOD)
 
 
 def promotion(s: AccountSnapshot) -> Finding:
