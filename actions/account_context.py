@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
 from fenqi.accounts.repository import load_snapshot
-from fenqi.db.engine import make_engine, make_session_factory, session_scope
+from actions.store import session_factory
+from fenqi.db.engine import session_scope
 from fenqi.identity import IdentityError, verify_token
 from fenqi.settings import load_settings
 from fenqi.state import AccountSnapshot
@@ -23,12 +23,6 @@ class AccountContext:
 
     snapshot: Optional[AccountSnapshot]
     anonymous_reason: Optional[str] = None
-
-
-@lru_cache(maxsize=1)
-def _session_factory():
-    """One engine per action-server process, created on first use (never at import)."""
-    return make_session_factory(make_engine(load_settings().database_url))
 
 
 def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
@@ -46,7 +40,7 @@ def account_context(tracker: Tracker) -> AccountContext:
             logger.info("rejected token for sender %s: %s", tracker.sender_id, exc.reason)
         reason = exc.reason if exc.reason in ("missing", "expired") else "invalid"
         return AccountContext(None, reason)
-    with session_scope(_session_factory()) as session:
+    with session_scope(session_factory()) as session:
         snapshot = load_snapshot(session, identity.user_id)
     if snapshot is None:
         return AccountContext(None, "unknown_user")

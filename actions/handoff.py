@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -11,25 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_context import account_context
+from actions.store import session_factory
 from fenqi.conversation import load_topics
-from fenqi.db.engine import make_engine, make_session_factory, session_scope
-from fenqi.handoff import (TicketRequest, ensure_ticket_table, handoff_text, load_service_info,
+from fenqi.db.engine import session_scope
+from fenqi.handoff import (TicketRequest, handoff_text, load_service_info,
                            open_ticket, open_ticket_for, pending_notice, queue_position)
 from fenqi.handoff.summary import ticket_summary, ticket_transcript
-from fenqi.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_FAILED = ("抱歉，转人工暂时没有成功。请在小米商城 App“我的-客服”中联系在线客服，"
                   "或稍后再发送“转人工”。")
-
-
-@lru_cache(maxsize=1)
-def _session_factory():
-    """Created on first use; an older store gets the ticket table here."""
-    engine = make_engine(load_settings().database_url)
-    ensure_ticket_table(engine)
-    return make_session_factory(engine)
 
 
 def ticket_request(tracker: Tracker) -> TicketRequest:
@@ -45,7 +36,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[
     """Open the sender's ticket (or find the open one) and say its number, position and hours."""
     now = datetime.now()
     try:
-        with session_scope(_session_factory()) as session:
+        with session_scope(session_factory()) as session:
             ticket, created = open_ticket(session, ticket_request(tracker), now)
             ticket_id, position = ticket.id, queue_position(session, ticket)
     except SQLAlchemyError:
@@ -61,7 +52,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[
 def open_ticket_notice(sender_id: str) -> Optional[str]:
     """The "your request is with an agent" line while the sender's ticket is open, else None."""
     try:
-        with session_scope(_session_factory()) as session:
+        with session_scope(session_factory()) as session:
             ticket = open_ticket_for(session, sender_id)
             return pending_notice(ticket.id, queue_position(session, ticket)) if ticket else None
     except SQLAlchemyError:

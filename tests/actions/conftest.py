@@ -25,12 +25,10 @@ def store(tmp_path, monkeypatch):
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
         seed_demo(session)
-    from actions import account_context, handoff
-    account_context._session_factory.cache_clear()
-    handoff._session_factory.cache_clear()
+    from actions.store import session_factory
+    session_factory.cache_clear()
     yield factory
-    account_context._session_factory.cache_clear()
-    handoff._session_factory.cache_clear()
+    session_factory.cache_clear()
     engine.dispose()
 
 
