@@ -1,8 +1,13 @@
-"""Money in yuan: formatting and installment fee schedules (Decimal, ROUND_HALF_UP to cents)."""
+"""Money in yuan: formatting, the principal split and installment fee schedules (Decimal, cents).
+
+Fees and display round half-up; the principal split rounds *down* (the last period absorbs the
+rest). :func:`split_principal` is the one rule used both by the stored bills
+(``fenqi.accounts.bill_plan``) and by the fee answer, so what the bot quotes is what the bills say.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Protocol, Tuple
 
 CENT = Decimal("0.01")
@@ -59,11 +64,11 @@ class FeeSchedule:
 
 
 def split_principal(amount: Decimal, periods: int) -> Tuple[Decimal, ...]:
-    """Equal principal per period rounded to cents; the last period absorbs the rounding."""
+    """Equal principal per period rounded down to cents; the last period absorbs the rest."""
     if periods < 1:
         raise ValueError("periods must be at least 1")
     total = to_cents(amount)
-    share = to_cents(total / periods)
+    share = (total / periods).quantize(CENT, rounding=ROUND_DOWN)
     return (share,) * (periods - 1) + (total - share * (periods - 1),)
 
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Tuple
 
+from fenqi.money import split_principal, to_cents
 from fenqi.state import Bill
-
-CENT = Decimal("0.01")
 
 
 def add_months(day: date, months: int) -> date:
@@ -20,18 +19,17 @@ def add_months(day: date, months: int) -> date:
 
 def plan_bills(total: Decimal, periods: int, fee_rate: Decimal, first_due: date,
                paid_periods: int = 0) -> Tuple[Bill, ...]:
-    """Equal principal per period (the last absorbs rounding, so principals sum to
-    ``total``), fee ``total * fee_rate`` each period, due monthly from ``first_due``;
+    """Principals by :func:`fenqi.money.split_principal` (they sum to ``total``), fee
+    ``total * fee_rate`` (half-up) each period, due monthly from ``first_due``;
     the first ``paid_periods`` bills are marked paid."""
     if periods < 1:
         raise ValueError("periods must be at least 1")
     if not 0 <= paid_periods <= periods:
         raise ValueError("paid_periods must be between 0 and periods")
-    share = (total / periods).quantize(CENT, rounding=ROUND_DOWN)
-    last = total - share * (periods - 1)
-    fee = (total * fee_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    principals = split_principal(total, periods)
+    fee = to_cents(total * fee_rate)
     return tuple(
         Bill(period_no=n, due_date=add_months(first_due, n - 1),
-             principal=last if n == periods else share, fee=fee, paid=n <= paid_periods)
+             principal=principals[n - 1], fee=fee, paid=n <= paid_periods)
         for n in range(1, periods + 1)
     )

@@ -13,16 +13,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from fenqi import state
+from fenqi.policy import (CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, DEFAULT_PARTNER,
+                          DEFAULT_PERIODS, MAX_PERIODS)
 from fenqi.accounts import relative_time
 from fenqi.accounts.bill_plan import plan_bills
 from fenqi.accounts.errors import AccountsFileError, Problem
 from fenqi.accounts.yaml_source import Path, format_path, line_of
-
-CREDIT_LIMIT_MIN = Decimal(1_000)
-CREDIT_LIMIT_MAX = Decimal(100_000)
-MAX_PERIODS = 60
-DEFAULT_PARTNER = "小米消费金融"
-DEFAULT_PERIODS = (3, 6, 12, 24)
 
 ROOT_FIELDS = ("users", "products", "orders", "service")
 USER_FIELDS = ("user_id", "name", "region", "credit_rating", "previous_credit_rating",
@@ -475,7 +471,8 @@ def _service(c: _Checker, raw: Any, path: Path, now: datetime) -> Optional[Servi
         windows=tuple(windows),
         suspended_partners=c.values(rec, path, "suspended_partners", text),
         restricted_regions=c.values(rec, path, "restricted_regions", text),
-        min_credit_rating=c.field(rec, path, "min_credit_rating", one_of(state.CREDIT_RATINGS), "C"),
+        min_credit_rating=c.field(rec, path, "min_credit_rating", one_of(state.CREDIT_RATINGS),
+                                  DEFAULT_MIN_CREDIT_RATING),
     )
     return entry if len(c.problems) == before else None
 

@@ -9,6 +9,8 @@ from typing import Any, Mapping, Tuple
 
 import yaml
 
+from fenqi import policy
+
 from .model import (CauseInfo, EarlyRepaymentRule, FeePolicy, Flow, Knowledge, LoginGuide,
                     OverduePolicy, TextEntry)
 
@@ -134,10 +136,8 @@ def _fees(raw: Any) -> FeePolicy:
         if p not in rates_raw:
             raise _fail("fees.per_period_rate", f"no rate for {p} periods")
         rates[p] = _decimal(rates_raw[p], f"fees.per_period_rate.{p}")
-    limit = _mapping(raw.get("limit"), "fees.limit")
-    low, high = _decimal(limit.get("min"), "fees.limit.min"), _decimal(limit.get("max"), "fees.limit.max")
-    if low > high:
-        raise _fail("fees.limit", "min is greater than max")
+    _sources(_mapping(raw.get("limit"), "fees.limit"), "fees.limit")
+    low, high = policy.CREDIT_LIMIT_MIN, policy.CREDIT_LIMIT_MAX
     early = _mapping(raw.get("early_repayment"), "fees.early_repayment")
     return FeePolicy(
         demo=bool(raw.get("demo", False)), notice=_text(raw, "notice", "fees"), periods=tuple(periods),

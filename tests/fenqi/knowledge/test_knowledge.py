@@ -196,3 +196,15 @@ def test_edited_file_loads_from_path(tmp_path, raw):
     path = tmp_path / "faq.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert load_knowledge(path).fees.rate_for(6) == Decimal("0.0045")
+
+
+def test_texts_quoting_the_limit_range_match_the_policy(kb):
+    from fenqi import policy
+
+    def yuan(amount):
+        return f"{amount:,}"
+
+    quoted = f"{yuan(policy.CREDIT_LIMIT_MIN)} 到 {yuan(policy.CREDIT_LIMIT_MAX)} 元"
+    raw = DEFAULT_PATH.read_text(encoding="utf-8")
+    assert raw.count(" 到 ") and raw.count("元之间") == raw.count(quoted + "之间") == 1
+    assert quoted in kb.cause("installment", "not_opened").fixes[-1]
