@@ -34,12 +34,12 @@ help:
 	@echo "make bench      latency/throughput benchmark of both modes -> docs/benchmarks.md"
 
 # --- set-up ---------------------------------------------------------------------------------
-$(VENV)/.installed: requirements/rasa-lock.txt requirements/dev-lock.txt pyproject.toml
+$(VENV)/.installed: requirements/rasa-lock.txt requirements/runtime-lock.txt requirements/dev-lock.txt pyproject.toml
 	@echo ">> creating $(VENV) (Python 3.11) from the committed lock (about 2-3 minutes the first time)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --no-deps --ignore-requires-python -r requirements/rasa-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
 	@$(BIN)/pip install -q --no-deps setuptools==70.3.0 wheel==0.45.1 2> >(grep -v '^WARNING: Location' >&2)
-	@$(BIN)/pip install -q --no-deps -r requirements/dev-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@$(BIN)/pip install -q --no-deps -r requirements/runtime-lock.txt -r requirements/dev-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
 	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . 2> >(grep -v '^WARNING: Location' >&2)
 	@touch $@
 
