@@ -10,16 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account_context import account_context
 from actions.handoff import open_ticket_notice
 from fenqi.answers import answer
-
-
-RESERVE_FUND_WORD = "备用金"
+from fenqi.answers.routing import keeps_order, product_asked
 
 
 def asked_about_reserve_fund(tracker: Tracker) -> bool:
     """The latest message names 备用金 (typed, recognised as an entity, or in a button payload)."""
     message = tracker.latest_message or {}
-    values = {str(e.get("value")) for e in message.get("entities") or []}
-    return RESERVE_FUND_WORD in values or RESERVE_FUND_WORD in (message.get("text") or "")
+    return product_asked(message.get("text"), message.get("entities") or []) == "reserve_fund"
 
 
 def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
@@ -38,5 +35,4 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     notice = open_ticket_notice(tracker.sender_id)
     text = f"{notice}\n\n{result.text}" if notice else result.text
     dispatcher.utter_message(text=text, buttons=buttons or None)
-    owned = ctx.snapshot is not None and order_id in {o.order_id for o in ctx.snapshot.orders}
-    return [] if owned or order_id is None else [SlotSet("order_id", None)]
+    return [] if keeps_order(ctx.snapshot, order_id) else [SlotSet("order_id", None)]

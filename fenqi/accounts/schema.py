@@ -17,7 +17,7 @@ from pydantic import root_validator, validator
 
 from fenqi import state
 from fenqi.accounts import relative_time
-from fenqi.accounts.bill_plan import plan_bills
+from fenqi.money import plan_bills
 from fenqi.accounts.errors import AccountsFileError, Problem
 from fenqi.datafile import Invalid, Path, Record, format_path, line_of, show, validate
 from fenqi.policy import (CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, DEFAULT_PARTNER,

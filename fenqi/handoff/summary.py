@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List, Mapping, Sequence
 
-from fenqi.conversation import Topics, consecutive_fallbacks, recent_intents, recent_turns
+from fenqi.fallback import Topics, consecutive_fallbacks, recent_intents, recent_turns
 
 from .hours import ServiceInfo
 

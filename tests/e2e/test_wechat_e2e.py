@@ -5,7 +5,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from fenqi.wechat.simulator import WeChatClient
+from tests.support.wechat_simulator import WeChatClient
 from tests.support.stack import WECHAT_ENV
 
 pytestmark = pytest.mark.e2e

@@ -2,7 +2,7 @@
 import pytest
 
 from fenqi.accounts.errors import AccountsFileError
-from fenqi.conversation.topics import load_topics
+from fenqi.fallback.topics import load_topics
 from fenqi.datafile import DataFileError
 from fenqi.handoff.hours import load_service_info
 from fenqi.knowledge import KnowledgeError, load_knowledge

@@ -76,7 +76,7 @@ def test_fee_answer_quotes_what_the_stored_bills_say(amount, periods, rate):
     """The worked example (answers) and generated bills (accounts) use one principal split."""
     from datetime import date
 
-    from fenqi.accounts.bill_plan import plan_bills
+    from fenqi.money import plan_bills
 
     schedule = fee_schedule(Decimal(amount), periods, Decimal(rate))
     bills = plan_bills(Decimal(amount), periods, Decimal(rate), date(2024, 1, 1))

@@ -6,7 +6,7 @@ from wechatpy.crypto import WeChatCrypto
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.errors import WebhookError
 from fenqi.wechat.signing import open_envelope, seal_reply, verify_echo
-from fenqi.wechat.simulator import WeChatClient
+from tests.support.wechat_simulator import WeChatClient
 from fenqi.wechat.xmlsafe import ensure_safe_xml
 
 TOKEN = "wx-test-token"

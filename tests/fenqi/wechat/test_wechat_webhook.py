@@ -15,7 +15,7 @@ from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import BotRequest, Responder
-from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.splitting import utf8_len
 from fenqi.wechat.webhook import WeChatWebhook
 

@@ -6,12 +6,12 @@ from typing import List, Mapping, Sequence
 
 from fenqi.privacy import mask_pii
 
-from .fallback import FALLBACK_INTENT, user_intent
+from .steps import FALLBACK_INTENT, user_intent
 from .topics import Topics
 
 
 @dataclass(frozen=True)
-class Turn:
+class TranscriptLine:
     speaker: str  # "user" or "bot"
     text: str     # masked
 
@@ -28,13 +28,13 @@ def _shown(speaker: str, text: str, topics: Topics) -> str:
     return mask_pii(text, keep_order_numbers=speaker == "user")
 
 
-def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[Turn]:
+def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[TranscriptLine]:
     """The last ``limit`` user/bot messages with text, oldest first, personal numbers masked."""
-    turns: List[Turn] = []
+    turns: List[TranscriptLine] = []
     for event in reversed(events):
         text = (event.get("text") or "").strip()
         if event.get("event") in ("user", "bot") and text:
-            turns.append(Turn(event["event"], _shown(event["event"], text, topics)))
+            turns.append(TranscriptLine(event["event"], _shown(event["event"], text, topics)))
             if len(turns) == limit:
                 break
     return turns[::-1]
