@@ -1,7 +1,7 @@
 """Turn a core :class:`~fenqi.answers.Answer` into bot messages and slot events."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -10,13 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account_context import account_context
 from actions.handoff import open_ticket_notice
 from fenqi.answers import answer
-from fenqi.answers.routing import keeps_order, product_asked
+from fenqi.answers.routing import keeps_order, product_of
 
 
-def asked_about_reserve_fund(tracker: Tracker) -> bool:
-    """The latest message names 备用金 (typed, recognised as an entity, or in a button payload)."""
+def asked_product(tracker: Tracker) -> Optional[str]:
+    """The product the latest message is about (typed 备用金 words or a button's product entity)."""
     message = tracker.latest_message or {}
-    return product_asked(message.get("text"), message.get("entities") or []) == "reserve_fund"
+    return product_of(message.get("text"), (e.get("value") for e in message.get("entities") or []))
 
 
 def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
@@ -28,7 +28,7 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     """
     ctx = account_context(tracker)
     order_id = tracker.get_slot("order_id")
-    product = "reserve_fund" if asked_about_reserve_fund(tracker) else None
+    product = asked_product(tracker)
     result = answer(intent, ctx.snapshot, order_id=order_id, anonymous_reason=ctx.anonymous_reason,
                     product=product)
     buttons = [{"title": b.title, "payload": b.payload} for b in result.buttons]
