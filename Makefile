@@ -50,8 +50,12 @@ $(SPACY_MODEL): $(VENV)/.installed fenqi/nlp/lexicon.yml fenqi/nlp/pipeline.py f
 
 spacy: $(SPACY_MODEL)
 
-db: $(VENV)/.installed
-	@if [ -f var/fenqi.db ]; then $(BIN)/python -m fenqi db init >/dev/null; \
+# The demo account store: created and seeded once, re-initialised only when the models change
+# (a Python start-up less on every `make run`).
+db: var/fenqi.db
+
+var/fenqi.db: $(VENV)/.installed fenqi/db/models.py fenqi/db/types.py
+	@if [ -f var/fenqi.db ]; then $(BIN)/python -m fenqi db init >/dev/null; touch var/fenqi.db; \
 	else $(BIN)/python -m fenqi db init && $(BIN)/python -m fenqi db seed-demo; fi
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)

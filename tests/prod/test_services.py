@@ -58,7 +58,8 @@ def test_endpoints_file_takes_everything_from_the_environment(monkeypatch):
         monkeypatch.setenv(key, value)
     tracker = read_endpoint_config(str(ENDPOINTS), "tracker_store")
     assert (tracker.type, tracker.url, tracker.kwargs["dialect"], tracker.kwargs["port"],
-            tracker.kwargs["db"], tracker.kwargs["password"]) == ("SQL", "db.internal", "postgresql", "6543", "t", "p")
+            tracker.kwargs["db"], tracker.kwargs["password"]) == (
+        "deploy.tracker_store.WindowedSQLTrackerStore", "db.internal", "postgresql", "6543", "t", "p")
     lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
     store = LockStore.create(lock)  # redis-py connects lazily: nothing is contacted here
     assert type(store).__name__ == "AtomicRedisLockStore" and store.key_prefix == "fenqi:lock:"
