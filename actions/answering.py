@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account_context import account_context
 from actions.handoff import open_ticket_notice
 from fenqi.answers import answer
+from fenqi.security.inbound import valid_order_id
 
 
 RESERVE_FUND_WORD = "备用金"
@@ -27,10 +28,12 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
 
     The ``order_id`` slot (filled by an order button or a typed order number) is kept for
     follow-ups ("那提前还呢？") only while it names one of this user's orders. While the sender's
-    handoff ticket is open, the answer opens with where their request stands.
+    handoff ticket is open, the answer opens with where their request stands. A slot value that
+    is not a short id string (planted through a ``/intent{...}`` payload) is ignored and cleared.
     """
     ctx = account_context(tracker)
-    order_id = tracker.get_slot("order_id")
+    raw_order_id = tracker.get_slot("order_id")
+    order_id = valid_order_id(raw_order_id)  # a planted number/list/long string is never used
     product = "reserve_fund" if asked_about_reserve_fund(tracker) else None
     result = answer(intent, ctx.snapshot, order_id=order_id, anonymous_reason=ctx.anonymous_reason,
                     product=product)
@@ -39,4 +42,4 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     text = f"{notice}\n\n{result.text}" if notice else result.text
     dispatcher.utter_message(text=text, buttons=buttons or None)
     owned = ctx.snapshot is not None and order_id in {o.order_id for o in ctx.snapshot.orders}
-    return [] if owned or order_id is None else [SlotSet("order_id", None)]
+    return [] if owned or raw_order_id is None else [SlotSet("order_id", None)]
