@@ -19,6 +19,7 @@ Events (client -> server): ``session_request`` ``{session_id?}``, ``user_uttered
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -34,6 +35,9 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
 from fenqi.identity import Identity, IdentityError, verify_token
+from fenqi.security.inbound import clean_text, sanitize_payload
+from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
+from fenqi.security.ratelimit import RateLimiter
 from fenqi.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -41,7 +45,7 @@ logger = logging.getLogger(__name__)
 CHANNEL_NAME = "secure_socketio"
 USER_PREFIX = "web:"
 ANONYMOUS_PREFIX = "anon:"
-MAX_MESSAGE_CHARS = 1000
+MAX_MESSAGE_CHARS = 500  # longer messages get a notice instead of reaching NLU
 DEFAULT_HISTORY_LIMIT = 50
 
 
@@ -150,14 +154,20 @@ def history_messages(events: Iterable[Any], limit: int = DEFAULT_HISTORY_LIMIT) 
 
 
 def message_text(data: Any) -> Optional[str]:
-    """The user's text from a ``user_uttered`` payload, or None when malformed."""
+    """The user's cleaned text (masked, no control characters) from a ``user_uttered`` payload,
+    or None when malformed. Not truncated: the caller answers an over-long message itself."""
     if not isinstance(data, dict):
         return None
     text = data.get("message")
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > 64 * 1024:
         return None
-    text = text.strip()
-    return text[:MAX_MESSAGE_CHARS] if text else None
+    text = sanitize_payload(clean_text(text))
+    return text or None
+
+
+def log_id(sid: str) -> str:
+    """A short pseudonym of a socket id for logs (the id itself is a bearer credential)."""
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()[:8]
 
 
 def handshake_token(auth: Any) -> Optional[str]:
@@ -237,6 +247,7 @@ class SecureSocketIOInput(SocketIOInput):
         cors_allowed_origins: Any = (),
         secret_provider: Optional[Callable[[], str]] = None,
         history_source: Optional[HistorySource] = None,
+        limits: Optional[Limits] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace,
                          session_persistence=True, socketio_path=socketio_path)
@@ -245,12 +256,16 @@ class SecureSocketIOInput(SocketIOInput):
             cors_allowed_origins, str) else cors_allowed_origins
         self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
         self._history_source = history_source or tracker_history
+        self.limits = limits or load_limits()
+        self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,
+                                 burst=min(10, self.limits.socket_rate_per_minute))
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
         return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          max_http_buffer_size=self.limits.max_body_bytes)
         bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace
@@ -271,17 +286,18 @@ class SecureSocketIOInput(SocketIOInput):
             try:
                 peer = peer_for_token(handshake_token(auth), self._secret_provider())
             except IdentityError as error:
-                logger.info("Refused socket %s: %s", sid, error.reason)
+                logger.info("Refused socket %s: %s", log_id(sid), error.reason)
                 raise ConnectionRefusedError(error.reason, {"reason": error.reason,
                                                             "message": str(error)})
             await sio.save_session(sid, {"peer": peer}, namespace=ns)
             await sio.enter_room(sid, peer.sender_id, namespace=ns)
-            logger.debug("Socket %s connected as %s", sid, peer.sender_id)
+            logger.debug("Socket %s connected as %s", log_id(sid), peer.sender_id)
             return True
 
         @sio.on("disconnect", namespace=ns)
         async def disconnect(sid: Text, *_: Any) -> None:
-            logger.debug("Socket %s disconnected", sid)
+            self._rate.forget(sid)
+            logger.debug("Socket %s disconnected", log_id(sid))
 
         @sio.on("session_request", namespace=ns)
         async def session_request(sid: Text, data: Any = None) -> None:
@@ -290,7 +306,8 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not session_allowed(requested, peer):
-                logger.warning("Socket %s (%s) asked for a foreign session", sid, peer.sender_id)
+                logger.warning("Socket %s (%s) asked for a foreign session", log_id(sid),
+                               peer.sender_id)
                 await sio.emit("session_refused", {"reason": "foreign_session",
                                                    "session_id": peer.sender_id},
                                room=sid, namespace=ns)
@@ -315,19 +332,27 @@ class SecureSocketIOInput(SocketIOInput):
             try:
                 checked = reverify(peer, fresh, self._secret_provider())
             except IdentityError as error:
-                logger.info("Dropped message on %s: %s", sid, error.reason)
+                logger.info("Dropped message on %s: %s", log_id(sid), error.reason)
                 await refuse_auth(sid, error)
                 return
             if checked is not peer:
                 await sio.save_session(sid, {"peer": checked}, namespace=ns)
             if not session_allowed(payload.get("session_id"), checked):
-                logger.warning("Socket %s (%s) wrote to a foreign session", sid, checked.sender_id)
+                logger.warning("Socket %s (%s) wrote to a foreign session", log_id(sid),
+                               checked.sender_id)
                 await sio.emit("session_refused", {"reason": "foreign_session",
                                                    "session_id": checked.sender_id},
                                room=sid, namespace=ns)
                 return
             text = message_text(payload)
             if text is None:
+                return
+            if not self._rate.allow(sid):
+                await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
+                return
+            if len(text) > self.limits.max_message_chars:
+                await sio.emit(self.bot_message_evt, {"text": self.limits.too_long_text},
+                               room=sid, namespace=ns)
                 return
             output = SecureSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),

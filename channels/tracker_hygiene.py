@@ -10,18 +10,28 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 SECRET_METADATA_KEYS = ("auth_token",)
+SESSION_METADATA_SLOT = "session_started_metadata"  # Rasa copies the first message's metadata here
+
+
+def _scrub(mapping: Any) -> bool:
+    if not isinstance(mapping, dict) or not any(key in mapping for key in SECRET_METADATA_KEYS):
+        return False
+    for key in SECRET_METADATA_KEYS:
+        mapping.pop(key, None)
+    return True
 
 
 def strip_secrets(events: Iterable[Any]) -> int:
-    """Remove secret metadata keys from user events in place; the number of events changed."""
+    """Remove secret metadata keys in place from user events and from the
+    ``session_started_metadata`` slot events; the number of events changed."""
     changed = 0
     for event in events:
-        metadata = getattr(event, "metadata", None)
-        if getattr(event, "type_name", None) == "user" and isinstance(metadata, dict):
-            if any(key in metadata for key in SECRET_METADATA_KEYS):
-                for key in SECRET_METADATA_KEYS:
-                    metadata.pop(key, None)
-                changed += 1
+        kind = getattr(event, "type_name", None)
+        if kind == "user" and _scrub(getattr(event, "metadata", None)):
+            changed += 1
+        elif kind == "slot" and getattr(event, "key", None) == SESSION_METADATA_SLOT \
+                and _scrub(getattr(event, "value", None)):
+            changed += 1
     return changed
 
 
@@ -35,6 +45,8 @@ def install_token_scrubber() -> None:
 
     async def save_tracker(self: MessageProcessor, tracker: Any) -> None:
         strip_secrets(tracker.events)
+        slot = getattr(tracker, "slots", {}).get(SESSION_METADATA_SLOT)
+        _scrub(getattr(slot, "value", None))
         await original(self, tracker)
 
     save_tracker._fenqi_scrubs = True  # type: ignore[attr-defined]
