@@ -31,9 +31,11 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
 from fenqi.identity import IdentityError
+from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
+from fenqi.security.ratelimit import RateLimiter
 from fenqi.settings import load_settings
 from fenqi.widget import (DEFAULT_HISTORY_LIMIT, Peer, bot_metadata, handshake_token, history_messages,
-                          message_text, peer_for_token, reverify, session_allowed)
+                          log_id, message_text, peer_for_token, reverify, session_allowed)
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ class SecureSocketIOInput(SocketIOInput):
         cors_allowed_origins: Any = (),
         secret_provider: Optional[Callable[[], str]] = None,
         history_source: Optional[HistorySource] = None,
+        limits: Optional[Limits] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace,
                          session_persistence=True, socketio_path=socketio_path)
@@ -114,12 +117,16 @@ class SecureSocketIOInput(SocketIOInput):
             cors_allowed_origins, str) else cors_allowed_origins
         self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
         self._history_source = history_source or tracker_history
+        self.limits = limits or load_limits()
+        self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,
+                                 burst=min(10, self.limits.socket_rate_per_minute))
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
         return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          max_http_buffer_size=self.limits.max_body_bytes)
         bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace
@@ -140,17 +147,18 @@ class SecureSocketIOInput(SocketIOInput):
             try:
                 peer = peer_for_token(handshake_token(auth), self._secret_provider())
             except IdentityError as error:
-                logger.info("Refused socket %s: %s", sid, error.reason)
+                logger.info("Refused socket %s: %s", log_id(sid), error.reason)
                 raise ConnectionRefusedError(error.reason, {"reason": error.reason,
                                                             "message": str(error)})
             await sio.save_session(sid, {"peer": peer}, namespace=ns)
             await sio.enter_room(sid, peer.sender_id, namespace=ns)
-            logger.debug("Socket %s connected as %s", sid, peer.sender_id)
+            logger.debug("Socket %s connected as %s", log_id(sid), peer.sender_id)
             return True
 
         @sio.on("disconnect", namespace=ns)
         async def disconnect(sid: Text, *_: Any) -> None:
-            logger.debug("Socket %s disconnected", sid)
+            self._rate.forget(sid)
+            logger.debug("Socket %s disconnected", log_id(sid))
 
         @sio.on("session_request", namespace=ns)
         async def session_request(sid: Text, data: Any = None) -> None:
@@ -159,7 +167,8 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not session_allowed(requested, peer):
-                logger.warning("Socket %s (%s) asked for a foreign session", sid, peer.sender_id)
+                logger.warning("Socket %s (%s) asked for a foreign session", log_id(sid),
+                               peer.sender_id)
                 await sio.emit("session_refused", {"reason": "foreign_session",
                                                    "session_id": peer.sender_id},
                                room=sid, namespace=ns)
@@ -184,19 +193,27 @@ class SecureSocketIOInput(SocketIOInput):
             try:
                 checked = reverify(peer, fresh, self._secret_provider())
             except IdentityError as error:
-                logger.info("Dropped message on %s: %s", sid, error.reason)
+                logger.info("Dropped message on %s: %s", log_id(sid), error.reason)
                 await refuse_auth(sid, error)
                 return
             if checked is not peer:
                 await sio.save_session(sid, {"peer": checked}, namespace=ns)
             if not session_allowed(payload.get("session_id"), checked):
-                logger.warning("Socket %s (%s) wrote to a foreign session", sid, checked.sender_id)
+                logger.warning("Socket %s (%s) wrote to a foreign session", log_id(sid),
+                               checked.sender_id)
                 await sio.emit("session_refused", {"reason": "foreign_session",
                                                    "session_id": checked.sender_id},
                                room=sid, namespace=ns)
                 return
             text = message_text(payload)
             if text is None:
+                return
+            if not self._rate.allow(sid):
+                await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
+                return
+            if len(text) > self.limits.max_message_chars:
+                await sio.emit(self.bot_message_evt, {"text": self.limits.too_long_text},
+                               room=sid, namespace=ns)
                 return
             output = SecureSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),

@@ -18,6 +18,7 @@ Everything else is ``rasa`` as installed.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -106,9 +107,22 @@ def install_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+# --- limits (issue #11): kept apart from the start-up speed-ups above ---------------------
+HTTP_MAX_BODY = 64 * 1024  # every route; the channels enforce their own, smaller limits
+
+
+def apply_limits() -> None:
+    """Bound every request body (Sanic reads ``SANIC_*`` variables when Rasa creates its app)
+    and create every file private (umask 077: tracker db, logs, models written by this process)."""
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", os.environ.get("FENQI_HTTP_MAX_BODY", str(HTTP_MAX_BODY)))
+    os.environ.setdefault("SANIC_REQUEST_TIMEOUT", "30")
+    os.umask(0o077)
+
+
 def main() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    apply_limits()
     install_speedups()
     from rasa.__main__ import main as rasa_main
 

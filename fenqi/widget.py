@@ -6,16 +6,18 @@ module docstring for the protocol.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
 from fenqi.identity import Identity, IdentityError, verify_token
+from fenqi.security.inbound import clean_text, sanitize_payload
 
 USER_PREFIX = "web:"
 ANONYMOUS_PREFIX = "anon:"
-MAX_MESSAGE_CHARS = 1000
+MAX_MESSAGE_CHARS = 500  # longer messages get a notice instead of reaching NLU
 DEFAULT_HISTORY_LIMIT = 50
 
 
@@ -122,14 +124,20 @@ def history_messages(events: Iterable[Any], limit: int = DEFAULT_HISTORY_LIMIT) 
 
 
 def message_text(data: Any) -> Optional[str]:
-    """The user's text from a ``user_uttered`` payload, or None when malformed."""
+    """The user's cleaned text (masked, no control characters) from a ``user_uttered`` payload,
+    or None when malformed. Not truncated: the caller answers an over-long message itself."""
     if not isinstance(data, dict):
         return None
     text = data.get("message")
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > 64 * 1024:
         return None
-    text = text.strip()
-    return text[:MAX_MESSAGE_CHARS] if text else None
+    text = sanitize_payload(clean_text(text))
+    return text or None
+
+
+def log_id(sid: str) -> str:
+    """A short pseudonym of a socket id for logs (the id itself is a bearer credential)."""
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()[:8]
 
 
 def handshake_token(auth: Any) -> Optional[str]:

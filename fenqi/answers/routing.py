@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
+from fenqi.security.inbound import valid_order_id
 from fenqi.state import AccountSnapshot
 
 RESERVE_FUND = "reserve_fund"
@@ -44,9 +45,11 @@ def reserve_fund_topic(intent: str) -> str:
     return RESERVE_FUND_TOPICS[intent]
 
 
-def keeps_order(snapshot: Optional[AccountSnapshot], order_id: Optional[str]) -> bool:
-    """Whether the chosen ``order_id`` stays for follow-ups ("那提前还呢？"): only while it names
-    one of this verified user's orders (no order chosen: nothing to clear)."""
+def keeps_order(snapshot: Optional[AccountSnapshot], order_id: object) -> bool:
+    """Whether the chosen ``order_id`` slot stays for follow-ups ("那提前还呢？"): only while it is a
+    short id string naming one of this verified user's orders (no order chosen: nothing to clear;
+    a planted number, list or long string is cleared)."""
     if order_id is None:
         return True
-    return snapshot is not None and order_id in {o.order_id for o in snapshot.orders}
+    valid = valid_order_id(order_id)
+    return valid is not None and snapshot is not None and valid in {o.order_id for o in snapshot.orders}

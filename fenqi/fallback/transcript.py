@@ -19,13 +19,12 @@ class TranscriptLine:
 def _shown(speaker: str, text: str, topics: Topics) -> str:
     """A button payload (``/how_to_repay{...}``) as what the user clicked, else the masked text.
 
-    Bot messages are masked strictly: they may echo a card number the NLU took for an order id
-    ("没有找到订单号 6222…"), so an order label does not protect a number there.
+    Personal numbers are masked everywhere, after an order label and on ``/...`` lines too.
     """
     if speaker == "user" and text.startswith("/"):
         intent = text[1:].split("{", 1)[0]
-        return f"（点选：{topics.title(intent) or intent}）"
-    return mask_pii(text, keep_order_numbers=speaker == "user")
+        return mask_pii(f"（点选：{topics.title(intent) or intent}）")
+    return mask_pii(text)
 
 
 def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[TranscriptLine]:

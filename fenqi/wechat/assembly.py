@@ -56,4 +56,7 @@ def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory]
         api = WeChatApi(config)
     responder = Responder(bot=bot, directory=directory or sql_directory(settings),
                           mint_token=mint_token or token_minter(settings))
-    return WeChatWebhook(config, responder, api=api, turns=turns)
+    from fenqi.security.replay import nonce_cache_from_env
+
+    return WeChatWebhook(config, responder, api=api, turns=turns,
+                         nonces=nonce_cache_from_env(2 * config.timestamp_window))

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Optional
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 DEFAULT_PASSIVE_TIMEOUT = 4.0  # WeChat waits 5 s; leave headroom for the network
 MAX_BODY_BYTES = 64 * 1024
+TIMESTAMP_WINDOW = 300  # seconds a signed request stays acceptable (and its nonce remembered)
 
 # credentials.yml key -> environment variable
 KEYS = {
@@ -29,6 +30,7 @@ class WeChatConfig:
     api_base: str = DEFAULT_API_BASE
     passive_timeout: float = DEFAULT_PASSIVE_TIMEOUT
     max_body_bytes: int = MAX_BODY_BYTES
+    timestamp_window: int = TIMESTAMP_WINDOW
 
     @property
     def configured(self) -> bool:

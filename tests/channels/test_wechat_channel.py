@@ -118,7 +118,8 @@ class Stack:
         await self.server.after_stop()
         await self.fake.stop()
 
-    async def post(self, xml, encrypt=False):
+    async def post(self, xml, encrypt=None):
+        encrypt = bool(self.client.aes_key) if encrypt is None else encrypt  # plaintext refused with a key
         return await self.client.post(self.http, xml, encrypt=encrypt)
 
 

@@ -76,3 +76,8 @@ def test_chosen_order_is_kept_only_while_it_is_the_users(account):
     assert not keeps_order(None, own)  # anonymous: no order is anyone's
     assert not keeps_order(replace(account, orders=()), own)
     assert keeps_order(account, None) and keeps_order(None, None)  # nothing chosen, nothing to clear
+
+
+@pytest.mark.parametrize("planted", [5, ["A"], {"x": 1}, "X" * 200, "../../etc"])
+def test_a_planted_order_slot_is_cleared(account, planted):
+    assert not keeps_order(account, planted)
