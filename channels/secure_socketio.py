@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
+from channels.takeover import SocketTakeover
 from fenqi.identity import Identity, IdentityError, verify_token
 from fenqi.settings import load_settings
 
@@ -237,6 +238,7 @@ class SecureSocketIOInput(SocketIOInput):
         cors_allowed_origins: Any = (),
         secret_provider: Optional[Callable[[], str]] = None,
         history_source: Optional[HistorySource] = None,
+        takeover: Optional[SocketTakeover] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace,
                          session_persistence=True, socketio_path=socketio_path)
@@ -245,6 +247,7 @@ class SecureSocketIOInput(SocketIOInput):
             cors_allowed_origins, str) else cors_allowed_origins
         self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
         self._history_source = history_source or tracker_history
+        self._takeover = takeover or SocketTakeover()  # live agent takeover (#13)
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
         return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
@@ -276,6 +279,7 @@ class SecureSocketIOInput(SocketIOInput):
                                                             "message": str(error)})
             await sio.save_session(sid, {"peer": peer}, namespace=ns)
             await sio.enter_room(sid, peer.sender_id, namespace=ns)
+            self._takeover.start(sio, self.bot_message_evt, ns)  # live agent takeover (#13): once
             logger.debug("Socket %s connected as %s", sid, peer.sender_id)
             return True
 
@@ -328,6 +332,9 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             text = message_text(payload)
             if text is None:
+                return
+            # live agent takeover (#13): an agent owns this conversation -> Rasa never sees it
+            if await self._takeover.intercept(sio, checked.sender_id, text, self.bot_message_evt, ns):
                 return
             output = SecureSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),

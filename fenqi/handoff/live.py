@@ -63,6 +63,7 @@ class Delivery:
     kind: str
     text: str
     last_inbound_at: Optional[datetime]
+    agent: Optional[str] = None       # the writing agent's name (agent messages)
 
 
 def bounded(text: str, limit: int = MAX_TEXT) -> str:
@@ -211,15 +212,18 @@ def intercept(session: Session, sender_id: str, text: str, now: datetime) -> Int
 
 def pending_deliveries(session: Session, sender_prefixes: Sequence[str], limit: int = 50) -> List[Delivery]:
     """Agent/system messages not yet delivered to shoppers whose sender id has one of the prefixes."""
+    prefixes = tuple(sender_prefixes)
     rows = session.execute(
-        select(TicketMessage, HandoffTicket.sender_id, HandoffTicket.channel, TicketTakeover.last_inbound_at)
+        select(TicketMessage, HandoffTicket.sender_id, HandoffTicket.channel, TicketTakeover.last_inbound_at,
+               Agent.name)
         .join(HandoffTicket, HandoffTicket.id == TicketMessage.ticket_id)
         .outerjoin(TicketTakeover, TicketTakeover.ticket_id == TicketMessage.ticket_id)
+        .outerjoin(Agent, Agent.id == TicketMessage.agent_id)
         .where(TicketMessage.delivery == "pending")
         .order_by(TicketMessage.id).limit(limit)).all()
     return [Delivery(message_id=m.id, ticket_id=m.ticket_id, sender_id=sender, channel=channel, kind=m.kind,
-                     text=m.text, last_inbound_at=inbound)
-            for m, sender, channel, inbound in rows if sender.startswith(tuple(sender_prefixes))]
+                     text=m.text, last_inbound_at=inbound, agent=name)
+            for m, sender, channel, inbound, name in rows if sender.startswith(prefixes)]
 
 
 def claim(session: Session, message_id: int, now: datetime) -> bool:

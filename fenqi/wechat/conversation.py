@@ -27,6 +27,8 @@ class BotRequest:
 
 
 Bot = Callable[[BotRequest], Awaitable[List[Dict[str, Any]]]]
+# Live agent takeover (#13): (sender_id, text) -> None (the bot answers) or the reply ("" = silence).
+TakeoverHook = Callable[[str, str], Awaitable[Optional[str]]]
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ class Responder:
     """Turns an :class:`Inbound` into the full reply text ("" = say nothing)."""
 
     def __init__(self, bot: Bot, directory: Directory, mint_token: Callable[[str], str],
-                 options: Optional[OptionMemory] = None, limiter: Optional[AttemptLimiter] = None):
+                 options: Optional[OptionMemory] = None, limiter: Optional[AttemptLimiter] = None,
+                 takeover: Optional[TakeoverHook] = None):
         self.bot = bot
+        self.takeover = takeover
         self.directory = directory
         self.mint_token = mint_token
         self.options = options or OptionMemory()
@@ -82,6 +86,10 @@ class Responder:
         command = BIND_COMMAND.match(inbound.text)
         if command:
             return await self._bind(inbound.openid, command.group(1))
+        if self.takeover is not None:  # an agent owns the conversation, or this is a rating
+            handled = await self.takeover(inbound.sender_id, inbound.text)
+            if handled is not None:
+                return handled
         return await self._bot_turn(inbound)
 
     async def _user(self, openid: str) -> Optional[str]:
