@@ -26,6 +26,14 @@ def _keep(task: "asyncio.Task[None]") -> None:
     task.add_done_callback(_tasks.discard)
 
 
+def connected(sio: Any, room: str, namespace: Optional[str]) -> bool:
+    """Whether a socket of this process is in ``room``."""
+    try:
+        return any(True for _ in sio.manager.get_participants(namespace or "/", room))
+    except (KeyError, AttributeError):
+        return False
+
+
 class SocketTakeover:
     """The socket.io widget's side: intercept messages, deliver the outbox to rooms."""
 
@@ -50,7 +58,12 @@ class SocketTakeover:
         async def send(delivery: Any) -> Optional[str]:
             await sio.emit(event, widget_payload(delivery), room=delivery.sender_id, namespace=namespace)
             return None
-        _keep(asyncio.ensure_future(self.relay.run_outbox(WIDGET_PREFIXES, send)))
+
+        def here(delivery: Any) -> bool:
+            """The shopper has a connection on this process (several Rasa instances: the one they
+            are connected to delivers; none: the message waits for their next connection)."""
+            return connected(sio, delivery.sender_id, namespace)
+        _keep(asyncio.ensure_future(self.relay.run_outbox(WIDGET_PREFIXES, send, here=here)))
 
 
 class WeChatTakeover:

@@ -107,7 +107,7 @@ async def authenticated(request: web.Request, handler: Callable[[web.Request], A
             raise web.HTTPUnauthorized(text='{"error": "sign_in_required"}', content_type="application/json")
         raise web.HTTPFound("/login")
     if request.method == "POST":
-        given = request.headers.get(CSRF_HEADER)
+        given: Any = request.headers.get(CSRF_HEADER)
         if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             given = (await request.post()).get(CSRF_FIELD)
         if not csrf_ok(signed.csrf_token, given if isinstance(given, str) else None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -112,7 +112,7 @@ def transition(session: Session, ticket_id: int, event: tk.Event, now: datetime)
     row = _row(session, ticket)
     old = state_of(row)
     new = tk.apply(old, event)
-    values = {"state": new.state, "agent_id": new.agent_id, "served": new.served, "rating": new.rating}
+    values: Dict[str, Any] = {"state": new.state, "agent_id": new.agent_id, "served": new.served, "rating": new.rating}
     if isinstance(event, tk.Accept):
         values["accepted_at"] = now
     if new.state in tk.ENDED_STATES and old.state not in tk.ENDED_STATES:
@@ -194,9 +194,10 @@ def intercept(session: Session, sender_id: str, text: str, now: datetime) -> Int
             return Intercept(handled=True, ticket_id=ticket.id)
         return PASS
     last = _last_ticket(session, sender_id)
-    row = session.get(TicketTakeover, last.id) if last is not None else None
-    if last is None or row is None or not row.rating_offered:
+    offered = session.get(TicketTakeover, last.id) if last is not None else None
+    if last is None or offered is None or not offered.rating_offered:
         return PASS
+    row = offered
     score = parse_rating(text)
     if score is None:
         row.rating_offered = False  # the shopper moved on: digits mean options again

@@ -90,10 +90,18 @@ class TakeoverRelay:
         with session_scope(self.factory()) as session:
             live.mark_failed(session, message_id, reason)
 
-    async def deliver_once(self, prefixes: Sequence[str], send: Sender) -> int:
-        """Deliver what is pending for these senders; the number of messages handled."""
+    async def deliver_once(self, prefixes: Sequence[str], send: Sender,
+                           here: Optional[Callable[[live.Delivery], bool]] = None) -> int:
+        """Deliver what is pending for these senders; the number of messages handled.
+
+        ``here`` (optional) says whether this process can reach the shopper now (the socket.io
+        channel: a connection in the shopper's room); others are left pending for the process
+        that can, or until the shopper connects again.
+        """
         handled = 0
         for delivery in await asyncio.to_thread(self._pending, prefixes):
+            if here is not None and not here(delivery):
+                continue
             if not await asyncio.to_thread(self._claim, delivery.message_id):
                 continue  # another process has it
             try:
@@ -106,11 +114,12 @@ class TakeoverRelay:
             handled += 1
         return handled
 
-    async def run_outbox(self, prefixes: Sequence[str], send: Sender, interval: float = 0.5) -> None:
+    async def run_outbox(self, prefixes: Sequence[str], send: Sender, interval: float = 0.5,
+                         here: Optional[Callable[[live.Delivery], bool]] = None) -> None:
         """Poll and deliver until cancelled; store errors are logged and retried."""
         while True:
             try:
-                await self.deliver_once(prefixes, send)
+                await self.deliver_once(prefixes, send, here)
             except asyncio.CancelledError:
                 raise
             except Exception:

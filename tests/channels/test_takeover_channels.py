@@ -79,3 +79,27 @@ def test_agent_owns_the_conversation_then_hands_it_back(store):
             assert (row.state, row.rating) == ("returned", 5)
             assert {m.delivery for m in live.messages(s, ticket) if m.author != "shopper"} == {"delivered"}
     run(scenario)
+
+
+def test_a_message_for_a_shopper_connected_elsewhere_waits_and_arrives_on_their_connection(store):
+    """The process without the shopper's socket leaves the message pending; it is delivered once
+    the shopper is connected here (two Rasa instances: the one holding the connection delivers)."""
+    factory, (agent, ticket) = store
+    takeover = SocketTakeover(TakeoverRelay(lambda: factory))
+
+    async def scenario():
+        async with Server(takeover=takeover) as server:
+            bystander = await Client().connect(server.url, token_for("demo_low_limit"))  # starts the outbox
+            with session_scope(factory) as s:
+                live.transition(s, ticket, Accept(agent), datetime.now())
+            await asyncio.sleep(1.5)
+            with session_scope(factory) as s:
+                assert [m.delivery for m in live.messages(s, ticket)] == ["pending"]
+            shopper = await Client().connect(server.url, token_for("demo_ok"))
+            assert (await next_bot(shopper))["text"] == "人工客服 安娜 为您服务。"
+            assert not [e for e, _ in bystander.seen if e == "bot_uttered"]
+            await shopper.close()
+            await bystander.close()
+        with session_scope(factory) as s:
+            assert [m.delivery for m in live.messages(s, ticket)] == ["delivered"]
+    run(scenario)

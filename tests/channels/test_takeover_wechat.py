@@ -3,6 +3,8 @@ real customer-service client against the local fake API, a real SQLite store."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from datetime import datetime
 
 import pytest
@@ -20,14 +22,13 @@ from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import Responder
 from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.webhook import WeChatWebhook
-from tests.fenqi.wechat.conftest import aes_key, sessions  # noqa: F401 - fixtures
 from tests.fenqi.wechat.test_wechat_webhook import APPID, SECRET, TOKEN, Bot
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_numbered_rating(sessions, aes_key):
-    factory = sessions
+def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_numbered_rating(factory):
+    aes_key = base64.b64encode(os.urandom(32)).decode("ascii").rstrip("=")
     with session_scope(factory) as s:
         agent = add_agent(s, "安娜", "a long enough secret", datetime.now()).id
         ticket = open_ticket(s, TicketRequest("wx:oShopper", "wechat", None, "近期话题：无", []),
@@ -42,7 +43,8 @@ def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_nu
         api = WeChatApi(config, backoff=0.01)
         responder = Responder(bot, SqlDirectory(lambda: factory), lambda user_id: "unused",
                               takeover=WeChatTakeover(relay).hook)
-        webhook, client = WeChatWebhook(config, responder, api=api), WeChatClient("http://unused", TOKEN, APPID, aes_key)
+        webhook = WeChatWebhook(config, responder, api=api)
+        client = WeChatClient("http://unused", TOKEN, APPID, aes_key)
 
         async def say(text, msg_id):
             params, body = client.prepare(client.text("oShopper", text, msg_id=msg_id), False, None)
@@ -59,7 +61,8 @@ def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_nu
             assert await say("我的订单扣款两次", 2) is None                 # agent owns it: no reply at all
             assert [r.text for r in bot.requests] == ["在吗"]
             with session_scope(factory) as s:
-                assert [m.text for m in live.messages(s, ticket) if m.author == "shopper"] == ["我的订单扣款两次"]
+                logged = [m.text for m in live.messages(s, ticket) if m.author == "shopper"]
+                assert logged == ["我的订单扣款两次"]
                 live.transition(s, ticket, HandBack(agent), datetime.now())
             await relay.deliver_once(["wx:"], wechat_sender(api))
             assert fake.sent[-2][1] == live.RESUMED and "回复数字 1–5" in fake.sent[-1][1]

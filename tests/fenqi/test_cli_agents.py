@@ -4,14 +4,23 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from sqlalchemy import select
 
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.db.models import Agent
 from fenqi.handoff.agents import authenticate
-from tests.fenqi.test_cli_tickets import ROOT, env, run  # noqa: F401 - the env fixture
+from tests.fenqi import test_cli_tickets
+from tests.fenqi.test_cli_tickets import ROOT, run
 
 PASSWORD = "a long enough secret"
+
+
+@pytest.fixture
+def env(tmp_path):
+    """A seeded SQLite store for the CLI (as in test_cli_tickets)."""
+    return test_cli_tickets.env.__wrapped__(tmp_path)
 
 
 def add(env, name, stdin):
