@@ -38,7 +38,7 @@ CONSOLE = web.AppKey("console", ConsoleSettings)
 LIMITER = web.AppKey("limiter", LoginLimiter)        # per agent name: 5 failures / 5 min
 IP_LIMITER = web.AppKey("ip_limiter", LoginLimiter)  # per client address: 30 failures / 5 min
 SIGNED = "signed"
-PUBLIC = ("/login", "/healthz", "/static/")
+PUBLIC = ("/login", "/healthz", "/static/", "/favicon.ico")
 ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
     "accept": tk.Accept, "release": tk.Release, "handback": tk.HandBack, "close": tk.Close}
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
@@ -77,7 +77,7 @@ async def security_headers(request: web.Request, handler: Callable[[web.Request]
                                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # no-referrer makes Origin "null"
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
     if isinstance(response, web.HTTPException) and response.status >= 400:
@@ -103,9 +103,9 @@ async def authenticated(request: web.Request, handler: Callable[[web.Request], A
     token = request.cookies.get(SESSION_COOKIE)
     signed = await in_store(request, lambda s: resume_session(s, token, now()))
     if signed is None:
-        if request.path.startswith("/api/") or request.method == "POST":
-            raise web.HTTPUnauthorized(text='{"error": "sign_in_required"}', content_type="application/json")
-        raise web.HTTPFound("/login")
+        if request.method == "GET" and (request.path == "/" or request.path.startswith("/tickets/")):
+            raise web.HTTPFound("/login")
+        raise web.HTTPUnauthorized(text='{"error": "sign_in_required"}', content_type="application/json")
     if request.method == "POST":
         given: Any = request.headers.get(CSRF_HEADER)
         if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -119,7 +119,11 @@ async def authenticated(request: web.Request, handler: Callable[[web.Request], A
 # --- sign-in ------------------------------------------------------------------------------------
 
 def _login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
-    csrf = secrets.token_urlsafe(24)
+    """The form with the login CSRF token: the cookie's when it has one (several tabs, a stray
+    redirected request must not invalidate the page on screen), else a new one."""
+    current = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    csrf = current if 20 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum() \
+        else secrets.token_urlsafe(24)
     response = web.Response(text=pages.login_page(csrf, error), content_type="text/html", status=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **cookie_options(request.app[CONSOLE].secure_cookie))  # type: ignore[arg-type]
     return response
@@ -315,6 +319,10 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
 def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSettings] = None,
                limiter: Optional[LoginLimiter] = None) -> web.Application:
     """The console app; the store engine is created on startup and disposed on cleanup."""
@@ -333,6 +341,7 @@ def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSett
 
     app.cleanup_ctx.append(open_store)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)

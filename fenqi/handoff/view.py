@@ -17,6 +17,8 @@ from fenqi.money import format_cny
 from fenqi.privacy import mask_pii
 from fenqi.state import AccountSnapshot
 
+STATUS_LABELS = {"active": "正常", "frozen": "冻结", "closed": "已关闭", "risk_hold": "风控暂停",
+                 "pending_verification": "待认证"}
 CHANNEL_LABELS = {"secure_socketio": "App 内客服窗口", "wechat": "微信公众号", "rest": "REST 接口"}
 
 
@@ -57,7 +59,8 @@ def waiting_text(created_at: datetime, now: datetime) -> str:
 
 
 def _line(label: str, limit: Decimal, used: Decimal, available: Decimal, status: str) -> LineSummary:
-    return LineSummary(label, format_cny(limit), format_cny(used), format_cny(available), status)
+    return LineSummary(label, format_cny(limit), format_cny(used), format_cny(available),
+                       STATUS_LABELS.get(status, status))
 
 
 def overdue_text(snapshot: AccountSnapshot) -> str:

@@ -77,6 +77,7 @@ def test_agent_takes_over_the_widget_conversation_and_hands_it_back(browser, web
 
         # the shopper asks for a person
         sign_in(shopper, SHOPPER)
+        ask(shopper, "我的账单逾期了怎么办")
         ask(shopper, "转人工")
         handoff = "\n".join(bot_texts(shopper))
         ticket_id = int(re.search(r"工单号 #(\d+)", handoff).group(1))
@@ -88,7 +89,8 @@ def test_agent_takes_over_the_widget_conversation_and_hands_it_back(browser, web
         assert "App 内客服窗口" in row.inner_text() and "已验证用户" in row.inner_text()
         row.locator("[data-testid=open-ticket]").click()
         agent.wait_for_selector("[data-testid=account]")
-        assert "转人工" in agent.inner_text("[data-testid=transcript]")
+        transcript = agent.inner_text("[data-testid=transcript]")
+        assert "我的账单逾期了怎么办" in transcript and "转人工" in transcript
         assert "逾期" in agent.inner_text("[data-testid=account]")
         agent.click("[data-testid=accept]")
         agent.locator("[data-testid=state]", has_text="人工服务中").wait_for(timeout=WAIT_MS)
