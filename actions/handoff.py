@@ -15,6 +15,7 @@ from fenqi.fallback import load_topics
 from fenqi.db.engine import session_scope
 from fenqi.handoff import (TicketRequest, handoff_text, load_service_info,
                            open_ticket, open_ticket_for, pending_notice, queue_position)
+from fenqi.handoff.live import agents_online
 from fenqi.handoff.summary import ticket_summary, ticket_transcript
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,15 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[
         with session_scope(session_factory()) as session:
             ticket, created = open_ticket(session, ticket_request(tracker), now)
             ticket_id, position = ticket.id, queue_position(session, ticket)
+            free = agents_online(session, now) > 0
     except SQLAlchemyError:
         logger.exception("could not open a handoff ticket for sender %s", tracker.sender_id)
         dispatcher.utter_message(text=HANDOFF_FAILED)
         return
     if created:
         logger.info("handoff ticket #%s opened for sender %s", ticket_id, tracker.sender_id)
-    text = handoff_text(ticket_id, position, load_service_info(), now, already_open=not created)
+    text = handoff_text(ticket_id, position, load_service_info(), now, already_open=not created,
+                        agents_free=free)
     dispatcher.utter_message(text=f"{lead}\n{text}" if lead else text)
 
 

@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
+from channels.takeover import SocketTakeover
 from fenqi.identity import IdentityError
 from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
 from fenqi.security.ratelimit import RateLimiter
@@ -109,6 +110,7 @@ class SecureSocketIOInput(SocketIOInput):
         secret_provider: Optional[Callable[[], str]] = None,
         history_source: Optional[HistorySource] = None,
         limits: Optional[Limits] = None,
+        takeover: Optional[SocketTakeover] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace,
                          session_persistence=True, socketio_path=socketio_path)
@@ -120,6 +122,7 @@ class SecureSocketIOInput(SocketIOInput):
         self.limits = limits or load_limits()
         self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,
                                  burst=min(10, self.limits.socket_rate_per_minute))
+        self._takeover = takeover or SocketTakeover()  # live agent takeover (#13)
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
         return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
@@ -152,6 +155,7 @@ class SecureSocketIOInput(SocketIOInput):
                                                             "message": str(error)})
             await sio.save_session(sid, {"peer": peer}, namespace=ns)
             await sio.enter_room(sid, peer.sender_id, namespace=ns)
+            self._takeover.start(sio, self.bot_message_evt, ns)  # live agent takeover (#13): once
             logger.debug("Socket %s connected as %s", log_id(sid), peer.sender_id)
             return True
 
@@ -214,6 +218,9 @@ class SecureSocketIOInput(SocketIOInput):
             if len(text) > self.limits.max_message_chars:
                 await sio.emit(self.bot_message_evt, {"text": self.limits.too_long_text},
                                room=sid, namespace=ns)
+                return
+            # live agent takeover (#13): an agent owns this conversation -> Rasa never sees it
+            if await self._takeover.intercept(sio, checked.sender_id, text, self.bot_message_evt, ns):
                 return
             output = SecureSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),

@@ -22,6 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.takeover import WeChatTakeover
 from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.assembly import build_webhook
 from fenqi.wechat.config import WeChatConfig, load_config
@@ -68,12 +69,13 @@ class WeChatInput(InputChannel):
 
     def __init__(self, config: Optional[WeChatConfig] = None, directory: Optional[Directory] = None,
                  mint_token: Optional[Callable[[str], str]] = None, api: Optional[WeChatApi] = None,
-                 turns: Optional[TurnStore] = None) -> None:
+                 turns: Optional[TurnStore] = None, takeover: Optional[WeChatTakeover] = None) -> None:
         self.config = config if config is not None else load_config()
         self._directory = directory
         self._mint_token = mint_token
         self._api = api
         self._turns = turns
+        self._takeover = takeover or WeChatTakeover()  # live agent takeover (#13)
         self.webhook: Optional[WeChatWebhook] = None
         if not self.config.configured:
             logger.warning("WeChat channel not configured (no WECHAT_TOKEN): webhook answers 503")
@@ -91,7 +93,8 @@ class WeChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = build_webhook(self.config, self.bot_for(on_new_message), directory=self._directory,
-                                mint_token=self._mint_token, api=self._api, turns=self._turns)
+                                mint_token=self._mint_token, api=self._api, turns=self._turns,
+                                takeover=self._takeover.hook)
         self.webhook = webhook
         wechat = Blueprint("wechat_webhook", __name__)
 
@@ -111,10 +114,16 @@ class WeChatInput(InputChannel):
                 webhook.check_declared_size(request.headers.get("content-length"))
             except WebhookError as exc:
                 return response.text(exc.message, status=exc.status)
+            self._takeover.start(webhook.api)  # live agent takeover (#13): the outbox, once
             body = await _read_capped(request, webhook.config.max_body_bytes)
             if body is None:
                 return response.text("request body too large", status=413)
             return _http(await webhook.handle_post(_args(request), body))
+
+        @wechat.listener("after_server_start")
+        async def start_takeover_outbox(*_: Any) -> None:  # live agent takeover (#13)
+            if webhook.config.configured:
+                self._takeover.start(webhook.api)
 
         @wechat.listener("after_server_stop")
         async def close_api(*_: Any) -> None:

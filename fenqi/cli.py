@@ -8,6 +8,8 @@
     tickets list [--all]         human-handoff tickets: open ones in queue order (or all)
     tickets show ID              one ticket with its (masked) transcript
     tickets close ID             close a ticket (the bot answers that sender normally again)
+    agents add NAME              a console agent; password from a prompt (or one line on stdin)
+    agents list                  console agents
 
 The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
 line on stderr and exit status 2.
@@ -15,6 +17,7 @@ line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from datetime import datetime
 from contextlib import contextmanager
@@ -30,8 +33,8 @@ from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
 from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
-from fenqi.handoff.tickets import (TicketNotFound, close_ticket, ensure_ticket_table, get_ticket,
-                                   list_tickets, queue_position)
+from fenqi.handoff.tickets import (TicketNotFound, close_ticket, ensure_takeover_tables, ensure_ticket_table,
+                                   get_ticket, list_tickets, queue_position)
 from fenqi.identity import issue_token
 from fenqi.settings import ConfigurationError, load_settings
 
@@ -68,6 +71,7 @@ def _session(create_tables: bool = False) -> Iterator[Session]:
                            "run: python -m fenqi db init")
         else:
             ensure_ticket_table(engine)
+            ensure_takeover_tables(engine)
         with session_scope(make_session_factory(engine)) as session:
             yield session
     except SQLAlchemyError as exc:
@@ -159,6 +163,43 @@ def cmd_tickets_close(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password() -> str:
+    """The new agent's password: prompted twice on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_agents_add(args: argparse.Namespace) -> int:
+    from fenqi.handoff.agents import AgentError, add_agent, check_name
+
+    try:
+        check_name(args.name)
+        password = _read_password()
+        with _session() as session:
+            agent = add_agent(session, args.name, password, datetime.now().replace(microsecond=0))
+            agent_id = agent.id
+    except AgentError as exc:
+        raise CliError(str(exc)) from None
+    print(f"agent {args.name} added (id {agent_id})")
+    return 0
+
+
+def cmd_agents_list(args: argparse.Namespace) -> int:
+    from fenqi.handoff.agents import list_agents
+
+    with _session() as session:
+        agents = list_agents(session)
+    if not agents:
+        print("no agents yet (add one: python -m fenqi agents add NAME)")
+    for a in agents:
+        print("\t".join((str(a.id), a.name, "active" if a.active else "disabled", _when(a.last_seen_at))))
+    return 0
+
+
 def _ticket(session: Session, ticket_id: int):
     try:
         return get_ticket(session, ticket_id)
@@ -209,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
         command = tickets.add_parser(name, help=what)
         command.add_argument("ticket_id", type=_positive_int, metavar="ID")
         command.set_defaults(handler=handler)
+
+    agents = groups.add_parser("agents", help="console agents").add_subparsers(dest="action", required=True)
+    adding = agents.add_parser("add", help="add an agent (password from a prompt or stdin, never argv)")
+    adding.add_argument("name", metavar="NAME")
+    adding.set_defaults(handler=cmd_agents_add)
+    agents.add_parser("list", help="list agents").set_defaults(handler=cmd_agents_list)
 
     groups.add_parser("wechat", help="WeChat binding codes (python -m fenqi wechat --help)", add_help=False)
     return parser

@@ -57,3 +57,28 @@ def load_settings() -> Settings:
     except ValueError as exc:
         raise ConfigurationError("FENQI_TOKEN_TTL must be an integer number of seconds") from exc
     return Settings(database_url=url, jwt_secret=secret, token_ttl=ttl, production=production)
+
+
+# --- agent console (console/, issue #13): a separate block --------------------------------------
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """``FENQI_CONSOLE_HOST`` (127.0.0.1), ``FENQI_CONSOLE_PORT`` (8090) and
+    ``FENQI_CONSOLE_SECURE_COOKIE`` (``1``/``0``; default on in production): cookies only over HTTPS."""
+
+    host: str
+    port: int
+    secure_cookie: bool
+
+
+def load_console_settings() -> ConsoleSettings:
+    production = os.environ.get("FENQI_ENV", "development") == "production"
+    try:
+        port = int(os.environ.get("FENQI_CONSOLE_PORT", "8090"))
+    except ValueError as exc:
+        raise ConfigurationError("FENQI_CONSOLE_PORT must be a port number") from exc
+    if not 0 < port < 65536:
+        raise ConfigurationError("FENQI_CONSOLE_PORT must be a port number")
+    secure = os.environ.get("FENQI_CONSOLE_SECURE_COOKIE", "1" if production else "0") not in ("0", "", "false")
+    return ConsoleSettings(host=os.environ.get("FENQI_CONSOLE_HOST", "127.0.0.1"), port=port,
+                           secure_cookie=secure)

@@ -297,3 +297,82 @@ class HandoffTicket(Base):
     status = Column(String(8), nullable=False, default="open")
     created_at = Column(DateTime, nullable=False)
     closed_at = Column(DateTime, nullable=True)
+
+
+# --- live agent takeover (fenqi.handoff.takeover, the agent console) ---------------------------
+
+TAKEOVER_STATES = ("queued", "accepted", "returned", "closed")
+MESSAGE_AUTHORS = ("shopper", "agent", "system")
+MESSAGE_KINDS = ("text", "rating_request")
+DELIVERY_STATES = ("received", "pending", "delivered", "failed")
+
+
+class Agent(Base):
+    """A customer-service agent who signs in to the console (password: argon2id hash only)."""
+
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint("length(name) > 0", name="agent_name_not_empty"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(32), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+    last_seen_at = Column(DateTime, nullable=True)  # last console request: "an agent is online"
+
+
+class AgentSession(Base):
+    """A signed-in console session: only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class TicketTakeover(Base):
+    """The takeover state of one ticket (1:1 with ``handoff_tickets``; no row = queued)."""
+
+    __tablename__ = "ticket_takeovers"
+    __table_args__ = (
+        CheckConstraint(one_of("state", TAKEOVER_STATES), name="takeover_state_valid"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="takeover_rating_valid"),
+        CheckConstraint("state <> 'accepted' OR agent_id IS NOT NULL", name="takeover_accepted_has_agent"),
+    )
+
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id", ondelete="CASCADE"), primary_key=True)
+    state = Column(String(10), nullable=False, default="queued")
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    served = Column(Boolean, nullable=False, default=False)
+    rating = Column(Integer, nullable=True)
+    rating_offered = Column(Boolean, nullable=False, default=False)  # the last thing asked was a rating
+    accepted_at = Column(DateTime, nullable=True)
+    ended_at = Column(DateTime, nullable=True)
+    last_inbound_at = Column(DateTime, nullable=True)  # the shopper's last message (WeChat's 48 h window)
+
+
+class TicketMessage(Base):
+    """The live conversation of a ticket: shopper, agent and system messages, with delivery state."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (
+        CheckConstraint(one_of("author", MESSAGE_AUTHORS), name="ticket_message_author_valid"),
+        CheckConstraint(one_of("kind", MESSAGE_KINDS), name="ticket_message_kind_valid"),
+        CheckConstraint(one_of("delivery", DELIVERY_STATES), name="ticket_message_delivery_valid"),
+        Index("ticket_messages_by_ticket", "ticket_id", "id"),
+        Index("ticket_messages_pending", "delivery", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id", ondelete="CASCADE"), nullable=False)
+    author = Column(String(8), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    kind = Column(String(16), nullable=False, default="text")
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    delivery = Column(String(10), nullable=False)  # shopper: received; to the shopper: pending -> ...
+    delivered_at = Column(DateTime, nullable=True)
+    delivery_error = Column(String(64), nullable=True)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fenqi.db.models import HandoffTicket, User
+from fenqi.db.models import Agent, AgentSession, HandoffTicket, TicketMessage, TicketTakeover, User
 
 SUMMARY_MAX = 255
 
@@ -36,6 +36,14 @@ def ensure_ticket_table(engine: Engine) -> None:
     """Create the ticket table if an older store lacks it (``db init`` / migrations do it normally)."""
     if not inspect(engine).has_table(HandoffTicket.__tablename__):
         HandoffTicket.__table__.create(engine, checkfirst=True)
+
+
+def ensure_takeover_tables(engine: Engine) -> None:
+    """Create the live-takeover tables (agents, sessions, takeover state, messages) if missing."""
+    names = set(inspect(engine).get_table_names())
+    for model in (Agent, AgentSession, TicketTakeover, TicketMessage):
+        if model.__tablename__ not in names:
+            model.__table__.create(engine, checkfirst=True)
 
 
 def open_ticket_for(session: Session, sender_id: str) -> Optional[HandoffTicket]:

@@ -9,7 +9,7 @@ from fenqi.settings import Settings, load_settings
 
 from .api import WeChatApi
 from .config import WeChatConfig
-from .conversation import Bot, Directory, Responder
+from .conversation import Bot, Directory, Responder, TakeoverHook
 from .turns import TurnStore
 from .webhook import WeChatWebhook
 
@@ -49,13 +49,13 @@ def sql_directory(settings: Callable[[], Settings]) -> Directory:
 
 def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory] = None,
                   mint_token: Optional[Callable[[str], str]] = None, api: Optional[WeChatApi] = None,
-                  turns: Optional[TurnStore] = None) -> WeChatWebhook:
+                  turns: Optional[TurnStore] = None, takeover: Optional[TakeoverHook] = None) -> WeChatWebhook:
     """The webhook with production defaults for whatever is not given."""
     settings = LazySettings()
     if api is None and config.can_call_api:
         api = WeChatApi(config)
     responder = Responder(bot=bot, directory=directory or sql_directory(settings),
-                          mint_token=mint_token or token_minter(settings))
+                          mint_token=mint_token or token_minter(settings), takeover=takeover)
     from fenqi.security.replay import nonce_cache_from_env
 
     return WeChatWebhook(config, responder, api=api, turns=turns,

@@ -31,6 +31,8 @@ class BotRequest:
 
 
 Bot = Callable[[BotRequest], Awaitable[List[Dict[str, Any]]]]
+# Live agent takeover (#13): (sender_id, text) -> None (the bot answers) or the reply ("" = silence).
+TakeoverHook = Callable[[str, str], Awaitable[Optional[str]]]
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,11 @@ class Responder:
 
     def __init__(self, bot: Bot, directory: Directory, mint_token: Callable[[str], str],
                  options: Optional[OptionMemory] = None, limiter: Optional[AttemptLimiter] = None,
-                 max_message_chars: int = MAX_MESSAGE_CHARS):
+                 max_message_chars: int = MAX_MESSAGE_CHARS,
+                 takeover: Optional[TakeoverHook] = None):
         self.max_message_chars = max_message_chars
         self.bot = bot
+        self.takeover = takeover
         self.directory = directory
         self.mint_token = mint_token
         self.options = options or OptionMemory()
@@ -90,6 +94,10 @@ class Responder:
         command = BIND_COMMAND.fullmatch(inbound.text.strip())
         if command:
             return await self._bind(inbound.openid, command.group(1))
+        if self.takeover is not None:  # an agent owns the conversation, or this is a rating
+            handled = await self.takeover(inbound.sender_id, inbound.text)
+            if handled is not None:
+                return handled
         return await self._bot_turn(inbound)
 
     async def _user(self, openid: str) -> Optional[str]:

@@ -60,3 +60,12 @@ def test_summary_and_transcript_from_events():
     transcript = ticket_transcript(events, load_topics(), SERVICE)
     assert transcript[2] == {"speaker": "user", "text": "我的身份证110***********1234"}
     assert ticket_summary([], load_topics(), 3) == "近期话题：无"
+
+
+def test_inside_hours_with_no_agent_signed_in_the_shopper_is_told_the_ticket_waits():
+    from fenqi.handoff.messages import NO_AGENT_FREE
+    text = handoff_text(7, 1, SERVICE, MONDAY_NOON, agents_free=False)
+    assert NO_AGENT_FREE in text and "现在是服务时间" not in text
+    assert NO_AGENT_FREE not in handoff_text(7, 1, SERVICE, MONDAY_NOON, agents_free=True)
+    night = handoff_text(7, 1, SERVICE, MONDAY_NIGHT, agents_free=False)
+    assert "现在不在服务时间" in night and NO_AGENT_FREE not in night

@@ -1,0 +1,160 @@
+"""The channels' side of a live takeover, async and channel-neutral (no Rasa, no socket.io).
+
+A channel calls :meth:`TakeoverRelay.intercept` before it hands a shopper's message to the bot,
+and runs :meth:`TakeoverRelay.run_outbox` to deliver what agents (and the takeover itself) say:
+each pending message is claimed in the store first, so several processes deliver it once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+
+from sqlalchemy.orm import sessionmaker
+
+from fenqi.db.engine import session_scope
+
+from . import live
+
+logger = logging.getLogger(__name__)
+
+WECHAT_WINDOW = timedelta(hours=48)   # customer-service messages only within 48 h of the user's last message
+RATING_BUTTONS = [{"title": f"{n} 分", "payload": f"评分 {n}"} for n in range(5, 0, -1)]
+WECHAT_RATING_HINT = "回复数字 1–5 即可（5 分最满意）。"
+
+# What a sender function returns: None when delivered, else a short failure reason for the console.
+Sender = Callable[[live.Delivery], Awaitable[Optional[str]]]
+
+
+def shopper_text(delivery: live.Delivery) -> str:
+    """Agent messages carry the agent's name; system messages are as written."""
+    if delivery.agent:
+        return f"人工客服 {delivery.agent}：{delivery.text}"
+    return delivery.text
+
+
+def widget_payload(delivery: live.Delivery) -> Dict[str, Any]:
+    """A ``bot_uttered`` payload the widget shows; the rating request has 1–5 buttons."""
+    payload: Dict[str, Any] = {"text": shopper_text(delivery), "source": "agent" if delivery.agent else "system"}
+    if delivery.kind == "rating_request":
+        payload["quick_replies"] = list(RATING_BUTTONS)
+    return payload
+
+
+def wechat_text(delivery: live.Delivery) -> str:
+    text = shopper_text(delivery)
+    return f"{text}\n{WECHAT_RATING_HINT}" if delivery.kind == "rating_request" else text
+
+
+def wechat_window_open(last_inbound_at: Optional[datetime], now: datetime) -> bool:
+    """WeChat accepts customer-service messages within 48 hours of the user's last message."""
+    return last_inbound_at is not None and now - last_inbound_at < WECHAT_WINDOW
+
+
+class TakeoverRelay:
+    """Store access for the channels; the session factory is made on first use (never at import)."""
+
+    def __init__(self, factory: Optional[Callable[[], sessionmaker]] = None,
+                 clock: Callable[[], datetime] = datetime.now) -> None:
+        self._factory_source = factory or default_factory
+        self._factory: Optional[sessionmaker] = None
+        self._clock = clock
+
+    def factory(self) -> sessionmaker:
+        if self._factory is None:
+            self._factory = self._factory_source()
+        return self._factory
+
+    def _intercept(self, sender_id: str, text: str) -> live.Intercept:
+        with session_scope(self.factory()) as session:
+            return live.intercept(session, sender_id, text, self._clock())
+
+    async def intercept(self, sender_id: str, text: str) -> live.Intercept:
+        """What to do instead of the bot; on a store failure the bot answers as before."""
+        try:
+            return await asyncio.to_thread(self._intercept, sender_id, text)
+        except Exception:
+            logger.exception("takeover lookup failed; the bot answers")
+            return live.PASS
+
+    def _pending(self, prefixes: Sequence[str]) -> List[live.Delivery]:
+        with session_scope(self.factory()) as session:
+            return live.pending_deliveries(session, prefixes)
+
+    def _claim(self, message_id: int) -> bool:
+        with session_scope(self.factory()) as session:
+            return live.claim(session, message_id, self._clock())
+
+    def _fail(self, message_id: int, reason: str) -> None:
+        with session_scope(self.factory()) as session:
+            live.mark_failed(session, message_id, reason)
+
+    async def deliver_once(self, prefixes: Sequence[str], send: Sender,
+                           here: Optional[Callable[[live.Delivery], bool]] = None) -> int:
+        """Deliver what is pending for these senders; the number of messages handled.
+
+        ``here`` (optional) says whether this process can reach the shopper now (the socket.io
+        channel: a connection in the shopper's room); others are left pending for the process
+        that can, or until the shopper connects again.
+        """
+        handled = 0
+        for delivery in await asyncio.to_thread(self._pending, prefixes):
+            if here is not None and not here(delivery):
+                continue
+            if not await asyncio.to_thread(self._claim, delivery.message_id):
+                continue  # another process has it
+            try:
+                failure = await send(delivery)
+            except Exception:
+                logger.exception("takeover message %s not delivered", delivery.message_id)
+                failure = "error"
+            if failure:
+                await asyncio.to_thread(self._fail, delivery.message_id, failure)
+            handled += 1
+        return handled
+
+    async def run_outbox(self, prefixes: Sequence[str], send: Sender, interval: float = 0.5,
+                         here: Optional[Callable[[live.Delivery], bool]] = None) -> None:
+        """Poll and deliver until cancelled; store errors are logged and retried."""
+        while True:
+            try:
+                await self.deliver_once(prefixes, send, here)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("takeover outbox poll failed")
+            await asyncio.sleep(interval)
+
+
+def default_factory() -> sessionmaker:
+    """The configured account store, with the takeover tables created if an older store lacks them."""
+    from fenqi.db.engine import make_engine, make_session_factory
+    from fenqi.settings import load_settings
+
+    from .tickets import ensure_takeover_tables, ensure_ticket_table
+
+    engine = make_engine(load_settings().database_url)
+    ensure_ticket_table(engine)
+    ensure_takeover_tables(engine)
+    return make_session_factory(engine)
+
+
+def wechat_sender(api: Any, clock: Callable[[], datetime] = datetime.now) -> Sender:
+    """A :data:`Sender` through WeChat's customer-service API (``api.send_text(openid, text)``)."""
+    from fenqi.wechat.api import WeChatApiError
+    from fenqi.wechat.splitting import split_message
+
+    async def send(delivery: live.Delivery) -> Optional[str]:
+        if api is None:
+            return "no_channel"
+        if not wechat_window_open(delivery.last_inbound_at, clock()):
+            return "window_closed"
+        openid = delivery.sender_id[len("wx:"):]
+        try:
+            for part in split_message(wechat_text(delivery)):
+                await api.send_text(openid, part)
+        except WeChatApiError as exc:
+            return {45015: "window_closed", 45047: "quota", 45009: "quota"}.get(exc.errcode, "api_error")
+        return None
+    return send

@@ -1,0 +1,105 @@
+"""Live takeover through the real socket.io channel on a real Sanic server and a real SQLite store:
+while an agent owns the conversation the bot never sees the shopper's messages, agent messages
+arrive as ``bot_uttered``, hand back brings the bot and a rating request with 1–5 buttons."""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+import pytest
+
+from channels.takeover import SocketTakeover
+from fenqi.accounts.demo import seed_demo
+from fenqi.db.engine import session_scope
+from fenqi.db.models import TicketTakeover
+from fenqi.handoff import TicketRequest, open_ticket
+from fenqi.handoff import live
+from fenqi.handoff.agents import add_agent
+from fenqi.handoff.relay import TakeoverRelay
+from fenqi.handoff.takeover import Accept, HandBack
+from tests.channels.test_secure_socketio import Client, Server, run, token_for
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+def store(factory):
+    with session_scope(factory) as s:
+        seed_demo(s)
+        agent = add_agent(s, "安娜", "a long enough secret", datetime.now())
+        ticket, _ = open_ticket(s, TicketRequest("web:demo_ok", "secure_socketio", "demo_ok", "近期话题：无", []),
+                                datetime.now())
+        ids = agent.id, ticket.id
+    return factory, ids
+
+
+async def next_bot(client: Client, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        event, data = await asyncio.wait_for(client.events.get(), deadline - time.monotonic())
+        if event == "bot_uttered":
+            return data
+
+
+def test_agent_owns_the_conversation_then_hands_it_back(store):
+    factory, (agent, ticket) = store
+    takeover = SocketTakeover(TakeoverRelay(lambda: factory))
+
+    async def scenario():
+        async with Server(takeover=takeover) as server:
+            shopper = await Client().connect(server.url, token_for("demo_ok"))
+            await shopper.session()
+            await shopper.say("你好")                       # queued: the bot answers
+            assert (await next_bot(shopper))["text"] == "收到:你好"
+            with session_scope(factory) as s:
+                live.transition(s, ticket, Accept(agent), datetime.now())
+                live.post_agent_message(s, ticket, agent, "您好，我是安娜", datetime.now())
+            assert (await next_bot(shopper))["text"] == "人工客服 安娜 为您服务。"
+            reply = await next_bot(shopper)
+            assert (reply["text"], reply["source"]) == ("人工客服 安娜：您好，我是安娜", "agent")
+            await shopper.say("我的卡号 6222021234567890123 扣款失败")
+            await asyncio.sleep(1.0)
+            assert [m.text for m in server.bot.messages] == ["你好"]  # Rasa never saw it
+            with session_scope(factory) as s:
+                logged = [(m.author, m.text) for m in live.messages(s, ticket) if m.author == "shopper"]
+                assert logged == [("shopper", "我的卡号 622************0123 扣款失败")]
+                live.transition(s, ticket, HandBack(agent), datetime.now())
+            assert (await next_bot(shopper))["text"] == live.RESUMED
+            rating = await next_bot(shopper)
+            assert [b["payload"] for b in rating["quick_replies"]] == [f"评分 {n}" for n in (5, 4, 3, 2, 1)]
+            await shopper.say("评分 5")
+            assert "5 分" in (await next_bot(shopper))["text"]
+            await shopper.say("怎么还款")                   # the bot again
+            assert (await next_bot(shopper))["text"] == "收到:怎么还款"
+            assert [m.text for m in server.bot.messages] == ["你好", "怎么还款"]
+            await shopper.close()
+        with session_scope(factory) as s:
+            row = s.get(TicketTakeover, ticket)
+            assert (row.state, row.rating) == ("returned", 5)
+            assert {m.delivery for m in live.messages(s, ticket) if m.author != "shopper"} == {"delivered"}
+    run(scenario)
+
+
+def test_a_message_for_a_shopper_connected_elsewhere_waits_and_arrives_on_their_connection(store):
+    """The process without the shopper's socket leaves the message pending; it is delivered once
+    the shopper is connected here (two Rasa instances: the one holding the connection delivers)."""
+    factory, (agent, ticket) = store
+    takeover = SocketTakeover(TakeoverRelay(lambda: factory))
+
+    async def scenario():
+        async with Server(takeover=takeover) as server:
+            bystander = await Client().connect(server.url, token_for("demo_low_limit"))  # starts the outbox
+            with session_scope(factory) as s:
+                live.transition(s, ticket, Accept(agent), datetime.now())
+            await asyncio.sleep(1.5)
+            with session_scope(factory) as s:
+                assert [m.delivery for m in live.messages(s, ticket)] == ["pending"]
+            shopper = await Client().connect(server.url, token_for("demo_ok"))
+            assert (await next_bot(shopper))["text"] == "人工客服 安娜 为您服务。"
+            assert not [e for e, _ in bystander.seen if e == "bot_uttered"]
+            await shopper.close()
+            await bystander.close()
+        with session_scope(factory) as s:
+            assert [m.delivery for m in live.messages(s, ticket)] == ["delivered"]
+    run(scenario)

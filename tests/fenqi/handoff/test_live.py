@@ -1,0 +1,154 @@
+"""Live takeover in a real SQLite store: accept/release/hand back, the message log, the channel hook,
+the outbox, and two agents racing for one ticket."""
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from fenqi.db.engine import session_scope
+from fenqi.db.models import HandoffTicket, TicketMessage, TicketTakeover
+from fenqi.handoff import TicketRequest, open_ticket, open_ticket_for
+from fenqi.handoff import live
+from fenqi.handoff.agents import add_agent
+from fenqi.handoff.takeover import (ACCEPTED, CLOSED, QUEUED, RETURNED, Accept, Close, HandBack,
+                                    InvalidTransition, Release)
+
+T0 = datetime(2026, 5, 1, 10, 0, 0)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def setup(store):
+    """Two agents and one open ticket for sender ``web:demo_ok``."""
+    with session_scope(store) as s:
+        anna, ben = add_agent(s, "安娜", PASSWORD, T0), add_agent(s, "ben", PASSWORD, T0)
+        ticket, _ = open_ticket(s, TicketRequest("web:demo_ok", "secure_socketio", "demo_ok", "近期话题：怎么还款",
+                                                 [{"speaker": "user", "text": "转人工"}]), T0)
+        ids = anna.id, ben.id, ticket.id
+    return store, ids
+
+
+def texts(s, ticket_id):
+    return [(m.author, m.kind, m.text, m.delivery) for m in live.messages(s, ticket_id)]
+
+
+def test_accept_silences_the_bot_and_greets_the_shopper_by_the_agents_name(setup):
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        assert live.intercept(s, "web:demo_ok", "在吗", T0) == live.PASS  # queued: the bot answers
+        assert live.transition(s, ticket, Accept(anna), T0).state == ACCEPTED
+    with session_scope(store) as s:
+        got = live.intercept(s, "web:demo_ok", "我的手机号 13812345678 收不到验证码", T0 + timedelta(seconds=5))
+        assert got.handled and got.reply is None and got.ticket_id == ticket
+        assert texts(s, ticket) == [("system", "text", "人工客服 安娜 为您服务。", "pending"),
+                                    ("shopper", "text", "我的手机号 138****5678 收不到验证码", "received")]
+        assert s.get(TicketTakeover, ticket).last_inbound_at == T0 + timedelta(seconds=5)
+
+
+def test_only_the_owner_writes_and_an_empty_message_is_refused(setup):
+    store, (anna, ben, ticket) = setup
+    with session_scope(store) as s:
+        with pytest.raises(InvalidTransition):
+            live.post_agent_message(s, ticket, anna, "您好", T0)  # not accepted yet
+        live.transition(s, ticket, Accept(anna), T0)
+        with pytest.raises(InvalidTransition):
+            live.post_agent_message(s, ticket, ben, "您好", T0)
+        with pytest.raises(ValueError):
+            live.post_agent_message(s, ticket, anna, "   ", T0)
+        message = live.post_agent_message(s, ticket, anna, "您好，" + "很" * 2000, T0)
+        assert (message.author, message.delivery, len(message.text)) == ("agent", "pending", live.MAX_TEXT)
+
+
+def test_two_agents_racing_for_one_ticket_one_wins(setup):
+    store, (anna, ben, ticket) = setup
+    first, second = store(), store()
+    try:
+        live._row(first, first.get(HandoffTicket, ticket))
+        first.commit()
+        # both read 'queued'; anna's conditional update lands first
+        live.transition(first, ticket, Accept(anna), T0)
+        first.commit()
+        with pytest.raises(InvalidTransition):
+            live.transition(second, ticket, Accept(ben), T0)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with session_scope(store) as s:
+        assert s.get(TicketTakeover, ticket).agent_id == anna
+
+
+def test_release_requeues_and_the_bot_answers_again_meanwhile(setup):
+    store, (anna, ben, ticket) = setup
+    with session_scope(store) as s:
+        live.transition(s, ticket, Accept(anna), T0)
+        assert live.transition(s, ticket, Release(anna), T0).state == QUEUED
+        assert live.intercept(s, "web:demo_ok", "还在吗", T0) == live.PASS
+        assert open_ticket_for(s, "web:demo_ok").id == ticket  # still queued, same place
+        assert live.transition(s, ticket, Accept(ben), T0).agent_id == ben
+
+
+@pytest.mark.parametrize("event, state", [(HandBack, RETURNED), (Close, CLOSED)])
+def test_hand_back_ends_the_ticket_tells_the_shopper_and_stores_the_rating(setup, event, state):
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        live.transition(s, ticket, Accept(anna), T0)
+        live.transition(s, ticket, event(anna), T0 + timedelta(minutes=3))
+        stored = s.get(HandoffTicket, ticket)
+        assert (stored.status, stored.closed_at) == ("closed", T0 + timedelta(minutes=3))
+        assert texts(s, ticket)[-2:] == [("system", "text", live.RESUMED, "pending"),
+                                        ("system", "rating_request", live.RATING_REQUEST, "pending")]
+    with session_scope(store) as s:
+        got = live.intercept(s, "web:demo_ok", "评分 4", T0 + timedelta(minutes=4))
+        assert got.handled and "4 分" in got.reply
+        row = s.get(TicketTakeover, ticket)
+        assert (row.state, row.rating, row.rating_offered) == (state, 4, False)
+    with session_scope(store) as s:  # a second rating is an ordinary message for the bot
+        assert live.intercept(s, "web:demo_ok", "5", T0 + timedelta(minutes=5)) == live.PASS
+
+
+def test_a_message_that_is_no_rating_ends_the_rating_offer(setup):
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        live.transition(s, ticket, Accept(anna), T0)
+        live.transition(s, ticket, HandBack(anna), T0)
+    with session_scope(store) as s:
+        assert live.intercept(s, "web:demo_ok", "怎么提前还款", T0) == live.PASS
+    with session_scope(store) as s:  # "2" now picks a numbered option, it is no rating
+        assert live.intercept(s, "web:demo_ok", "2", T0) == live.PASS
+        assert s.get(TicketTakeover, ticket).rating is None
+
+
+@pytest.mark.parametrize("text, score", [("5", 5), ("评分 3", 3), ("评分：1", 1), ("4分", 4), (" 2 星 ", 2),
+                                         ("6", None), ("0", None), ("35", None), ("3期", None), ("", None)])
+def test_parse_rating(text, score):
+    assert live.parse_rating(text) == score
+
+
+def test_outbox_claims_each_message_once_and_records_failures(setup):
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        live.transition(s, ticket, Accept(anna), T0)
+        live.post_agent_message(s, ticket, anna, "您好", T0)
+    with session_scope(store) as s:
+        pending = live.pending_deliveries(s, ["web:"])
+        assert [(d.sender_id, d.text) for d in pending] == [("web:demo_ok", "人工客服 安娜 为您服务。"),
+                                                          ("web:demo_ok", "您好")]
+        assert live.pending_deliveries(s, ["wx:"]) == []
+        assert live.claim(s, pending[0].message_id, T0) is True
+        assert live.claim(s, pending[0].message_id, T0) is False
+        live.mark_failed(s, pending[1].message_id, "window_closed")
+    with session_scope(store) as s:
+        assert live.pending_deliveries(s, ["web:"]) == []
+        rows = s.scalars(select(TicketMessage).order_by(TicketMessage.id)).all()
+        assert [(m.delivery, m.delivery_error) for m in rows] == [("delivered", None), ("failed", "window_closed")]
+
+
+def test_agents_online_counts_recent_console_activity(setup):
+    store, (anna, ben, _) = setup
+    with session_scope(store) as s:
+        assert live.agents_online(s, T0) == 0
+        from fenqi.db.models import Agent
+        s.get(Agent, anna).last_seen_at = T0 - timedelta(seconds=30)
+        s.get(Agent, ben).last_seen_at = T0 - timedelta(minutes=10)
+        assert live.agents_online(s, T0) == 1
