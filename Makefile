@@ -18,7 +18,7 @@ WEB_PORT ?= 8080
 export RASA_PORT ACTIONS_PORT WEB_PORT
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL)
 
-.PHONY: help setup run shell train eval test test-fast validate spacy db clean
+.PHONY: help setup run shell train eval test test-fast lint validate spacy db clean
 .DEFAULT_GOAL := help
 
 # Feature fragments (widget, WeChat, production): they use the variables above.
@@ -26,7 +26,7 @@ include $(sort $(wildcard mk/*.mk))
 
 help:
 	@echo "make run    set everything up and start the bot (REST :5005, actions :5055, widget :8080)"
-	@echo "make test   set everything up and run all tests"
+	@echo "make test   set everything up, lint (ruff, mypy) and run all tests"
 	@echo "make shell  chat with a running bot in the terminal (AS=demo_low_limit to log in as a demo user)"
 	@echo "make train  train the Rasa model when data or config changed"
 	@echo "make eval   intent accuracy / macro-F1 on the held-out sets -> docs/evaluation.md"
@@ -78,7 +78,12 @@ eval: setup $(MODEL)
 validate: $(VENV)/.installed
 	@$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings --quiet
 
-test: setup widget-deps prod-deps $(MODEL)
+# ruff (lint + import order) on the project, mypy on fenqi/ (config: pyproject.toml); run by make test.
+lint: $(VENV)/.installed
+	@$(BIN)/ruff check .
+	@$(BIN)/mypy
+
+test: setup widget-deps prod-deps $(MODEL) lint
 	@$(BIN)/python -m pytest tests
 
 test-fast: $(VENV)/.installed $(SPACY_MODEL)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Iterator, List, Optional
 
 from sqlalchemy import inspect
@@ -30,8 +30,14 @@ from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
 from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
-from fenqi.handoff.tickets import (TicketNotFound, close_ticket, ensure_ticket_table, get_ticket,
-                                   list_tickets, queue_position)
+from fenqi.handoff.tickets import (
+    TicketNotFound,
+    close_ticket,
+    ensure_ticket_table,
+    get_ticket,
+    list_tickets,
+    queue_position,
+)
 from fenqi.identity import issue_token
 from fenqi.settings import ConfigurationError, load_settings
 

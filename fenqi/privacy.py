@@ -77,5 +77,5 @@ def install_log_filter() -> None:
         _FILTER.filter(record)
         return record
 
-    masking_factory.masks_pii = True
+    masking_factory.masks_pii = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(masking_factory)

@@ -2,7 +2,6 @@
 import pytest
 
 from fenqi.db.engine import init_db, make_engine, make_session_factory
-
 from tests.support.stack import start_stack
 
 

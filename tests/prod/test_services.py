@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
 from rasa.core.lock_store import LockStore

@@ -46,4 +46,4 @@ def current_revision(url: str) -> Optional[str]:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
