@@ -15,7 +15,8 @@ MODEL := models/fenqi.tar.gz
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 WEB_PORT ?= 8080
-export RASA_PORT ACTIONS_PORT WEB_PORT
+ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+export RASA_PORT ACTIONS_PORT WEB_PORT ACTION_SERVER_URL
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL)
 
 .PHONY: help setup run shell train eval test test-fast lint validate spacy db clean

@@ -6,10 +6,13 @@ Nothing here talks to the system's service manager; everything listens on 127.0.
 from __future__ import annotations
 
 import glob
+import grp
+import hashlib
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -90,6 +93,27 @@ def wait_for_port(port: int, timeout: float, proc: Optional[subprocess.Popen] = 
 
 def _as_user(user: Optional[str], args: Sequence[str]) -> List[str]:
     return ["runuser", "-u", user, "--", *args] if user else list(args)
+
+
+def can_enter(path: Path, user: str) -> bool:
+    """Whether ``user`` may traverse every existing directory down to ``path``."""
+    entry = pwd.getpwnam(user)
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {entry.pw_gid}
+    for directory in [p for p in (path, *path.parents) if p.exists()]:
+        st = directory.stat()
+        bit = (stat.S_IXUSR if st.st_uid == entry.pw_uid else
+               stat.S_IXGRP if st.st_gid in groups else stat.S_IXOTH)
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def postgres_home(root: Path, user: Optional[str]) -> Path:
+    """Where the cluster's files go: ``root``, or ``/var/tmp/fenqi-<hash of root>`` when ``user``
+    (``postgres``, as root) cannot enter ``root`` (a checkout under /root, a private home)."""
+    if user is None or can_enter(root, user):
+        return root
+    return Path("/var/tmp") / f"fenqi-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
 
 
 def _chown_tree(path: Path, user: str) -> None:

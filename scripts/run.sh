@@ -25,11 +25,8 @@ INTERFACE=${RASA_INTERFACE:-127.0.0.1}
 start=$(date +%s)
 echo ">> starting the action server on :$ACTIONS_PORT (log: var/log/actions.log)"
 SANIC_HOST="$INTERFACE" "$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 & pids+=($!)
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$ACTIONS_PORT/webhook}  # endpoints.yml reads it
 endpoints=endpoints.yml
-if [ "$ACTIONS_PORT" != 5055 ]; then
-  endpoints=var/endpoints.yml
-  sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml >"$endpoints"
-fi
 echo ">> starting the Rasa server on :$RASA_PORT (log: var/log/rasa.log)"
 "$BIN/python" -m deploy.rasa_main run --enable-api --auth-token "$RASA_API_TOKEN" -i "$INTERFACE" --cors "*" --port "$RASA_PORT" --model models/fenqi.tar.gz \
   --endpoints "$endpoints" --credentials credentials.yml >var/log/rasa.log 2>&1 & pids+=($!)
