@@ -3,12 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-export SQLALCHEMY_SILENCE_UBER_WARNING := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
-export RASA_TELEMETRY_ENABLED := false
-export PYTHONUNBUFFERED := 1
+include deploy/runtime.env
+export $(shell sed -n 's/^\([A-Z_]*\)=.*/\1/p' deploy/runtime.env)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export PYTHONWARNINGS := ignore
 
 SPACY_MODEL := build/spacy-zh/config.cfg
 MODEL := models/fenqi.tar.gz

@@ -21,12 +21,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
     parser.add_argument("--root", type=Path, default=ROOT / "var" / "prod", help="state directory")
     parser.add_argument("--no-install", action="store_true", help="never apt-get missing binaries")
+    parser.add_argument("--install-only", action="store_true",
+                        help="only check for (and apt-get) PostgreSQL, Redis and nginx (make prod-deps)")
     args = parser.parse_args(argv)
 
     missing = [] if args.no_install else install_missing()
     if missing:
         print(f"!! missing {', '.join(missing)} and cannot install them (need root and apt-get)", file=sys.stderr)
         return 1
+    if args.install_only:
+        return 0
     stack = ProdStack(args.root, Ports.from_env())
     stop = {"now": False}
 

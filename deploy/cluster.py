@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from deploy.services import Nginx, Postgres, Redis, ServiceError, free_port, is_root, postgres_home
+from deploy.services import Nginx, Postgres, Redis, ServiceError, free_port, is_root, postgres_home, runtime_env
 from fenqi.settings import DeploySettings, section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,8 +175,7 @@ class ProdStack:
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.ports.redis), "REDIS_DB": "1",
             "REDIS_KEY_PREFIX": self.redis_key_prefix,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports.actions_balancer}/webhook",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore", "SANIC_HOST": "127.0.0.1",
+            **runtime_env(), "SANIC_HOST": "127.0.0.1",
         })
         return env
 

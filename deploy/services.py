@@ -69,6 +69,16 @@ def install_missing(log=print) -> List[str]:
     return missing_binaries()
 
 
+RUNTIME_ENV_FILE = Path(__file__).resolve().parent / "runtime.env"
+
+
+def runtime_env() -> Dict[str, str]:
+    """The environment every process of the project runs with (``deploy/runtime.env``)."""
+    pairs = (line.split("=", 1) for line in RUNTIME_ENV_FILE.read_text(encoding="utf-8").splitlines()
+             if "=" in line and not line.lstrip().startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

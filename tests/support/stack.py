@@ -13,6 +13,8 @@ from typing import Dict, List, Optional
 
 import requests
 
+from deploy.services import runtime_env
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "fenqi.tar.gz"
@@ -119,10 +121,7 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeo
         "FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}",
         "FENQI_VAR_DIR": str(workdir),
         "FENQI_JWT_SECRET": TEST_SECRET,
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONWARNINGS": "ignore",
+        **runtime_env(),
         "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
         **WECHAT_ENV,
     })
