@@ -11,17 +11,23 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pydantic import root_validator, validator
 
 from fenqi import state
 from fenqi.accounts import relative_time
-from fenqi.money import plan_bills
 from fenqi.accounts.errors import AccountsFileError, Problem
 from fenqi.datafile import Invalid, Path, Record, format_path, line_of, show, validate
-from fenqi.policy import (CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, DEFAULT_PARTNER,
-                          DEFAULT_PERIODS, MAX_PERIODS)
+from fenqi.money import plan_bills
+from fenqi.policy import (
+    CREDIT_LIMIT_MAX,
+    CREDIT_LIMIT_MIN,
+    DEFAULT_MIN_CREDIT_RATING,
+    DEFAULT_PARTNER,
+    DEFAULT_PERIODS,
+    MAX_PERIODS,
+)
 
 _NOW: ContextVar[datetime] = ContextVar("accounts_now")  # relative dates resolve against this
 
@@ -122,7 +128,8 @@ def _decimal(value: Any, places: int, what: str) -> Decimal:
         raise Invalid(f"must be {what}, got {_show(value)}") from None
     if not number.is_finite():
         raise Invalid(f"must be {what}, got {_show(value)}")
-    if number.as_tuple().exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
+    exponent = number.as_tuple().exponent  # an int: the number is finite
+    if isinstance(exponent, int) and exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
         raise Invalid(f"must have at most {places} decimal places, got {value}")
     return number.quantize(Decimal(1).scaleb(-places))
 
@@ -191,24 +198,44 @@ def checked(convert: Callable[[Any], Any], name: str = "Value") -> type:
     return type(name, (), {"__get_validators__": classmethod(lambda cls: iter((convert,)))})
 
 
-Id = checked(identifier, "Id")
-Text = checked(text, "Text")
-Boolean = checked(boolean, "Boolean")
-Amount = checked(money(), "Amount")
-Price = checked(money(positive=True), "Price")
-CreditLimit = checked(money(CREDIT_LIMIT_MIN, CREDIT_LIMIT_MAX), "CreditLimit")
-FeeRate = checked(fee_rate, "FeeRate")
-Periods = checked(integer(1, MAX_PERIODS), "Periods")
-PaidPeriods = checked(integer(0, MAX_PERIODS), "PaidPeriods")
-Quantity = checked(integer(1, 99), "Quantity")
-Rating = checked(one_of(state.CREDIT_RATINGS), "Rating")
-AccountStatus = checked(one_of(state.ACCOUNT_STATUSES), "AccountStatus")
-CreditStatus = checked(one_of(state.CREDIT_STATUSES), "CreditStatus")
-FundStatus = checked(one_of(state.RESERVE_FUND_STATUSES), "FundStatus")
-PaymentMethod = checked(one_of(state.PAYMENT_METHODS), "PaymentMethod")
-Service = checked(one_of(state.SERVICES), "Service")
-Day = checked(date_value(), "Day")
-Moment = checked(datetime_value(), "Moment")
+if TYPE_CHECKING:  # what the checked types hold
+    Id = str
+    Text = str
+    Rating = str
+    AccountStatus = str
+    CreditStatus = str
+    FundStatus = str
+    PaymentMethod = str
+    Service = str
+    Amount = Decimal
+    Price = Decimal
+    CreditLimit = Decimal
+    FeeRate = Decimal
+    Periods = int
+    PaidPeriods = int
+    Quantity = int
+    Boolean = bool
+    Day = date
+    Moment = datetime
+else:
+    Id = checked(identifier, "Id")
+    Text = checked(text, "Text")
+    Boolean = checked(boolean, "Boolean")
+    Amount = checked(money(), "Amount")
+    Price = checked(money(positive=True), "Price")
+    CreditLimit = checked(money(CREDIT_LIMIT_MIN, CREDIT_LIMIT_MAX), "CreditLimit")
+    FeeRate = checked(fee_rate, "FeeRate")
+    Periods = checked(integer(1, MAX_PERIODS), "Periods")
+    PaidPeriods = checked(integer(0, MAX_PERIODS), "PaidPeriods")
+    Quantity = checked(integer(1, 99), "Quantity")
+    Rating = checked(one_of(state.CREDIT_RATINGS), "Rating")
+    AccountStatus = checked(one_of(state.ACCOUNT_STATUSES), "AccountStatus")
+    CreditStatus = checked(one_of(state.CREDIT_STATUSES), "CreditStatus")
+    FundStatus = checked(one_of(state.RESERVE_FUND_STATUSES), "FundStatus")
+    PaymentMethod = checked(one_of(state.PAYMENT_METHODS), "PaymentMethod")
+    Service = checked(one_of(state.SERVICES), "Service")
+    Day = checked(date_value(), "Day")
+    Moment = checked(datetime_value(), "Moment")
 
 
 def _distinct(values: List[Any]) -> List[Any]:
@@ -381,6 +408,7 @@ class OrderRecord(Entry):
         if self.bills is not None:
             bills = tuple(sorted((b.value() for b in self.bills), key=lambda b: b.period_no))
         else:
+            assert self.first_due is not None  # checked by _plan
             bills = plan_bills(self.total, self.periods, self.fee_rate, self.first_due, self.paid_periods or 0)
         return OrderEntry(user_id=self.user_id, order=state.Order(
             order_id=self.order_id, product_name=self.product_name, total=self.total, periods=self.periods,

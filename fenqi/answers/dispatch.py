@@ -12,8 +12,18 @@ from typing import Mapping, Optional
 from fenqi.knowledge import Knowledge, load_knowledge
 from fenqi.state import AccountSnapshot
 
-from . import (auto_repay, credit_limit, early_repayment, how_to_repay, how_to_use_installment,
-               installment_fees, repayment_due, reserve_fund, reserve_fund_limit, why_cannot_installment)
+from . import (
+    auto_repay,
+    credit_limit,
+    early_repayment,
+    how_to_repay,
+    how_to_use_installment,
+    installment_fees,
+    repayment_due,
+    reserve_fund,
+    reserve_fund_limit,
+    why_cannot_installment,
+)
 from .model import Answer, Button
 from .render import paragraphs, payload
 from .routing import RESERVE_FUND_TOPICS

@@ -6,18 +6,36 @@ Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; datetimes are naive local 
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
-                        Integer, String, Text, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import declarative_base, relationship
 
 from fenqi.db.types import Money, Rate
 from fenqi.policy import CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, MAX_PERIODS, MIN_PERIODS
-from fenqi.state import (ACCOUNT_STATUSES, CREDIT_RATINGS, CREDIT_STATUSES, PAYMENT_METHODS,
-                         RESERVE_FUND_STATUSES, SERVICES)
+from fenqi.state import (
+    ACCOUNT_STATUSES,
+    CREDIT_RATINGS,
+    CREDIT_STATUSES,
+    PAYMENT_METHODS,
+    RESERVE_FUND_STATUSES,
+    SERVICES,
+)
 
-Base = declarative_base()
+Base: Any = declarative_base()
 PERIODS_RANGE = f"periods BETWEEN {MIN_PERIODS} AND {MAX_PERIODS}"
 
 

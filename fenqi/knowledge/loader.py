@@ -5,15 +5,14 @@ import re
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, List, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 from pydantic import StrictStr, condecimal, conint, conlist, constr, validator
 
 from fenqi import policy
 from fenqi.datafile import DataFileError, Invalid, Record, load, validate
 
-from .model import (CauseInfo, EarlyRepaymentRule, FeePolicy, Flow, Knowledge, LoginGuide,
-                    OverduePolicy, TextEntry)
+from .model import CauseInfo, EarlyRepaymentRule, FeePolicy, Flow, Knowledge, LoginGuide, OverduePolicy, TextEntry
 
 DEFAULT_PATH = Path(__file__).with_name("faq.yml")
 SOURCE_ID = re.compile(r"^(seed-\d{3}|local-policy)$")
@@ -38,32 +37,34 @@ class KnowledgeError(DataFileError):
     default_message = "invalid knowledge"
 
 
-Sentence = constr(strict=True, strip_whitespace=True, min_length=1)
-
-
-def _sentences(required: bool = True):
-    return conlist(Sentence, min_items=1 if required else 0)
-
-
-Sentences = _sentences()
-OptionalSentences = _sentences(required=False)
-Periods = conlist(conint(strict=True, gt=0), min_items=1)
-Code = constr(strict=True, min_length=1)
-Amount = condecimal(ge=0)
+if TYPE_CHECKING:  # what the constrained types hold
+    Sentence = str
+    Code = str
+    Sentences = List[str]
+    OptionalSentences = List[str]
+    Periods = List[int]
+    Amount = Decimal
+else:
+    Sentence = constr(strict=True, strip_whitespace=True, min_length=1)
+    Sentences = conlist(Sentence, min_items=1)
+    OptionalSentences = conlist(Sentence, min_items=0)
+    Periods = conlist(conint(strict=True, gt=0), min_items=1)
+    Code = constr(strict=True, min_length=1)
+    Amount = condecimal(ge=Decimal(0))
 
 
 class Sourced(Record):
     """An entry citing where its facts come from (``seed-NNN`` or ``local-policy``)."""
 
-    source: Union[StrictStr, List[StrictStr]]
+    source: Tuple[str, ...]  # one id or a list of them in the file
 
-    @validator("source")
-    def _source(cls, raw: Union[str, List[str]]) -> Tuple[str, ...]:
+    @validator("source", pre=True)
+    def _source(cls, raw: Any) -> Tuple[str, ...]:
         items = [raw] if isinstance(raw, str) else raw
-        if not items:
+        if not isinstance(items, list) or not items:
             raise Invalid("missing 'source' (e.g. seed-000 or local-policy)")
         for item in items:
-            if not SOURCE_ID.match(item):
+            if not isinstance(item, str) or not SOURCE_ID.match(item):
                 raise Invalid(f"bad source {item!r} (use seed-NNN or local-policy)")
         return tuple(items)
 

@@ -40,11 +40,11 @@ def token_minter(settings: Callable[[], Settings]) -> Callable[[str], str]:
 
 
 def sql_directory(settings: Callable[[], Settings]) -> Directory:
-    from fenqi.db.engine import make_engine, make_session_factory
+    from fenqi.db.engine import process_store
 
     from .binding import SqlDirectory
 
-    return SqlDirectory(lambda: make_session_factory(make_engine(settings().database_url)))
+    return SqlDirectory(lambda: process_store().sessions)  # the process's one store
 
 
 def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory] = None,

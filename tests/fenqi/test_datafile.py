@@ -2,8 +2,8 @@
 import pytest
 
 from fenqi.accounts.errors import AccountsFileError
-from fenqi.fallback.topics import load_topics
 from fenqi.datafile import DataFileError
+from fenqi.fallback.topics import load_topics
 from fenqi.handoff.hours import load_service_info
 from fenqi.knowledge import KnowledgeError, load_knowledge
 

@@ -2,8 +2,16 @@
 import pytest
 
 from fenqi.identity import IdentityError, issue_token
-from fenqi.widget import (ANONYMOUS_PREFIX, MAX_MESSAGE_CHARS, Peer, bot_metadata, message_text,
-                          peer_for_token, reverify, session_allowed)
+from fenqi.widget import (
+    ANONYMOUS_PREFIX,
+    MAX_MESSAGE_CHARS,
+    Peer,
+    bot_metadata,
+    message_text,
+    peer_for_token,
+    reverify,
+    session_allowed,
+)
 
 SECRET = "s" * 64
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
 from rasa.core.lock_store import LockStore
@@ -65,3 +64,24 @@ def test_endpoints_file_takes_everything_from_the_environment(monkeypatch):
     assert type(store).__name__ == "AtomicRedisLockStore" and store.key_prefix == "fenqi:lock:"
     assert store.red.connection_pool.connection_kwargs["host"] == "redis.internal"
     assert read_endpoint_config(str(ENDPOINTS), "action_endpoint").url == env["ACTION_SERVER_URL"]
+
+
+def test_postgres_files_go_where_postgres_can_enter(tmp_path):
+    """make run-prod from a private checkout (e.g. under /root): the cluster moves to /var/tmp."""
+    import pwd
+    from pathlib import Path
+
+    from deploy.services import can_enter, postgres_home
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no postgres user")
+    private = tmp_path / "private"
+    (private / "checkout").mkdir(parents=True)
+    private.chmod(0o700)
+    root = private / "checkout" / "var" / "prod"
+    assert not can_enter(root, "postgres")
+    moved = postgres_home(root, "postgres")
+    assert moved.parent == Path("/var/tmp") and moved.name.startswith("fenqi-")
+    assert postgres_home(root, "postgres") == moved  # stable per checkout
+    assert postgres_home(root, None) == root  # not root: the cluster runs as us, in place
