@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fenqi.evaluation import (FALLBACK, OUT_OF_SCOPE, IntentReport, by_category, calibration,  # noqa: E402
+from fenqi.evaluation import (OUT_OF_SCOPE, SMALL_TALK, IntentReport, by_category, calibration,  # noqa: E402
                               choose_threshold, expected_calibration_error, load_cases, recall_of, score,
                               threshold_rows)
 from fenqi.overlap import near_duplicates  # noqa: E402
@@ -101,7 +101,8 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
     data = training_data()
     texts, labels = [t for t, _ in data], [lab for _, lab in data]
     print(f"cross-validation: {folds} folds x {repeats} repeats of the n-gram classifier...", flush=True)
-    accs, f1s, oos, conf, correct = [], [], [], [], []
+    accs, f1s, oos, conf, correct, margins = [], [], [], [], [], []
+    small_talk: List[Tuple[float, bool]] = []  # (confidence, right) of small-talk predictions
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=7)
     preds: Dict[int, List[str]] = {}
     for k, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
@@ -113,14 +114,20 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
             rep[i] = model.classes[j]
             conf.append(float(row[j]))
             correct.append(model.classes[j] == labels[i])
+            margins.append(float(row[j] - np.partition(row, -2)[-2]))
+            if model.classes[j] in SMALL_TALK and float(row[j]) > 1.5 / len(model.classes):  # not "no evidence"
+                small_talk.append((float(row[j]), model.classes[j] == labels[i]))
     for pred in preds.values():
         r = score(labels, pred)
         accs.append(r.accuracy)
         f1s.append(r.macro_f1)
         oos.append(recall_of(OUT_OF_SCOPE, labels, pred))
     ece = expected_calibration_error(conf, correct)
-    threshold = float((pipeline_entry("FallbackClassifier") or {}).get("threshold", 0.0))
-    rows = threshold_rows(conf, correct, [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7])
+    fallback = pipeline_entry("FallbackClassifier") or {}
+    threshold = float(fallback.get("threshold", 0.0))
+    ambiguity = float(fallback.get("ambiguity_threshold", 0.0))
+    rows = threshold_rows(conf, correct, [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8],
+                          margins, ambiguity)
     suggested = choose_threshold(rows)
     print(f"cross-validation: accuracy {np.mean(accs):.3f}, macro-F1 {np.mean(f1s):.3f}, OOS recall "
           f"{np.mean(oos):.3f}, ECE {ece:.3f}; suggested threshold {suggested:.2f} (configured {threshold:.2f})")
@@ -139,6 +146,15 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
               f"of the wrong answers become a clarifying question: {suggested:.2f}):", "",
               "| threshold | wrong answers → fallback | right answers → fallback |", "|---:|---:|---:|"]
     lines += [f"| {r.threshold:.2f} | {r.errors_caught:.2f} | {r.correct_lost:.2f} |" for r in rows]
+    gate = float(entry.get("small_talk_threshold", 0.0))
+    lines += ["", f"(rows include the ambiguity rule: top-2 margin below {ambiguity:.2f} falls back too.)", "",
+              f"Small-talk predictions (greet/goodbye/thank/affirm/deny) by confidence — configured small-talk "
+              f"threshold **{gate:.2f}**, below it the fallback question:", "",
+              "| confidence | n | precision |", "|---|---:|---:|"]
+    for low, high in ((0.0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
+        band = [ok for c, ok in small_talk if low <= c < high]
+        lines.append(f"| {low:.1f}–{min(high, 1.0):.1f} | {len(band)} | "
+                     f"{sum(band) / len(band) if band else float('nan'):.2f} |")
     return "\n".join(lines) + "\n"
 
 

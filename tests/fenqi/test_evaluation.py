@@ -72,3 +72,8 @@ def test_threshold_rows_and_choice():
     assert [(r.errors_caught, r.correct_lost) for r in rows] == [(1 / 3, 0.0), (2 / 3, 0.0), (1.0, 0.0)]
     assert choose_threshold(rows) == 0.35 and choose_threshold(rows, min_caught=1.0) == 0.45
     assert choose_threshold(rows, min_caught=2.0) == 0.45
+
+
+def test_threshold_rows_with_the_ambiguity_margin():
+    rows = threshold_rows([0.9, 0.9], [False, True], [0.5], margins=[0.01, 0.5], ambiguity=0.05)
+    assert (rows[0].errors_caught, rows[0].correct_lost) == (1.0, 0.0)
