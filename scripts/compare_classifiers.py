@@ -28,8 +28,16 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fenqi.evaluation import (FALLBACK, OUT_OF_SCOPE, by_category, calibration,  # noqa: E402
-                              expected_calibration_error, load_cases, recall_of, score)
+from fenqi.evaluation import (  # noqa: E402
+    FALLBACK,
+    OUT_OF_SCOPE,
+    by_category,
+    calibration,
+    expected_calibration_error,
+    load_cases,
+    recall_of,
+    score,
+)
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
 
 Ranking = List[Tuple[str, float]]
@@ -182,7 +190,8 @@ class Result:
     infer_ms: float = 0.0
 
 
-def cross_validate(cand: Candidate, texts: List[str], labels: List[str], splits: Sequence[Tuple[np.ndarray, np.ndarray]],
+def cross_validate(cand: Candidate, texts: List[str], labels: List[str],
+                   splits: Sequence[Tuple[np.ndarray, np.ndarray]],
                    n_folds: int, repeats: int) -> Result:
     res = Result(cand.name, cand.note, f"{n_folds}×{repeats}")
     per_repeat: Dict[int, Dict[int, str]] = {}

@@ -20,16 +20,25 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fenqi.evaluation import (OUT_OF_SCOPE, SMALL_TALK, IntentReport, by_category, calibration,  # noqa: E402
-                              choose_threshold, expected_calibration_error, load_cases, recall_of, score,
-                              threshold_rows)
+from fenqi.evaluation import (  # noqa: E402
+    OUT_OF_SCOPE,
+    SMALL_TALK,
+    IntentReport,
+    by_category,
+    calibration,
+    choose_threshold,
+    expected_calibration_error,
+    load_cases,
+    recall_of,
+    score,
+    threshold_rows,
+)
 from fenqi.overlap import near_duplicates  # noqa: E402
 
 OVERLAP_THRESHOLD = 0.7  # char-bigram Jaccard: at or above, a training line is a near-copy
@@ -92,7 +101,6 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
-
     from scripts.compare_classifiers import training_data
 
     config = ModelConfig(char_ngrams=(int(entry.get("char_min_ngram", 1)), int(entry.get("char_max_ngram", 3))),
@@ -281,9 +289,11 @@ def main(argv=None) -> int:
             f"`{args.model.name}`; {time.time() - started:.0f} s.\n\n" + "\n".join(sections))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     previous = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-    start, end = "<!-- candidates:start -->", "<!-- candidates:end -->"
-    if start in previous and end in previous:  # scripts/compare_classifiers.py writes this section
-        body += "\n" + start + previous.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    # Kept across runs: the hand-written decision and the candidates table of scripts/compare_classifiers.py.
+    for section in ("decision", "candidates"):
+        start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+        if start in previous and end in previous:
+            body += "\n" + start + previous.split(start, 1)[1].split(end, 1)[0] + end + "\n"
     args.out.write_text(body, encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0

@@ -1,7 +1,8 @@
 """Intent metrics used by make eval."""
 import pytest
 
-from fenqi.evaluation import score
+from fenqi.evaluation import (Case, by_category, calibration, choose_threshold, expected_calibration_error,
+                              parse_cases, recall_of, score, threshold_rows)
 
 
 def test_scores_by_hand():
@@ -23,8 +24,6 @@ def test_rejects_mismatched_input(gold, pred):
 
 
 # --- robustness set and calibration -----------------------------------------------------------
-from fenqi.evaluation import (Case, by_category, calibration, choose_threshold,  # noqa: E402
-                              expected_calibration_error, parse_cases, recall_of, threshold_rows)
 
 
 def test_parse_cases_reads_blocks_pairs_and_accept():
