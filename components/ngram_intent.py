@@ -2,7 +2,7 @@
 
     - name: components.ngram_intent.NgramIntentClassifier
       char_max_ngram: 3
-      C: 10
+      C: 100
       temperature: 1.0
 
 Trains on the texts and intents of the NLU data, sets ``intent`` and ``intent_ranking`` like Rasa's
@@ -34,7 +34,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"char_min_ngram": 1, "char_max_ngram": 3, "use_words": True, "C": 10.0, "temperature": 1.0,
+        return {"char_min_ngram": 1, "char_max_ngram": 3, "use_words": True, "C": 100.0, "temperature": 1.0,
                 "class_weight": None, "ranking_length": 10,
                 "small_talk_threshold": 0.0}
 

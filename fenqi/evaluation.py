@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -184,13 +184,20 @@ class ThresholdRow:
     correct_lost: float  # share of right answers that would fall back instead
 
 
-def threshold_rows(confidences: Sequence[float], correct: Sequence[bool],
-                   thresholds: Sequence[float]) -> List[ThresholdRow]:
-    """For each fallback threshold: share of wrong answers below it and share of right answers below it."""
-    wrong = [c for c, ok in zip(confidences, correct) if not ok]
-    right = [c for c, ok in zip(confidences, correct) if ok]
-    return [ThresholdRow(t, sum(c < t for c in wrong) / len(wrong) if wrong else 0.0,
-                         sum(c < t for c in right) / len(right) if right else 0.0) for t in thresholds]
+def threshold_rows(confidences: Sequence[float], correct: Sequence[bool], thresholds: Sequence[float],
+                   margins: Optional[Sequence[float]] = None, ambiguity: float = 0.0) -> List[ThresholdRow]:
+    """For each fallback threshold: share of wrong answers that would fall back and share of right answers
+    that would. With ``margins`` (top-1 minus top-2 confidence), a margin below ``ambiguity`` falls back too,
+    as Rasa's FallbackClassifier does."""
+    gaps = list(margins) if margins is not None else [1.0] * len(confidences)
+
+    def falls(c: float, gap: float, t: float) -> bool:
+        return c < t or gap < ambiguity
+
+    wrong = [(c, g) for c, g, ok in zip(confidences, gaps, correct) if not ok]
+    right = [(c, g) for c, g, ok in zip(confidences, gaps, correct) if ok]
+    return [ThresholdRow(t, sum(falls(c, g, t) for c, g in wrong) / len(wrong) if wrong else 0.0,
+                         sum(falls(c, g, t) for c, g in right) / len(right) if right else 0.0) for t in thresholds]
 
 
 def choose_threshold(rows: Sequence[ThresholdRow], min_caught: float = 0.5) -> float:

@@ -26,9 +26,19 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fenqi.evaluation import (FALLBACK, OUT_OF_SCOPE, IntentReport, by_category, calibration,  # noqa: E402
-                              choose_threshold, expected_calibration_error, load_cases, recall_of, score,
-                              threshold_rows)
+from fenqi.evaluation import (  # noqa: E402
+    OUT_OF_SCOPE,
+    SMALL_TALK,
+    IntentReport,
+    by_category,
+    calibration,
+    choose_threshold,
+    expected_calibration_error,
+    load_cases,
+    recall_of,
+    score,
+    threshold_rows,
+)
 from fenqi.overlap import near_duplicates  # noqa: E402
 
 OVERLAP_THRESHOLD = 0.7  # char-bigram Jaccard: at or above, a training line is a near-copy
@@ -91,7 +101,6 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
-
     from scripts.compare_classifiers import training_data
 
     config = ModelConfig(char_ngrams=(int(entry.get("char_min_ngram", 1)), int(entry.get("char_max_ngram", 3))),
@@ -100,7 +109,8 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
     data = training_data()
     texts, labels = [t for t, _ in data], [lab for _, lab in data]
     print(f"cross-validation: {folds} folds x {repeats} repeats of the n-gram classifier...", flush=True)
-    accs, f1s, oos, conf, correct = [], [], [], [], []
+    accs, f1s, oos, conf, correct, margins = [], [], [], [], [], []
+    small_talk: List[Tuple[float, bool]] = []  # (confidence, right) of small-talk predictions
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=7)
     preds: Dict[int, List[str]] = {}
     for k, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
@@ -112,14 +122,20 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
             rep[i] = model.classes[j]
             conf.append(float(row[j]))
             correct.append(model.classes[j] == labels[i])
+            margins.append(float(row[j] - np.partition(row, -2)[-2]))
+            if model.classes[j] in SMALL_TALK and float(row[j]) > 1.5 / len(model.classes):  # not "no evidence"
+                small_talk.append((float(row[j]), model.classes[j] == labels[i]))
     for pred in preds.values():
         r = score(labels, pred)
         accs.append(r.accuracy)
         f1s.append(r.macro_f1)
         oos.append(recall_of(OUT_OF_SCOPE, labels, pred))
     ece = expected_calibration_error(conf, correct)
-    threshold = float((pipeline_entry("FallbackClassifier") or {}).get("threshold", 0.0))
-    rows = threshold_rows(conf, correct, [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7])
+    fallback = pipeline_entry("FallbackClassifier") or {}
+    threshold = float(fallback.get("threshold", 0.0))
+    ambiguity = float(fallback.get("ambiguity_threshold", 0.0))
+    rows = threshold_rows(conf, correct, [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8],
+                          margins, ambiguity)
     suggested = choose_threshold(rows)
     print(f"cross-validation: accuracy {np.mean(accs):.3f}, macro-F1 {np.mean(f1s):.3f}, OOS recall "
           f"{np.mean(oos):.3f}, ECE {ece:.3f}; suggested threshold {suggested:.2f} (configured {threshold:.2f})")
@@ -138,6 +154,15 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
               f"of the wrong answers become a clarifying question: {suggested:.2f}):", "",
               "| threshold | wrong answers → fallback | right answers → fallback |", "|---:|---:|---:|"]
     lines += [f"| {r.threshold:.2f} | {r.errors_caught:.2f} | {r.correct_lost:.2f} |" for r in rows]
+    gate = float(entry.get("small_talk_threshold", 0.0))
+    lines += ["", f"(rows include the ambiguity rule: top-2 margin below {ambiguity:.2f} falls back too.)", "",
+              f"Small-talk predictions (greet/goodbye/thank/affirm/deny) by confidence — configured small-talk "
+              f"threshold **{gate:.2f}**, below it the fallback question:", "",
+              "| confidence | n | precision |", "|---|---:|---:|"]
+    for low, high in ((0.0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
+        band = [ok for c, ok in small_talk if low <= c < high]
+        lines.append(f"| {low:.1f}–{min(high, 1.0):.1f} | {len(band)} | "
+                     f"{sum(band) / len(band) if band else float('nan'):.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -260,13 +285,18 @@ def main(argv=None) -> int:
         entry = pipeline_entry("NgramIntentClassifier")
         sections.append(ngram_cross_validation(entry, args.folds, args.repeats) if entry
                         else cross_validation(args.folds))
-    body = ("# Intent evaluation\n\nGenerated by `make eval` (scripts/evaluate.py) with model "
-            f"`{args.model.name}`; {time.time() - started:.0f} s.\n\n" + "\n".join(sections))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     previous = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-    start, end = "<!-- candidates:start -->", "<!-- candidates:end -->"
-    if start in previous and end in previous:  # scripts/compare_classifiers.py writes this section
-        body += "\n" + start + previous.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    # Kept across runs: the hand-written decision (first) and the candidates table of
+    # scripts/compare_classifiers.py (last).
+    kept: Dict[str, str] = {}
+    for section in ("decision", "candidates"):
+        start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+        if start in previous and end in previous:
+            kept[section] = start + previous.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    body = ("# Intent evaluation\n\nGenerated by `make eval` (scripts/evaluate.py) with model "
+            f"`{args.model.name}`; {time.time() - started:.0f} s.\n\n" + kept.get("decision", "")
+            + "\n".join(sections) + ("\n" + kept["candidates"] if "candidates" in kept else ""))
     args.out.write_text(body, encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0

@@ -4,8 +4,8 @@ Rasa-free (scikit-learn only); ``components/ngram_intent.py`` adapts it to a Ras
 Word n-grams come from the project's jieba tokenizer with the domain dictionary
 (:mod:`fenqi.nlp.tokenizer`), so cross-validation here and the trained bot see the same tokens.
 
-A question with none of the known n-grams (keyboard mashing, emoji only, another script) gets the
-flat distribution of the intercepts only, i.e. a low confidence: the fallback question.
+A question with none of the known n-grams (emoji or punctuation only, unseen letters) gets the
+uniform distribution, i.e. the lowest confidence: the fallback question.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def chars(text: str) -> str:
 class ModelConfig:
     char_ngrams: Tuple[int, int] = (1, 3)
     use_words: bool = True
-    C: float = 10.0
+    C: float = 100.0
     temperature: float = 1.0
     class_weight: Optional[str] = None
     max_iter: int = 2000
@@ -81,18 +81,29 @@ class NgramIntentModel:
         return sparse.hstack(parts).tocsr()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "NgramIntentModel":
-        if len(texts) != len(labels) or len(set(labels)) < 2:
-            raise ValueError("need equally many texts and labels, of at least two intents")
-        self.clf.fit(self._features(texts, fit=True), list(labels))
+        """Learn from ``texts``; examples without any n-gram (emoji or punctuation only) teach nothing
+        and are left out (they would only bias the intercepts)."""
+        if len(texts) != len(labels):
+            raise ValueError("need equally many texts and labels")
+        kept = [(t, lab) for t, lab in zip(texts, labels) if chars(t)]
+        if len({lab for _, lab in kept}) < 2:
+            raise ValueError("need examples of at least two intents")
+        features = self._features([t for t, _ in kept], fit=True)
+        self.clf.fit(features, [lab for _, lab in kept])
         self.classes = [str(c) for c in self.clf.classes_]
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities, columns in ``self.classes`` order."""
-        logits = self.clf.decision_function(self._features(texts)) / self.config.temperature
+        """Calibrated probabilities, columns in ``self.classes`` order. A text with no known n-gram
+        gets the uniform distribution: there is no evidence for any intent."""
+        features = self._features(texts)
+        logits = self.clf.decision_function(features) / self.config.temperature
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        probs = exp / exp.sum(axis=1, keepdims=True)
+        unknown = np.asarray(features.getnnz(axis=1) == 0)
+        probs[unknown] = 1.0 / len(self.classes)
+        return probs
 
     def rank(self, text: str, top: Optional[int] = None) -> List[Tuple[str, float]]:
         probs = self.predict_proba([text])[0]

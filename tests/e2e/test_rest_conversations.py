@@ -107,3 +107,25 @@ def test_reserve_fund_repayment_questions_answer_about_the_reserve_fund(bot_stac
     reply = texts(bot_stack.ask("rf-topic", "我的备用金能提前还吗", token=token))
     assert "备用金" in reply and "¥3,000.00" in reply  # the user's own 备用金 figures
     assert "分期订单" not in reply
+
+
+# Each 备用金 topic asked in words and by its button payload reaches the same 备用金 answer (routing by
+# intent + product, fenqi/answers/routing.py); the heading names the 备用金 answer, never an order.
+RESERVE_FUND_TOPICS = [
+    ("那怎么还备用金", "how_to_repay", "备用金还款步骤"),
+    ("备用金每个月几号还", "repayment_due", "备用金"),
+    ("备用金能提前还清吗", "early_repayment", "备用金"),
+    ("备用金自动扣款怎么关", "auto_repay", "备用金"),
+    ("备用金利息怎么算", "installment_fees", "备用金"),
+    ("备用金额度能提高吗", "reserve_fund_limit", "备用金"),
+    ("备用金为什么借不出来", "reserve_fund_limit", "备用金"),
+]
+
+
+@pytest.mark.parametrize("words, intent, marker", RESERVE_FUND_TOPICS)
+def test_reserve_fund_topic_in_words_and_by_button_gets_the_same_answer(bot_stack, words, intent, marker):
+    token = bot_stack.token("demo_rf_used_up")
+    typed = texts(bot_stack.ask(f"rf-words-{intent}-{len(words)}", words, token=token))
+    button = texts(bot_stack.ask(f"rf-button-{intent}-{len(words)}", f'/{intent}{{"product":"备用金"}}', token=token))
+    assert typed == button, f"{words!r}:\n{typed}\n--- button ---\n{button}"
+    assert marker in typed and "¥3,000.00" in typed and "分期订单" not in typed

@@ -1,7 +1,8 @@
 """Intent metrics used by make eval."""
 import pytest
 
-from fenqi.evaluation import score
+from fenqi.evaluation import (Case, by_category, calibration, choose_threshold, expected_calibration_error,
+                              parse_cases, recall_of, score, threshold_rows)
 
 
 def test_scores_by_hand():
@@ -23,8 +24,6 @@ def test_rejects_mismatched_input(gold, pred):
 
 
 # --- robustness set and calibration -----------------------------------------------------------
-from fenqi.evaluation import (Case, by_category, calibration, choose_threshold,  # noqa: E402
-                              expected_calibration_error, parse_cases, recall_of, threshold_rows)
 
 
 def test_parse_cases_reads_blocks_pairs_and_accept():
@@ -72,3 +71,8 @@ def test_threshold_rows_and_choice():
     assert [(r.errors_caught, r.correct_lost) for r in rows] == [(1 / 3, 0.0), (2 / 3, 0.0), (1.0, 0.0)]
     assert choose_threshold(rows) == 0.35 and choose_threshold(rows, min_caught=1.0) == 0.45
     assert choose_threshold(rows, min_caught=2.0) == 0.45
+
+
+def test_threshold_rows_with_the_ambiguity_margin():
+    rows = threshold_rows([0.9, 0.9], [False, True], [0.5], margins=[0.01, 0.5], ambiguity=0.05)
+    assert (rows[0].errors_caught, rows[0].correct_lost) == (1.0, 0.0)

@@ -38,8 +38,15 @@ def test_probabilities_sum_to_one_in_class_order(model):
     assert [c for c, _ in ranking] == sorted(model.classes, key=lambda c: -dict(ranking)[c])
 
 
-def test_unknown_input_gets_a_low_confidence(model):
-    assert model.rank("😀😀")[0][1] < 0.5 and model.rank("qzqzqz")[0][1] < 0.5
+def test_input_without_known_ngrams_gets_the_uniform_distribution(model):
+    for text in ("😀😀", "+++ === ---", "qzqzqz"):
+        assert {round(p, 6) for _, p in model.rank(text)} == {0.25}
+
+
+def test_examples_without_ngrams_are_not_learnt_from():
+    a = NgramIntentModel().fit(TEXTS, LABELS).rank("怎么还款")
+    b = NgramIntentModel().fit(TEXTS + ["😀", "！！！"], LABELS + ["greet", "greet"]).rank("怎么还款")
+    assert a == b
 
 
 def test_temperature_sharpens_without_changing_the_order():
