@@ -333,17 +333,26 @@ async def run_open(url: str, tokens: Sequence[str], rate: float, seconds: float,
     return result
 
 
-async def run_turns(url: str, token: str, turns: int, tag: str) -> List[float]:
-    """One conversation alone: the latency (s) of each of its ``turns`` turns."""
+async def run_turns(url: str, token: str, turns: int, tag: str, pids: Dict[str, int]) -> tuple:
+    """One conversation alone: the latency (s) of each of its ``turns`` turns, and the Rasa and
+    action-server CPU-ms per turn of each block of 10 turns (the load-independent view)."""
     result = Result()
+    rasa = [pid for name, pid in pids.items() if name.startswith("rasa")]
+    actions = [pid for name, pid in pids.items() if name.startswith("actions")]
+    out, cpu = [], []
     async with _session(1) as session:
         s = Shopper(session, url, f"bench-{tag}-long", token, result, time.monotonic() + 600)
-        out = []
-        for _ in range(turns):
+        for k in range(turns):
+            if k % 10 == 0:
+                mark = (sum(map(cpu_seconds, rasa)), sum(map(cpu_seconds, actions)), k)
             before = result.count
             await s.say()
             out.append(result.latencies[-1] if result.count > before else float("nan"))
-    return out
+            if k % 10 == 9 or k == turns - 1:
+                n = k + 1 - mark[2]
+                cpu.append((1000 * (sum(map(cpu_seconds, rasa)) - mark[0]) / n,
+                            1000 * (sum(map(cpu_seconds, actions)) - mark[1]) / n))
+    return out, cpu
 
 
 async def run_parse(url: str, api_token: str, concurrency: int, per_client: int, budget_s: float) -> Result:
@@ -422,6 +431,7 @@ class ModeReport:
     closed: List[dict] = field(default_factory=list)
     open: List[dict] = field(default_factory=list)
     turns: List[float] = field(default_factory=list)
+    turn_cpu: List[tuple] = field(default_factory=list)  # (rasa, actions) CPU-ms per turn, per 10 turns
     profile: List[tuple] = field(default_factory=list)
 
 
@@ -445,7 +455,7 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
     pids = stack.pids()
     asyncio.run(run_closed(url, tokens, 4, 6, 60, f"{mode}-warmup"))  # load lazy parts
     asyncio.run(run_parse(url, api_token, 4, 5, 30))
-    report.turns = asyncio.run(run_turns(url, tokens[0], args.turns, mode))
+    report.turns, report.turn_cpu = asyncio.run(run_turns(url, tokens[0], args.turns, mode, pids))
     print(f"   {mode:<9} {args.turns} turns alone: first 10 p50 {1000 * percentile(report.turns[:10], 50):.0f} ms, "
           f"last 10 p50 {1000 * percentile(report.turns[-10:], 50):.0f} ms ({load_text()})", flush=True)
     for level in args.level_list:
@@ -563,7 +573,9 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
                           "per 10 turns (ms):", "",
                       "| turns | " + " | ".join(f"{a}–{b}" for a, b, _ in turn_buckets(rep.turns)) + " |",
                       "|---|" + "---:|" * len(turn_buckets(rep.turns)),
-                      "| p50 ms | " + " | ".join(f"{v:.0f}" for _, _, v in turn_buckets(rep.turns)) + " |"]
+                      "| p50 ms | " + " | ".join(f"{v:.0f}" for _, _, v in turn_buckets(rep.turns)) + " |",
+                      "| Rasa CPU-ms/turn | " + " | ".join(f"{r:.0f}" for r, _ in rep.turn_cpu) + " |",
+                      "| actions CPU-ms/turn | " + " | ".join(f"{a:.0f}" for _, a in rep.turn_cpu) + " |"]
         lines += ["", f"Processes (start-up until healthy; RSS after the load; whole stack ready in "
                       f"{rep.ready_s:.1f} s):", "", "| process | start-up s | RSS MiB |", "|---|---:|---:|"]
         for proc in rep.processes:
@@ -643,6 +655,7 @@ def to_json(reports: List[ModeReport]) -> dict:
         return {"count": r.count, "p50": r.pct(50), "p95": r.pct(95), "p99": r.pct(99),
                 "msg_s": r.throughput, "errors": dict(r.errors), "cpu_ms_per_msg": r.cpu_ms_per_msg}
     return {rep.mode: {"ready_s": rep.ready_s, "processes": rep.processes, "turns_ms": [1000 * t for t in rep.turns],
+                       "turn_cpu_ms": rep.turn_cpu,
                        "closed": [{"level": r["level"], "load": r["load"], "conv": res(r["conv"]),
                                    "parse": res(r["parse"])} for r in rep.closed],
                        "open": [{"rate": o["rate"], "load": o["load"], "res": res(o["res"])} for o in rep.open],

@@ -86,3 +86,34 @@ def test_action_calls_reuse_one_session_and_connection():
     assert answers == [{"events": [], "responses": []}] * 2
     assert peers[0] == peers[1] != peers[2]  # kept alive per endpoint, not shared between endpoints
     assert headers == ["1", "1", None]
+
+
+@pytest.mark.e2e
+def test_serving_load_gives_the_same_predictions_as_rasas_load():
+    """DIET built by one prediction (deploy.rasa_main) predicts exactly as after Rasa's training step."""
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from deploy.rasa_main import install_inference_loading
+
+    model = Path(__file__).resolve().parents[2] / "models" / "fenqi.tar.gz"
+    assert model.exists(), "run `make train` first"
+    texts = ["你好", "我这个月要还多少钱", "那提前还呢？", "备用金怎么用", "为什么我有额度却不能分期", "+++ === ---"]
+
+    async def rankings():
+        agent = Agent.load(str(model))
+        return [[(r["name"], round(r["confidence"], 5)) for r in (await agent.parse_message(t))["intent_ranking"]]
+                for t in texts]
+
+    install_inference_loading()
+    serving = RasaModel.__dict__["load"]  # the classmethod itself
+    assert getattr(serving.__func__, "_fenqi_inference", False)
+    try:
+        RasaModel.load = classmethod(serving.__func__._fenqi_original)
+        expected = asyncio.run(rankings())
+    finally:
+        RasaModel.load = serving
+    assert asyncio.run(rankings()) == expected
