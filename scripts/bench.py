@@ -398,14 +398,17 @@ PROFILE_BUCKETS = [  # (label, frame substring); the first bucket with a frame i
     ("lock store (Redis)", "lock_store.py"),
     ("TED policy inference (TensorFlow)", "TEDPolicy.predict_action_probabilities"),
     ("DIET intent classifier (TensorFlow)", "DIETClassifier.process"),
-    ("rest of NLU (spaCy/jieba, featurizers)", "_parse_message_with_graph"),
-    ("action server call (HTTP)", "RemoteAction.run"),
-    ("dialogue policies (rules, memoization, states)", "_run_prediction_loop"),
-    ("rest of message handling", "handle_message"),
+    ("rest of NLU (spaCy/jieba, featurizers, graph)", "_parse_message_with_graph"),
+    ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
+    ("RulePolicy", "RulePolicy.predict_action_probabilities"),
+    ("MemoizationPolicy", "MemoizationPolicy.predict_action_probabilities"),
+    ("rest of dialogue prediction (graph, ensemble)", "_predict_next_with_tracker"),
+    ("prediction loop bookkeeping (tracker copies, events)", "_run_prediction_loop"),
+    ("rest of message handling (session, slots, NLU bookkeeping)", "handle_message"),
 ]
 
 
-def summarise_profile(raw: Path, top: int = 10) -> List[tuple]:
+def summarise_profile(raw: Path, top: int = 14) -> List[tuple]:
     """Share of the Rasa process's wall-clock samples per part of the message pipeline."""
     counts: Counter = Counter()
     total = 0
@@ -451,8 +454,9 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
                profile_pid: Optional[int], workdir: Path) -> ModeReport:
     users = _user_ids(database_url)
     tokens = [issue_token(u, secret, ttl=3600) for u in users]
-    report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     pids = stack.pids()
+    startup_cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}  # just after ready
+    report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     asyncio.run(run_closed(url, tokens, 4, 6, 60, f"{mode}-warmup"))  # load lazy parts
     asyncio.run(run_parse(url, api_token, 4, 5, 30))
     report.turns, report.turn_cpu = asyncio.run(run_turns(url, tokens[0], args.turns, mode, pids))
@@ -471,7 +475,7 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
             report.profile = summarise_profile(workdir / f"profile-{mode}.raw")
             if os.environ.get("BENCH_KEEP_PROFILE"):
                 shutil.copy(workdir / f"profile-{mode}.raw", os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}.raw")
-        parse = asyncio.run(run_parse(url, api_token, level, max(1, conv.count // level), args.budget))
+        parse = measured(pids, run_parse(url, api_token, level, max(1, conv.count // level), args.budget))
         report.closed.append({"level": level, "conv": conv, "parse": parse, "load": load_text()})
         print(f"   {mode:<9} {level:>3} closed: {conv.count} msgs, p50 {conv.pct(50):.0f} ms, "
               f"p95 {conv.pct(95):.0f} ms, {conv.throughput:.1f} msg/s, errors {sum(conv.errors.values())}; "
@@ -483,6 +487,8 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
               f"p95 {res.pct(95):.0f} ms, p99 {res.pct(99):.0f} ms, errors {sum(res.errors.values())} "
               f"({load_text()})", flush=True)
     report.processes = stack.process_table()  # RSS after load
+    for proc in report.processes:
+        proc["startup_cpu_s"] = startup_cpu.get(proc["name"], startup_cpu.get(proc["name"].split(" ")[0]))
     return report
 
 
@@ -547,12 +553,13 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
                   for name, value, target, ok in summary_rows(rep)]
         lines += ["", f"Closed loop ({rep.mode}):", "",
                   "| shoppers | messages | p50 ms | p95 ms | p99 ms | msg/s | errors | parse p50 ms | "
-                  "parse req/s | e2e/parse p50 | load |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "parse req/s | e2e/parse p50 | Rasa CPU-ms per message / per parse | load |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for row in rep.closed:
             c, p = row["conv"], row["parse"]
             lines.append(f"| {row['level']} | {c.count} | {c.pct(50):.0f} | {c.pct(95):.0f} | {c.pct(99):.0f} | "
                          f"{c.throughput:.1f} | {_errors(c)} | {p.pct(50):.0f} | {p.throughput:.0f} | "
-                         f"{c.pct(50) / p.pct(50):.1f}× | {row['load']} |")
+                         f"{c.pct(50) / p.pct(50):.1f}× | {_rasa_cpu(c):.1f} / {_rasa_cpu(p):.1f} | {row['load']} |")
         lines += ["", f"Open loop ({rep.mode}; {args.open_seconds:g} s per rate):", "",
                   "| arrival msg/s | shoppers | messages | p50 ms | p95 ms | p99 ms | errors | load |",
                   "|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -577,10 +584,12 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
                       "| Rasa CPU-ms/turn | " + " | ".join(f"{r:.0f}" for r, _ in rep.turn_cpu) + " |",
                       "| actions CPU-ms/turn | " + " | ".join(f"{a:.0f}" for _, a in rep.turn_cpu) + " |"]
         lines += ["", f"Processes (start-up until healthy; RSS after the load; whole stack ready in "
-                      f"{rep.ready_s:.1f} s):", "", "| process | start-up s | RSS MiB |", "|---|---:|---:|"]
+                      f"{rep.ready_s:.1f} s, {rep.load}):", "",
+                  "| process | start-up s | CPU s used until ready | RSS MiB |", "|---|---:|---:|---:|"]
         for proc in rep.processes:
             start = f"{proc['startup_s']:.1f}" if proc.get("startup_s") is not None else "–"
-            lines.append(f"| {proc['name']} | {start} | {proc['rss_mb']:.0f} |")
+            cpu = f"{proc['startup_cpu_s']:.1f}" if proc.get("startup_cpu_s") is not None else "–"
+            lines.append(f"| {proc['name']} | {start} | {cpu} | {proc['rss_mb']:.0f} |")
         if rep.profile:
             lines += ["", "Where a Rasa process spends its time at 20 concurrent (py-spy, 15 s of wall-clock "
                           "samples of the event-loop thread; blocking I/O counts):", "", "| part | share |",
@@ -596,6 +605,11 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
 
 def load_text_at(args) -> str:
     return f"nproc {os.cpu_count()}, load average before the run {args.load_before}"
+
+
+def _rasa_cpu(r: Result) -> float:
+    """CPU-ms of all Rasa processes per answered request."""
+    return sum(v for k, v in r.cpu_ms_per_msg.items() if k.startswith("rasa"))
 
 
 def _errors(r: Result) -> str:
