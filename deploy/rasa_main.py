@@ -40,6 +40,7 @@ def _validator():
     return cls(schema)
 
 
+KEEPALIVE_S = 2.0  # idle time after which a kept-alive connection is not reused
 _SESSIONS: Dict[int, tuple] = {}  # id(endpoint config) -> (endpoint config, its session)
 
 
@@ -60,15 +61,24 @@ def install_shared_sessions() -> None:
     """``EndpointConfig.session()``: one session per endpoint and event loop, kept open."""
     from rasa.utils.endpoints import EndpointConfig
 
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
     if getattr(EndpointConfig.session, "_fenqi_shared", False):
         return
-    new_session = EndpointConfig.session
 
     def session(self):
         loop = asyncio.get_running_loop()
         _, cached = _SESSIONS.get(id(self), (None, None))
         if cached is None or cached.closed or cached._loop is not loop:
-            cached = new_session(self)
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            # As Rasa's own session, plus a connection pool whose idle connections are dropped
+            # well before the server drops them (Sanic, the action server: 5 s): a connection
+            # the server is closing is never reused.
+            cached = aiohttp.ClientSession(headers=self.headers, auth=auth,
+                                           timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                           connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S))
             _SESSIONS[id(self)] = (self, cached)  # the endpoint is kept: its id stays unique
         return _Borrowed(cached)
 

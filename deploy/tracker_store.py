@@ -9,8 +9,8 @@ busy conversation's turns get slower and slower (docs/benchmarks.md, latency vs 
 This store loads the last ``recent_events`` events of the session plus the few events that
 carry state from before them (slots, pauses, restarts, loops, the session start), so a tracker
 has the same slots, pause state and recent turns as the full one, and a turn costs the same at
-turn 5 and turn 500. On SQLite (embedded mode) it commits to a write-ahead log without an fsync
-per message (see ``_sqlite_wal``). Every event is still written, in the same table and format (SQLite,
+turn 5 and turn 500. On SQLite (embedded mode) it keeps its connections open and commits to a
+write-ahead log without an fsync per message (see ``_sqlite_wal``). Every event is still written, in the same table and format (SQLite,
 PostgreSQL); ``retrieve_full_tracker`` (the HTTP API's ``/tracker``) still reads everything.
 The policies (MemoizationPolicy/RulePolicy, max_history 3), the fallback counter and the
 handoff transcript look at the last few turns only, far inside the window.
@@ -28,6 +28,8 @@ import logging
 from typing import Any, Iterator, Optional, Text
 
 import sqlalchemy as sa
+import sqlalchemy.orm
+from sqlalchemy.pool import QueuePool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -61,9 +63,15 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         self.recent_events = recent_events
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            # Rasa's engine opens and closes the file per message (SQLAlchemy 1.4's NullPool for
+            # SQLite), and closing the last connection checkpoints the log with an fsync: keep
+            # connections open instead (Rasa uses them from its event-loop thread only).
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=8,
+                                           connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_wal)
-            with self.engine.connect() as conn:  # the journal mode is kept in the file
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The current session's recent events and state events, as a tracker (``None`` if unknown)."""

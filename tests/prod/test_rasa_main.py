@@ -48,7 +48,7 @@ def test_same_verdict_as_rasas_own_check(action, response):
         assert "Failed to validate Action server response" in err.value.message
 
 
-def test_action_calls_reuse_one_session_and_connection():
+def test_action_calls_reuse_one_session_and_connection(monkeypatch):
     """Two calls through one endpoint arrive on one TCP connection, with the endpoint's headers."""
     import asyncio
 
@@ -78,6 +78,11 @@ def test_action_calls_reuse_one_session_and_connection():
             answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(2)]
             other = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
             await other.request(json={})
+            monkeypatch.setattr("deploy.rasa_main.KEEPALIVE_S", 0.3)
+            idle = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+            await idle.request(json={})
+            await asyncio.sleep(0.6)  # idle longer than the keep-alive: a fresh connection
+            await idle.request(json={})
         finally:
             await runner.cleanup()
         return answers, peers, headers
@@ -85,7 +90,8 @@ def test_action_calls_reuse_one_session_and_connection():
     answers, peers, headers = asyncio.run(scenario())
     assert answers == [{"events": [], "responses": []}] * 2
     assert peers[0] == peers[1] != peers[2]  # kept alive per endpoint, not shared between endpoints
-    assert headers == ["1", "1", None]
+    assert peers[3] != peers[4]
+    assert headers == ["1", "1", None, None, None]
 
 
 @pytest.mark.e2e
