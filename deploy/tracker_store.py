@@ -11,7 +11,9 @@ carry state from before them (slots, pauses, restarts, loops, the session start)
 has the same slots, pause state and recent turns as the full one, and a turn costs the same at
 turn 5 and turn 500. On SQLite (embedded mode) it keeps its connections open and commits to a
 write-ahead log without an fsync per message (see ``_sqlite_wal``). Every event is still written, in the same table and format (SQLite,
-PostgreSQL); ``retrieve_full_tracker`` (the HTTP API's ``/tracker``) still reads everything.
+PostgreSQL); ``retrieve_full_tracker`` (the HTTP API's ``/tracker``) still reads everything
+(the API's ``/story`` export of the current session shows the window; ``all_sessions=true``
+reads everything).
 The policies (MemoizationPolicy/RulePolicy, max_history 3), the fallback counter and the
 handoff transcript look at the last few turns only, far inside the window.
 

@@ -617,8 +617,9 @@ def _errors(r: Result) -> str:
     return f"{n}" + (f" ({', '.join(f'{k}: {v}' for k, v in r.errors.items())})" if n else "")
 
 
-def write_plots(reports: List[ModeReport], out_dir: Path) -> Dict[str, str]:
-    """latency vs turn and latency vs load, as SVG under ``out_dir`` (matplotlib, from Rasa's lock)."""
+def write_plots(reports: List[ModeReport], out_dir: Path, before: Optional[dict] = None) -> Dict[str, str]:
+    """latency vs turn and latency vs load, as SVG under ``out_dir`` (matplotlib, from Rasa's lock);
+    ``before``: a previous run's ``--json`` figures, drawn dotted beside this run's."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -627,36 +628,53 @@ def write_plots(reports: List[ModeReport], out_dir: Path) -> Dict[str, str]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = {}
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for rep in reports:
-        if rep.turns:
-            ax.plot(range(1, len(rep.turns) + 1), [1000 * t for t in rep.turns], ".", ms=3, alpha=0.35)
-            xs = [(a + b) / 2 for a, b, _ in turn_buckets(rep.turns)]
-            ax.plot(xs, [v for _, _, v in turn_buckets(rep.turns)], "-", label=f"{rep.mode} (p50 per 10 turns)")
+    fig, (ax, cpu_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    series = [(rep.mode, rep.turns, rep.turn_cpu, "-") for rep in reports]
+    series += [(f"{mode} before", [t / 1000 for t in m.get("turns_ms", [])], m.get("turn_cpu_ms") or [], ":")
+               for mode, m in (before or {}).items()]
+    for label, turns, cpu, style in series:
+        if not turns:
+            continue
+        xs = [(a + b) / 2 for a, b, _ in turn_buckets(turns)]
+        line, = ax.plot(xs, [v for _, _, v in turn_buckets(turns)], style, label=f"{label} (p50 per 10 turns)")
+        if style == "-":
+            ax.plot(range(1, len(turns) + 1), [1000 * t for t in turns], ".", ms=2, alpha=0.3,
+                    color=line.get_color())
+        if cpu:
+            cpu_ax.plot(xs[:len(cpu)], [c[0] for c in cpu], style, color=line.get_color(), label=label)
     ax.set_xlabel("turn number in one conversation")
     ax.set_ylabel("latency ms")
     ax.set_ylim(bottom=0)
-    ax.legend()
-    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    cpu_ax.set_xlabel("turn number in one conversation")
+    cpu_ax.set_ylabel("Rasa CPU-ms per turn (per 10 turns)")
+    cpu_ax.set_ylim(bottom=0)
+    cpu_ax.legend(fontsize="small")
+    for a in (ax, cpu_ax):
+        a.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_dir / "bench-latency-vs-turn.svg", metadata={"Date": None})
     plt.close(fig)
     plots["latency against turn number"] = "img/bench-latency-vs-turn.svg"
 
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     for rep in reports:
-        pts = sorted([(r["conv"].throughput, r["conv"].pct(50), r["conv"].pct(95)) for r in rep.closed]
-                     + [(o["res"].throughput, o["res"].pct(50), o["res"].pct(95)) for o in rep.open])
-        if pts:
-            line, = ax.plot([p[0] for p in pts], [p[2] for p in pts], "o-", label=f"{rep.mode} p95")
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], "s--", color=line.get_color(),
-                    label=f"{rep.mode} p50")
-    ax.axhline(TARGETS["open_p95_ms"], color="grey", lw=0.8, ls=":")
-    ax.set_xlabel("messages per second answered (closed and open loop runs)")
-    ax.set_ylabel("latency ms")
-    ax.set_yscale("log")
-    ax.legend()
-    ax.grid(alpha=0.3)
+        for ax, rows, x, res in ((left, rep.closed, "level", "conv"), (right, rep.open, "rate", "res")):
+            xs = [r[x] for r in rows]
+            line, = ax.plot(xs, [r[res].pct(95) for r in rows], "o-", label=f"{rep.mode} p95")
+            ax.plot(xs, [r[res].pct(50) for r in rows], "s--", color=line.get_color(), label=f"{rep.mode} p50")
+            old = (before or {}).get(rep.mode, {}).get("closed" if res == "conv" else "open", [])
+            if old:
+                ax.plot([r[x] for r in old], [r[res]["p95"] for r in old], "o:", color=line.get_color(),
+                        alpha=0.6, label=f"{rep.mode} p95 before")
+    for ax in (left, right):
+        ax.axhline(TARGETS["open_p95_ms"], color="grey", lw=0.8, ls=":")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    left.set_xlabel("closed loop: shoppers at once")
+    right.set_xlabel("open loop: arrival rate, msg/s")
+    left.set_ylabel("latency ms (dotted: 150 ms)")
+    right.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(out_dir / "bench-latency-vs-load.svg", metadata={"Date": None})
     plt.close(fig)
@@ -694,6 +712,7 @@ def main(argv=None) -> int:
     parser.add_argument("--notes", help="Markdown appended to the report (analysis)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (plots in img/ beside it)")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON")
+    parser.add_argument("--before", type=Path, help="a previous run's --json, drawn dotted in the plots")
     args = parser.parse_args(argv)
     quick = args.quick
     args.level_list = [int(x) for x in (args.levels or ("10,20" if quick else "10,20,50")).split(",") if x]
@@ -743,7 +762,8 @@ def main(argv=None) -> int:
                 parser.error(f"unknown mode {mode!r}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    plots = write_plots(reports, args.out.parent / "img") if args.out else {}
+    before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
+    plots = write_plots(reports, args.out.parent / "img", before) if args.out else {}
     text = render(reports, args, started, plots)
     text = text.replace("\n## Plots", f"\nWhole run: {time.monotonic() - t_all:.0f} s.\n\n## Plots", 1)
     if args.json:
