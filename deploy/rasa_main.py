@@ -9,7 +9,9 @@ Work Rasa 3.6 repeats for every message although it does not depend on the messa
   errors, same message);
 * every action call opens a new ``aiohttp.ClientSession`` and a new TCP connection
   (``EndpointConfig.request``). Here each endpoint keeps one session (same headers, auth and
-  timeout) whose connections are reused.
+  timeout) whose connections are reused;
+* at start-up, loading DIET trains it for one step before restoring its weights: about half of
+  a Rasa process's start-up (py-spy). Here it is built by one prediction instead.
 
 The project root goes on ``sys.path`` so endpoints.yml's classes (``deploy.tracker_store``,
 ``deploy.lock_store``) always import: Rasa silently falls back to an in-memory store otherwise.
@@ -39,6 +41,7 @@ def _validator():
     return cls(schema)
 
 
+KEEPALIVE_S = 2.0  # idle time after which a kept-alive connection is not reused
 _SESSIONS: Dict[int, tuple] = {}  # id(endpoint config) -> (endpoint config, its session)
 
 
@@ -59,15 +62,24 @@ def install_shared_sessions() -> None:
     """``EndpointConfig.session()``: one session per endpoint and event loop, kept open."""
     from rasa.utils.endpoints import EndpointConfig
 
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
     if getattr(EndpointConfig.session, "_fenqi_shared", False):
         return
-    new_session = EndpointConfig.session
 
     def session(self):
         loop = asyncio.get_running_loop()
         _, cached = _SESSIONS.get(id(self), (None, None))
         if cached is None or cached.closed or cached._loop is not loop:
-            cached = new_session(self)
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            # As Rasa's own session, plus a connection pool whose idle connections are dropped
+            # well before the server drops them (Sanic, the action server: 5 s): a connection
+            # the server is closing is never reused.
+            cached = aiohttp.ClientSession(headers=self.headers, auth=auth,
+                                           timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                           connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S))
             _SESSIONS[id(self)] = (self, cached)  # the endpoint is kept: its id stays unique
         return _Borrowed(cached)
 
@@ -75,8 +87,47 @@ def install_shared_sessions() -> None:
     EndpointConfig.session = session
 
 
+def install_inference_loading() -> None:
+    """``RasaModel.load`` for serving: build the model by one prediction, not one training step.
+
+    Rasa builds a TensorFlow model before restoring its weights by *training* it on one example
+    (``model.fit``: the forward and backward graphs traced, an optimizer step), then traces the
+    prediction graph. Serving needs only the latter: here one eager prediction on the example
+    creates the variables, the checkpoint is restored into them (checked: every variable gets
+    its value), the label embeddings are computed from the restored weights and the prediction
+    graph is traced, as Rasa does after its training step. Same weights, same predictions
+    (tests/prod/test_rasa_main.py); fine-tuning keeps Rasa's path.
+    """
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel.load.__func__
+    if getattr(original, "_fenqi_inference", False):
+        return
+
+    def load(cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False,
+             *args, **kwargs):
+        if finetune_mode or not predict_data_example:
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                            *args, **kwargs)
+        model = cls(*args, **kwargs)
+        eager, model._run_eagerly = model._run_eagerly, True
+        model.run_inference(predict_data_example)  # one eager prediction creates the variables
+        model._run_eagerly = eager
+        status = model.load_weights(model_file_name)
+        status.assert_existing_objects_matched()  # every variable of the model got its trained value
+        status.expect_partial()  # the optimizer's slots are in the checkpoint and not needed
+        model.prepare_for_predict()  # label embeddings from the trained weights
+        model.run_inference(predict_data_example)  # traces the prediction graph, as Rasa does
+        return model
+
+    load._fenqi_inference = True
+    load._fenqi_original = original
+    RasaModel.load = classmethod(load)
+
+
 def install_speedups() -> None:
-    """Cached response validator and shared HTTP sessions (see the module docstring)."""
+    """Serving-only model loading, cached response validator, shared HTTP sessions (module docstring)."""
+    install_inference_loading()
     install_shared_sessions()
     install_validator()
 

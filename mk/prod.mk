@@ -2,7 +2,7 @@
 #   make run-prod     start it (installs postgresql/redis-server/nginx via apt when missing)
 #   make prod-deps    only install those Debian packages
 #   make test-prod    failover/locking and migration tests on real PostgreSQL/Redis/nginx
-#   make bench        latency/throughput of embedded and production modes -> docs/benchmarks.md
+#   make bench        what shoppers feel, both modes -> docs/benchmarks.md (BENCH_ARGS=--quick)
 #   make migrate      alembic upgrade head on FENQI_DATABASE_URL
 .PHONY: run-prod prod-deps test-prod bench migrate
 
@@ -21,5 +21,7 @@ migrate: $(VENV)/.installed
 test-prod: $(VENV)/.installed $(SPACY_MODEL) $(MODEL) prod-deps
 	@$(BIN)/python -m pytest -q -p no:cacheprovider tests/prod
 
+# BENCH_ARGS=--quick: embedded only, a few minutes; the analysis in docs/benchmarks-analysis.md
+# is appended to the generated figures.
 bench: setup $(MODEL) prod-deps
-	@$(BIN)/python scripts/bench.py --out docs/benchmarks.md
+	@$(BIN)/python scripts/bench.py --profile --notes docs/benchmarks-analysis.md --out docs/benchmarks.md $(BENCH_ARGS)

@@ -333,17 +333,26 @@ async def run_open(url: str, tokens: Sequence[str], rate: float, seconds: float,
     return result
 
 
-async def run_turns(url: str, token: str, turns: int, tag: str) -> List[float]:
-    """One conversation alone: the latency (s) of each of its ``turns`` turns."""
+async def run_turns(url: str, token: str, turns: int, tag: str, pids: Dict[str, int]) -> tuple:
+    """One conversation alone: the latency (s) of each of its ``turns`` turns, and the Rasa and
+    action-server CPU-ms per turn of each block of 10 turns (the load-independent view)."""
     result = Result()
+    rasa = [pid for name, pid in pids.items() if name.startswith("rasa")]
+    actions = [pid for name, pid in pids.items() if name.startswith("actions")]
+    out, cpu = [], []
     async with _session(1) as session:
         s = Shopper(session, url, f"bench-{tag}-long", token, result, time.monotonic() + 600)
-        out = []
-        for _ in range(turns):
+        for k in range(turns):
+            if k % 10 == 0:
+                mark = (sum(map(cpu_seconds, rasa)), sum(map(cpu_seconds, actions)), k)
             before = result.count
             await s.say()
             out.append(result.latencies[-1] if result.count > before else float("nan"))
-    return out
+            if k % 10 == 9 or k == turns - 1:
+                n = k + 1 - mark[2]
+                cpu.append((1000 * (sum(map(cpu_seconds, rasa)) - mark[0]) / n,
+                            1000 * (sum(map(cpu_seconds, actions)) - mark[1]) / n))
+    return out, cpu
 
 
 async def run_parse(url: str, api_token: str, concurrency: int, per_client: int, budget_s: float) -> Result:
@@ -389,14 +398,17 @@ PROFILE_BUCKETS = [  # (label, frame substring); the first bucket with a frame i
     ("lock store (Redis)", "lock_store.py"),
     ("TED policy inference (TensorFlow)", "TEDPolicy.predict_action_probabilities"),
     ("DIET intent classifier (TensorFlow)", "DIETClassifier.process"),
-    ("rest of NLU (spaCy/jieba, featurizers)", "_parse_message_with_graph"),
-    ("action server call (HTTP)", "RemoteAction.run"),
-    ("dialogue policies (rules, memoization, states)", "_run_prediction_loop"),
-    ("rest of message handling", "handle_message"),
+    ("rest of NLU (spaCy/jieba, featurizers, graph)", "_parse_message_with_graph"),
+    ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
+    ("RulePolicy", "RulePolicy.predict_action_probabilities"),
+    ("MemoizationPolicy", "MemoizationPolicy.predict_action_probabilities"),
+    ("rest of dialogue prediction (graph, ensemble)", "_predict_next_with_tracker"),
+    ("prediction loop bookkeeping (tracker copies, events)", "_run_prediction_loop"),
+    ("rest of message handling (session, slots, NLU bookkeeping)", "handle_message"),
 ]
 
 
-def summarise_profile(raw: Path, top: int = 10) -> List[tuple]:
+def summarise_profile(raw: Path, top: int = 14) -> List[tuple]:
     """Share of the Rasa process's wall-clock samples per part of the message pipeline."""
     counts: Counter = Counter()
     total = 0
@@ -422,6 +434,7 @@ class ModeReport:
     closed: List[dict] = field(default_factory=list)
     open: List[dict] = field(default_factory=list)
     turns: List[float] = field(default_factory=list)
+    turn_cpu: List[tuple] = field(default_factory=list)  # (rasa, actions) CPU-ms per turn, per 10 turns
     profile: List[tuple] = field(default_factory=list)
 
 
@@ -441,11 +454,12 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
                profile_pid: Optional[int], workdir: Path) -> ModeReport:
     users = _user_ids(database_url)
     tokens = [issue_token(u, secret, ttl=3600) for u in users]
-    report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     pids = stack.pids()
+    startup_cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}  # just after ready
+    report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     asyncio.run(run_closed(url, tokens, 4, 6, 60, f"{mode}-warmup"))  # load lazy parts
     asyncio.run(run_parse(url, api_token, 4, 5, 30))
-    report.turns = asyncio.run(run_turns(url, tokens[0], args.turns, mode))
+    report.turns, report.turn_cpu = asyncio.run(run_turns(url, tokens[0], args.turns, mode, pids))
     print(f"   {mode:<9} {args.turns} turns alone: first 10 p50 {1000 * percentile(report.turns[:10], 50):.0f} ms, "
           f"last 10 p50 {1000 * percentile(report.turns[-10:], 50):.0f} ms ({load_text()})", flush=True)
     for level in args.level_list:
@@ -461,7 +475,7 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
             report.profile = summarise_profile(workdir / f"profile-{mode}.raw")
             if os.environ.get("BENCH_KEEP_PROFILE"):
                 shutil.copy(workdir / f"profile-{mode}.raw", os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}.raw")
-        parse = asyncio.run(run_parse(url, api_token, level, max(1, conv.count // level), args.budget))
+        parse = measured(pids, run_parse(url, api_token, level, max(1, conv.count // level), args.budget))
         report.closed.append({"level": level, "conv": conv, "parse": parse, "load": load_text()})
         print(f"   {mode:<9} {level:>3} closed: {conv.count} msgs, p50 {conv.pct(50):.0f} ms, "
               f"p95 {conv.pct(95):.0f} ms, {conv.throughput:.1f} msg/s, errors {sum(conv.errors.values())}; "
@@ -473,6 +487,8 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
               f"p95 {res.pct(95):.0f} ms, p99 {res.pct(99):.0f} ms, errors {sum(res.errors.values())} "
               f"({load_text()})", flush=True)
     report.processes = stack.process_table()  # RSS after load
+    for proc in report.processes:
+        proc["startup_cpu_s"] = startup_cpu.get(proc["name"], startup_cpu.get(proc["name"].split(" ")[0]))
     return report
 
 
@@ -537,12 +553,13 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
                   for name, value, target, ok in summary_rows(rep)]
         lines += ["", f"Closed loop ({rep.mode}):", "",
                   "| shoppers | messages | p50 ms | p95 ms | p99 ms | msg/s | errors | parse p50 ms | "
-                  "parse req/s | e2e/parse p50 | load |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "parse req/s | e2e/parse p50 | Rasa CPU-ms per message / per parse | load |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for row in rep.closed:
             c, p = row["conv"], row["parse"]
             lines.append(f"| {row['level']} | {c.count} | {c.pct(50):.0f} | {c.pct(95):.0f} | {c.pct(99):.0f} | "
                          f"{c.throughput:.1f} | {_errors(c)} | {p.pct(50):.0f} | {p.throughput:.0f} | "
-                         f"{c.pct(50) / p.pct(50):.1f}× | {row['load']} |")
+                         f"{c.pct(50) / p.pct(50):.1f}× | {_rasa_cpu(c):.1f} / {_rasa_cpu(p):.1f} | {row['load']} |")
         lines += ["", f"Open loop ({rep.mode}; {args.open_seconds:g} s per rate):", "",
                   "| arrival msg/s | shoppers | messages | p50 ms | p95 ms | p99 ms | errors | load |",
                   "|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -563,12 +580,16 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
                           "per 10 turns (ms):", "",
                       "| turns | " + " | ".join(f"{a}–{b}" for a, b, _ in turn_buckets(rep.turns)) + " |",
                       "|---|" + "---:|" * len(turn_buckets(rep.turns)),
-                      "| p50 ms | " + " | ".join(f"{v:.0f}" for _, _, v in turn_buckets(rep.turns)) + " |"]
+                      "| p50 ms | " + " | ".join(f"{v:.0f}" for _, _, v in turn_buckets(rep.turns)) + " |",
+                      "| Rasa CPU-ms/turn | " + " | ".join(f"{r:.0f}" for r, _ in rep.turn_cpu) + " |",
+                      "| actions CPU-ms/turn | " + " | ".join(f"{a:.0f}" for _, a in rep.turn_cpu) + " |"]
         lines += ["", f"Processes (start-up until healthy; RSS after the load; whole stack ready in "
-                      f"{rep.ready_s:.1f} s):", "", "| process | start-up s | RSS MiB |", "|---|---:|---:|"]
+                      f"{rep.ready_s:.1f} s, {rep.load}):", "",
+                  "| process | start-up s | CPU s used until ready | RSS MiB |", "|---|---:|---:|---:|"]
         for proc in rep.processes:
             start = f"{proc['startup_s']:.1f}" if proc.get("startup_s") is not None else "–"
-            lines.append(f"| {proc['name']} | {start} | {proc['rss_mb']:.0f} |")
+            cpu = f"{proc['startup_cpu_s']:.1f}" if proc.get("startup_cpu_s") is not None else "–"
+            lines.append(f"| {proc['name']} | {start} | {cpu} | {proc['rss_mb']:.0f} |")
         if rep.profile:
             lines += ["", "Where a Rasa process spends its time at 20 concurrent (py-spy, 15 s of wall-clock "
                           "samples of the event-loop thread; blocking I/O counts):", "", "| part | share |",
@@ -586,13 +607,19 @@ def load_text_at(args) -> str:
     return f"nproc {os.cpu_count()}, load average before the run {args.load_before}"
 
 
+def _rasa_cpu(r: Result) -> float:
+    """CPU-ms of all Rasa processes per answered request."""
+    return sum(v for k, v in r.cpu_ms_per_msg.items() if k.startswith("rasa"))
+
+
 def _errors(r: Result) -> str:
     n = sum(r.errors.values())
     return f"{n}" + (f" ({', '.join(f'{k}: {v}' for k, v in r.errors.items())})" if n else "")
 
 
-def write_plots(reports: List[ModeReport], out_dir: Path) -> Dict[str, str]:
-    """latency vs turn and latency vs load, as SVG under ``out_dir`` (matplotlib, from Rasa's lock)."""
+def write_plots(reports: List[ModeReport], out_dir: Path, before: Optional[dict] = None) -> Dict[str, str]:
+    """latency vs turn and latency vs load, as SVG under ``out_dir`` (matplotlib, from Rasa's lock);
+    ``before``: a previous run's ``--json`` figures, drawn dotted beside this run's."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -601,36 +628,53 @@ def write_plots(reports: List[ModeReport], out_dir: Path) -> Dict[str, str]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = {}
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for rep in reports:
-        if rep.turns:
-            ax.plot(range(1, len(rep.turns) + 1), [1000 * t for t in rep.turns], ".", ms=3, alpha=0.35)
-            xs = [(a + b) / 2 for a, b, _ in turn_buckets(rep.turns)]
-            ax.plot(xs, [v for _, _, v in turn_buckets(rep.turns)], "-", label=f"{rep.mode} (p50 per 10 turns)")
+    fig, (ax, cpu_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    series = [(rep.mode, rep.turns, rep.turn_cpu, "-") for rep in reports]
+    series += [(f"{mode} before", [t / 1000 for t in m.get("turns_ms", [])], m.get("turn_cpu_ms") or [], ":")
+               for mode, m in (before or {}).items()]
+    for label, turns, cpu, style in series:
+        if not turns:
+            continue
+        xs = [(a + b) / 2 for a, b, _ in turn_buckets(turns)]
+        line, = ax.plot(xs, [v for _, _, v in turn_buckets(turns)], style, label=f"{label} (p50 per 10 turns)")
+        if style == "-":
+            ax.plot(range(1, len(turns) + 1), [1000 * t for t in turns], ".", ms=2, alpha=0.3,
+                    color=line.get_color())
+        if cpu:
+            cpu_ax.plot(xs[:len(cpu)], [c[0] for c in cpu], style, color=line.get_color(), label=label)
     ax.set_xlabel("turn number in one conversation")
     ax.set_ylabel("latency ms")
     ax.set_ylim(bottom=0)
-    ax.legend()
-    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    cpu_ax.set_xlabel("turn number in one conversation")
+    cpu_ax.set_ylabel("Rasa CPU-ms per turn (per 10 turns)")
+    cpu_ax.set_ylim(bottom=0)
+    cpu_ax.legend(fontsize="small")
+    for a in (ax, cpu_ax):
+        a.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_dir / "bench-latency-vs-turn.svg", metadata={"Date": None})
     plt.close(fig)
     plots["latency against turn number"] = "img/bench-latency-vs-turn.svg"
 
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     for rep in reports:
-        pts = sorted([(r["conv"].throughput, r["conv"].pct(50), r["conv"].pct(95)) for r in rep.closed]
-                     + [(o["res"].throughput, o["res"].pct(50), o["res"].pct(95)) for o in rep.open])
-        if pts:
-            line, = ax.plot([p[0] for p in pts], [p[2] for p in pts], "o-", label=f"{rep.mode} p95")
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], "s--", color=line.get_color(),
-                    label=f"{rep.mode} p50")
-    ax.axhline(TARGETS["open_p95_ms"], color="grey", lw=0.8, ls=":")
-    ax.set_xlabel("messages per second answered (closed and open loop runs)")
-    ax.set_ylabel("latency ms")
-    ax.set_yscale("log")
-    ax.legend()
-    ax.grid(alpha=0.3)
+        for ax, rows, x, res in ((left, rep.closed, "level", "conv"), (right, rep.open, "rate", "res")):
+            xs = [r[x] for r in rows]
+            line, = ax.plot(xs, [r[res].pct(95) for r in rows], "o-", label=f"{rep.mode} p95")
+            ax.plot(xs, [r[res].pct(50) for r in rows], "s--", color=line.get_color(), label=f"{rep.mode} p50")
+            old = (before or {}).get(rep.mode, {}).get("closed" if res == "conv" else "open", [])
+            if old:
+                ax.plot([r[x] for r in old], [r[res]["p95"] for r in old], "o:", color=line.get_color(),
+                        alpha=0.6, label=f"{rep.mode} p95 before")
+    for ax in (left, right):
+        ax.axhline(TARGETS["open_p95_ms"], color="grey", lw=0.8, ls=":")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    left.set_xlabel("closed loop: shoppers at once")
+    right.set_xlabel("open loop: arrival rate, msg/s")
+    left.set_ylabel("latency ms (dotted: 150 ms)")
+    right.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(out_dir / "bench-latency-vs-load.svg", metadata={"Date": None})
     plt.close(fig)
@@ -643,6 +687,7 @@ def to_json(reports: List[ModeReport]) -> dict:
         return {"count": r.count, "p50": r.pct(50), "p95": r.pct(95), "p99": r.pct(99),
                 "msg_s": r.throughput, "errors": dict(r.errors), "cpu_ms_per_msg": r.cpu_ms_per_msg}
     return {rep.mode: {"ready_s": rep.ready_s, "processes": rep.processes, "turns_ms": [1000 * t for t in rep.turns],
+                       "turn_cpu_ms": rep.turn_cpu,
                        "closed": [{"level": r["level"], "load": r["load"], "conv": res(r["conv"]),
                                    "parse": res(r["parse"])} for r in rep.closed],
                        "open": [{"rate": o["rate"], "load": o["load"], "res": res(o["res"])} for o in rep.open],
@@ -667,6 +712,7 @@ def main(argv=None) -> int:
     parser.add_argument("--notes", help="Markdown appended to the report (analysis)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (plots in img/ beside it)")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON")
+    parser.add_argument("--before", type=Path, help="a previous run's --json, drawn dotted in the plots")
     args = parser.parse_args(argv)
     quick = args.quick
     args.level_list = [int(x) for x in (args.levels or ("10,20" if quick else "10,20,50")).split(",") if x]
@@ -716,7 +762,8 @@ def main(argv=None) -> int:
                 parser.error(f"unknown mode {mode!r}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    plots = write_plots(reports, args.out.parent / "img") if args.out else {}
+    before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
+    plots = write_plots(reports, args.out.parent / "img", before) if args.out else {}
     text = render(reports, args, started, plots)
     text = text.replace("\n## Plots", f"\nWhole run: {time.monotonic() - t_all:.0f} s.\n\n## Plots", 1)
     if args.json:

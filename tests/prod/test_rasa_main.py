@@ -48,7 +48,7 @@ def test_same_verdict_as_rasas_own_check(action, response):
         assert "Failed to validate Action server response" in err.value.message
 
 
-def test_action_calls_reuse_one_session_and_connection():
+def test_action_calls_reuse_one_session_and_connection(monkeypatch):
     """Two calls through one endpoint arrive on one TCP connection, with the endpoint's headers."""
     import asyncio
 
@@ -78,6 +78,11 @@ def test_action_calls_reuse_one_session_and_connection():
             answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(2)]
             other = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
             await other.request(json={})
+            monkeypatch.setattr("deploy.rasa_main.KEEPALIVE_S", 0.3)
+            idle = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+            await idle.request(json={})
+            await asyncio.sleep(0.6)  # idle longer than the keep-alive: a fresh connection
+            await idle.request(json={})
         finally:
             await runner.cleanup()
         return answers, peers, headers
@@ -85,4 +90,36 @@ def test_action_calls_reuse_one_session_and_connection():
     answers, peers, headers = asyncio.run(scenario())
     assert answers == [{"events": [], "responses": []}] * 2
     assert peers[0] == peers[1] != peers[2]  # kept alive per endpoint, not shared between endpoints
-    assert headers == ["1", "1", None]
+    assert peers[3] != peers[4]
+    assert headers == ["1", "1", None, None, None]
+
+
+@pytest.mark.e2e
+def test_serving_load_gives_the_same_predictions_as_rasas_load():
+    """DIET built by one prediction (deploy.rasa_main) predicts exactly as after Rasa's training step."""
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from deploy.rasa_main import install_inference_loading
+
+    model = Path(__file__).resolve().parents[2] / "models" / "fenqi.tar.gz"
+    assert model.exists(), "run `make train` first"
+    texts = ["你好", "我这个月要还多少钱", "那提前还呢？", "备用金怎么用", "为什么我有额度却不能分期", "+++ === ---"]
+
+    async def rankings():
+        agent = Agent.load(str(model))
+        return [[(r["name"], round(r["confidence"], 5)) for r in (await agent.parse_message(t))["intent_ranking"]]
+                for t in texts]
+
+    install_inference_loading()
+    serving = RasaModel.__dict__["load"]  # the classmethod itself
+    assert getattr(serving.__func__, "_fenqi_inference", False)
+    try:
+        RasaModel.load = classmethod(serving.__func__._fenqi_original)
+        expected = asyncio.run(rankings())
+    finally:
+        RasaModel.load = serving
+    assert asyncio.run(rankings()) == expected

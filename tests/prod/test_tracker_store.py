@@ -125,3 +125,12 @@ def test_only_the_current_session_is_loaded(store):
 def test_window_smaller_than_the_policies_history_is_refused(domain, tmp_path):
     with pytest.raises(ValueError, match="recent_events"):
         WindowedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"), recent_events=5)
+
+
+def test_sqlite_store_commits_to_a_write_ahead_log(domain, tmp_path):
+    store = WindowedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    build(store, "wal", turn(0))
+    assert len(rows(store, "wal")) == 7
