@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
+from channels.scaleout import manager_options
 from channels.takeover import SocketTakeover
 from fenqi.identity import Identity, IdentityError, verify_token
 from fenqi.settings import load_settings
@@ -253,7 +254,8 @@ class SecureSocketIOInput(SocketIOInput):
         return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          **manager_options())  # Redis across instances when configured (#13)
         bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace

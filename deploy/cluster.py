@@ -169,6 +169,9 @@ class ProdStack:
             "TRACKER_DB_PASSWORD": self.secrets["DB_PASSWORD"],
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.ports.redis), "REDIS_DB": "1",
             "REDIS_KEY_PREFIX": self.redis_key_prefix,
+            # socket.io across the Rasa instances (channels/scaleout.py, live takeover #13)
+            "FENQI_SOCKETIO_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",
+            "FENQI_SOCKETIO_REDIS_CHANNEL": f"{self.redis_key_prefix}-socketio",
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports.actions_balancer}/webhook",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore", "SANIC_HOST": "127.0.0.1",
