@@ -172,6 +172,7 @@ class ProdStack:
             # socket.io across the Rasa instances (channels/scaleout.py, live takeover #13)
             "FENQI_SOCKETIO_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",
             "FENQI_SOCKETIO_REDIS_CHANNEL": f"{self.redis_key_prefix}-socketio",
+            "FENQI_WECHAT_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",  # one turn per MsgId
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports.actions_balancer}/webhook",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore", "SANIC_HOST": "127.0.0.1",

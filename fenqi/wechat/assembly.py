@@ -56,4 +56,6 @@ def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory]
         api = WeChatApi(config)
     responder = Responder(bot=bot, directory=directory or sql_directory(settings),
                           mint_token=mint_token or token_minter(settings), takeover=takeover)
-    return WeChatWebhook(config, responder, api=api, turns=turns)
+    from .shared import claims_from_env  # Redis claims across instances when configured (#13)
+
+    return WeChatWebhook(config, responder, api=api, turns=turns, claims=claims_from_env())
