@@ -17,7 +17,6 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import List, Optional
 
-import aiohttp
 import pytest
 import requests
 from sqlalchemy.orm import Session
@@ -110,12 +109,12 @@ def push(url: str, xml: str) -> str:
     client = WeChatClient(f"{url}/webhooks/wechat/webhook", WECHAT_ENV["WECHAT_TOKEN"],
                           appid=WECHAT_ENV["WECHAT_APPID"], aes_key=WECHAT_ENV["WECHAT_ENCODING_AES_KEY"])
 
-    async def go():
-        async with aiohttp.ClientSession() as session:
-            return await client.post(session, xml, encrypt=True)
-    reply = asyncio.run(go())
-    assert reply.status == 200, reply.body
-    return reply.text or ""
+    params, body = client.prepare(xml, encrypt=True)  # sync HTTP: Playwright's loop runs in this thread
+    response = requests.post(client.url, params=params, data=body, headers={"Content-Type": "text/xml"},
+                             timeout=30)
+    assert response.status_code == 200, response.text
+    message = client.parse_reply(response.text, params)
+    return getattr(message, "content", "") or ""
 
 
 def client_for(prod):
