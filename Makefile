@@ -3,22 +3,20 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-export SQLALCHEMY_SILENCE_UBER_WARNING := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
-export RASA_TELEMETRY_ENABLED := false
-export PYTHONUNBUFFERED := 1
+include deploy/runtime.env
+export $(shell sed -n 's/^\([A-Z_]*\)=.*/\1/p' deploy/runtime.env)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export PYTHONWARNINGS := ignore
 
 SPACY_MODEL := build/spacy-zh/config.cfg
 MODEL := models/fenqi.tar.gz
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 WEB_PORT ?= 8080
-export RASA_PORT ACTIONS_PORT WEB_PORT
+ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+export RASA_PORT ACTIONS_PORT WEB_PORT ACTION_SERVER_URL
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL)
 
-.PHONY: help setup run shell train eval test test-fast validate spacy db clean
+.PHONY: help setup run shell train eval test test-fast lint validate spacy db clean
 .DEFAULT_GOAL := help
 
 # Feature fragments (widget, WeChat, production): they use the variables above.
@@ -26,7 +24,7 @@ include $(sort $(wildcard mk/*.mk))
 
 help:
 	@echo "make run    set everything up and start the bot (REST :5005, actions :5055, widget :8080)"
-	@echo "make test   set everything up and run all tests"
+	@echo "make test   set everything up, lint (ruff, mypy) and run all tests"
 	@echo "make shell  chat with a running bot in the terminal (AS=demo_low_limit to log in as a demo user)"
 	@echo "make train  train the Rasa model when data or config changed"
 	@echo "make eval   intent accuracy / macro-F1 on the held-out sets -> docs/evaluation.md"
@@ -34,12 +32,12 @@ help:
 	@echo "make bench      latency/throughput benchmark of both modes -> docs/benchmarks.md"
 
 # --- set-up ---------------------------------------------------------------------------------
-$(VENV)/.installed: requirements/rasa-lock.txt requirements/dev-lock.txt pyproject.toml
+$(VENV)/.installed: requirements/rasa-lock.txt requirements/runtime-lock.txt requirements/dev-lock.txt pyproject.toml
 	@echo ">> creating $(VENV) (Python 3.11) from the committed lock (about 2-3 minutes the first time)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --no-deps --ignore-requires-python -r requirements/rasa-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
 	@$(BIN)/pip install -q --no-deps setuptools==70.3.0 wheel==0.45.1 2> >(grep -v '^WARNING: Location' >&2)
-	@$(BIN)/pip install -q --no-deps -r requirements/dev-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
+	@$(BIN)/pip install -q --no-deps -r requirements/runtime-lock.txt -r requirements/dev-lock.txt 2> >(grep -v '^WARNING: Location' >&2)
 	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . 2> >(grep -v '^WARNING: Location' >&2)
 	@touch $@
 
@@ -50,8 +48,12 @@ $(SPACY_MODEL): $(VENV)/.installed fenqi/nlp/lexicon.yml fenqi/nlp/pipeline.py f
 
 spacy: $(SPACY_MODEL)
 
-db: $(VENV)/.installed
-	@if [ -f var/fenqi.db ]; then $(BIN)/python -m fenqi db init >/dev/null; \
+# The demo account store: created and seeded once, re-initialised only when the models change
+# (a Python start-up less on every `make run`).
+db: var/fenqi.db
+
+var/fenqi.db: $(VENV)/.installed fenqi/db/models.py fenqi/db/types.py
+	@if [ -f var/fenqi.db ]; then $(BIN)/python -m fenqi db init >/dev/null; touch var/fenqi.db; \
 	else $(BIN)/python -m fenqi db init && $(BIN)/python -m fenqi db seed-demo; fi
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
@@ -78,7 +80,12 @@ eval: setup $(MODEL)
 validate: $(VENV)/.installed
 	@$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings --quiet
 
-test: setup widget-deps prod-deps $(MODEL)
+# ruff (lint + import order) on the project, mypy on fenqi/ (config: pyproject.toml); run by make test.
+lint: $(VENV)/.installed
+	@$(BIN)/ruff check .
+	@$(BIN)/mypy
+
+test: setup widget-deps prod-deps $(MODEL) lint
 	@$(BIN)/python -m pytest tests
 
 test-fast: $(VENV)/.installed $(SPACY_MODEL)

@@ -7,8 +7,8 @@ from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
-from fenqi.accounts.repository import load_snapshot
 from actions.store import session_factory
+from fenqi.accounts.repository import load_snapshot
 from fenqi.db.engine import session_scope
 from fenqi.identity import IdentityError, verify_token
 from fenqi.settings import load_settings

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_off
-from fenqi.conversation import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
 
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
 NONE_OF_THESE = {"title": "都不是", "payload": "/deny"}

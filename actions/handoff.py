@@ -11,10 +11,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_context import account_context
 from actions.store import session_factory
-from fenqi.conversation import load_topics
 from fenqi.db.engine import session_scope
-from fenqi.handoff import (TicketRequest, handoff_text, load_service_info,
-                           open_ticket, open_ticket_for, pending_notice, queue_position)
+from fenqi.fallback import load_topics
+from fenqi.handoff import (
+    TicketRequest,
+    handoff_text,
+    load_service_info,
+    open_ticket,
+    open_ticket_for,
+    pending_notice,
+    queue_position,
+)
 from fenqi.handoff.live import agents_online
 from fenqi.handoff.summary import ticket_summary, ticket_transcript
 

@@ -1,4 +1,7 @@
 """Rasa input channels: thin adapters over the Rasa-free cores in ``fenqi``."""
 from fenqi.privacy import install_log_filter
 
-install_log_filter()  # phone, ID-card and bank-card numbers never reach the Rasa server's logs
+from channels.tracker_hygiene import install_token_scrubber
+
+install_log_filter()  # phone/ID/card numbers and tokens never reach the Rasa server's logs
+install_token_scrubber()  # bearer tokens never reach the tracker store

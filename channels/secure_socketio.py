@@ -19,11 +19,8 @@ Events (client -> server): ``session_request`` ``{session_id?}``, ``user_uttered
 """
 from __future__ import annotations
 
-import json
 import logging
-import uuid
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -35,144 +32,18 @@ from socketio.exceptions import ConnectionRefusedError
 
 from channels.scaleout import manager_options
 from channels.takeover import SocketTakeover
-from fenqi.identity import Identity, IdentityError, verify_token
+from fenqi.identity import IdentityError
+from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
+from fenqi.security.ratelimit import RateLimiter
 from fenqi.settings import load_settings
+from fenqi.widget import (DEFAULT_HISTORY_LIMIT, Peer, bot_metadata, handshake_token, history_messages,
+                          log_id, message_text, peer_for_token, reverify, session_allowed)
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "secure_socketio"
-USER_PREFIX = "web:"
-ANONYMOUS_PREFIX = "anon:"
-MAX_MESSAGE_CHARS = 1000
-DEFAULT_HISTORY_LIMIT = 50
-
-
-# --- pure decisions -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Peer:
-    """Who is on one socket connection, as the server established it."""
-
-    sender_id: str
-    user_id: Optional[str] = None
-    token: Optional[str] = None
-
-    @property
-    def authenticated(self) -> bool:
-        return self.user_id is not None
-
-
-def user_sender_id(identity: Identity) -> str:
-    """The conversation id of a verified user: the same on every device and reload."""
-    return USER_PREFIX + identity.user_id
-
-
-def anonymous_sender_id() -> str:
-    """A fresh conversation id for one unauthenticated connection."""
-    return ANONYMOUS_PREFIX + uuid.uuid4().hex
-
-
-def peer_for_token(token: Optional[str], secret: str) -> Peer:
-    """The peer for a connect attempt; raises :class:`IdentityError` for a bad token.
-
-    No token at all means an anonymous visitor; a token that fails verification is
-    refused rather than downgraded, so the client learns its token is bad.
-    """
-    if token is None or token == "":
-        return Peer(sender_id=anonymous_sender_id())
-    identity = verify_token(token, secret)
-    return Peer(sender_id=user_sender_id(identity), user_id=identity.user_id, token=token)
-
-
-def reverify(peer: Peer, new_token: Optional[str], secret: str) -> Peer:
-    """Verify the connection's token again before a message (it may have expired).
-
-    ``new_token`` (a refreshed token sent with the message) replaces the stored one only
-    if it names the same user. Raises :class:`IdentityError` otherwise.
-    """
-    if not peer.authenticated:
-        if new_token:
-            raise IdentityError("anonymous_connection", "reconnect with the token to sign in")
-        return peer
-    token = new_token or peer.token
-    identity = verify_token(token, secret)
-    if identity.user_id != peer.user_id:
-        raise IdentityError("subject_mismatch", "token belongs to another user")
-    return peer if token == peer.token else Peer(peer.sender_id, peer.user_id, token)
-
-
-def session_allowed(requested: Optional[str], peer: Peer) -> bool:
-    """A client may name no session or its own, never anyone else's."""
-    return requested in (None, "", peer.sender_id)
-
-
-def bot_metadata(peer: Peer) -> Dict[str, Any]:
-    """Metadata handed to the bot: the verified token and nothing the client chose."""
-    return {"auth_token": peer.token} if peer.authenticated else {}
-
-
-def _quick_replies(buttons: Any) -> List[Dict[str, str]]:
-    if not isinstance(buttons, list):
-        return []
-    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in buttons if isinstance(b, dict) and b.get("payload")]
-
-
-def history_messages(events: Iterable[Any], limit: int = DEFAULT_HISTORY_LIMIT) -> List[Dict[str, Any]]:
-    """The visible messages of a tracker's events, oldest first, at most ``limit``.
-
-    A user message that was a quick-reply payload (``/intent...``) is shown with the
-    button title the user clicked, as it appeared on the page. Metadata (which holds
-    the auth token) is never included.
-    """
-    messages: List[Dict[str, Any]] = []
-    titles: Dict[str, str] = {}
-    for event in events:
-        kind = getattr(event, "type_name", None)
-        if kind == "user":
-            text = event.text or ""
-            if not text:
-                continue
-            messages.append({"sender": "user", "text": titles.get(text, text),
-                             "timestamp": event.timestamp})
-        elif kind == "bot":
-            data = event.data or {}
-            replies = _quick_replies(data.get("buttons") or data.get("quick_replies"))
-            titles = {r["payload"]: r["title"] for r in replies} or titles
-            if not (event.text or replies or data.get("image")):
-                continue
-            message: Dict[str, Any] = {"sender": "bot", "text": event.text or "",
-                                       "timestamp": event.timestamp}
-            if replies:
-                message["quick_replies"] = replies
-            if data.get("image"):
-                message["image"] = data["image"]
-            messages.append(message)
-    return messages[-limit:] if limit > 0 else []
-
-
-def message_text(data: Any) -> Optional[str]:
-    """The user's text from a ``user_uttered`` payload, or None when malformed."""
-    if not isinstance(data, dict):
-        return None
-    text = data.get("message")
-    if not isinstance(text, str):
-        return None
-    text = text.strip()
-    return text[:MAX_MESSAGE_CHARS] if text else None
-
-
-def handshake_token(auth: Any) -> Optional[str]:
-    """The token a client sent in the socket.io ``auth`` object, if any."""
-    if isinstance(auth, str):
-        try:
-            auth = json.loads(auth)
-        except ValueError:
-            return None
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        return auth["token"]
-    return None
-
+# The session rules (who a connection is, which session it may use, what the bot is told) are
+# Rasa-free and live in fenqi/widget.py; this module is the socket.io plumbing.
 
 # --- socket.io plumbing ---------------------------------------------------------------
 
@@ -239,6 +110,7 @@ class SecureSocketIOInput(SocketIOInput):
         cors_allowed_origins: Any = (),
         secret_provider: Optional[Callable[[], str]] = None,
         history_source: Optional[HistorySource] = None,
+        limits: Optional[Limits] = None,
         takeover: Optional[SocketTakeover] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace,
@@ -248,6 +120,9 @@ class SecureSocketIOInput(SocketIOInput):
             cors_allowed_origins, str) else cors_allowed_origins
         self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
         self._history_source = history_source or tracker_history
+        self.limits = limits or load_limits()
+        self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,
+                                 burst=min(10, self.limits.socket_rate_per_minute))
         self._takeover = takeover or SocketTakeover()  # live agent takeover (#13)
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
@@ -255,6 +130,7 @@ class SecureSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          max_http_buffer_size=self.limits.max_body_bytes,
                           **manager_options())  # Redis across instances when configured (#13)
         bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
@@ -276,18 +152,19 @@ class SecureSocketIOInput(SocketIOInput):
             try:
                 peer = peer_for_token(handshake_token(auth), self._secret_provider())
             except IdentityError as error:
-                logger.info("Refused socket %s: %s", sid, error.reason)
+                logger.info("Refused socket %s: %s", log_id(sid), error.reason)
                 raise ConnectionRefusedError(error.reason, {"reason": error.reason,
                                                             "message": str(error)})
             await sio.save_session(sid, {"peer": peer}, namespace=ns)
             await sio.enter_room(sid, peer.sender_id, namespace=ns)
             self._takeover.start(sio, self.bot_message_evt, ns)  # live agent takeover (#13): once
-            logger.debug("Socket %s connected as %s", sid, peer.sender_id)
+            logger.debug("Socket %s connected as %s", log_id(sid), peer.sender_id)
             return True
 
         @sio.on("disconnect", namespace=ns)
         async def disconnect(sid: Text, *_: Any) -> None:
-            logger.debug("Socket %s disconnected", sid)
+            self._rate.forget(sid)
+            logger.debug("Socket %s disconnected", log_id(sid))
 
         @sio.on("session_request", namespace=ns)
         async def session_request(sid: Text, data: Any = None) -> None:
@@ -296,7 +173,8 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not session_allowed(requested, peer):
-                logger.warning("Socket %s (%s) asked for a foreign session", sid, peer.sender_id)
+                logger.warning("Socket %s (%s) asked for a foreign session", log_id(sid),
+                               peer.sender_id)
                 await sio.emit("session_refused", {"reason": "foreign_session",
                                                    "session_id": peer.sender_id},
                                room=sid, namespace=ns)
@@ -321,19 +199,27 @@ class SecureSocketIOInput(SocketIOInput):
             try:
                 checked = reverify(peer, fresh, self._secret_provider())
             except IdentityError as error:
-                logger.info("Dropped message on %s: %s", sid, error.reason)
+                logger.info("Dropped message on %s: %s", log_id(sid), error.reason)
                 await refuse_auth(sid, error)
                 return
             if checked is not peer:
                 await sio.save_session(sid, {"peer": checked}, namespace=ns)
             if not session_allowed(payload.get("session_id"), checked):
-                logger.warning("Socket %s (%s) wrote to a foreign session", sid, checked.sender_id)
+                logger.warning("Socket %s (%s) wrote to a foreign session", log_id(sid),
+                               checked.sender_id)
                 await sio.emit("session_refused", {"reason": "foreign_session",
                                                    "session_id": checked.sender_id},
                                room=sid, namespace=ns)
                 return
             text = message_text(payload)
             if text is None:
+                return
+            if not self._rate.allow(sid):
+                await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
+                return
+            if len(text) > self.limits.max_message_chars:
+                await sio.emit(self.bot_message_evt, {"text": self.limits.too_long_text},
+                               room=sid, namespace=ns)
                 return
             # live agent takeover (#13): an agent owns this conversation -> Rasa never sees it
             if await self._takeover.intercept(sio, checked.sender_id, text, self.bot_message_evt, ns):

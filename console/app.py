@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fenqi.accounts.repository import load_snapshot
-from fenqi.db.engine import make_engine, make_session_factory, session_scope
+from fenqi.db.engine import Store, session_scope
 from fenqi.db.models import Agent, HandoffTicket, TicketMessage
 from fenqi.handoff import live, takeover as tk
 from fenqi.handoff.agents import SignedIn, authenticate, end_session, resume_session, start_session
-from fenqi.handoff.tickets import ensure_takeover_tables, ensure_ticket_table, list_tickets, queue_position
+from fenqi.handoff.tickets import list_tickets, queue_position
 from fenqi.handoff.view import account_summary, channel_label, masked_transcript, waiting_text
 from fenqi.knowledge import load_knowledge
 from fenqi.privacy import mask_pii
@@ -332,12 +332,10 @@ def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSett
     app[IP_LIMITER] = LoginLimiter(max_failures=30)
 
     async def open_store(app: web.Application):  # type: ignore[no-untyped-def]
-        engine = make_engine(database_url or load_settings().database_url)
-        await asyncio.to_thread(ensure_ticket_table, engine)
-        await asyncio.to_thread(ensure_takeover_tables, engine)
-        app[FACTORY] = make_session_factory(engine)
+        store = Store.open(database_url or load_settings().database_url)  # schema: Alembic (db init)
+        app[FACTORY] = store.sessions
         yield
-        engine.dispose()
+        store.close()
 
     app.cleanup_ctx.append(open_store)
     app.router.add_get("/healthz", health)

@@ -1,11 +1,15 @@
 """``python -m deploy [--root var/prod]``: start the production stack, restart a Rasa or action
 process that dies (up to MAX_RESTARTS times each), stop everything on Ctrl-C.
 
-Ports and instance counts come from the environment (see ``Ports.from_env`` and docs/deploy.md).
+``python -m deploy --embedded`` (``make run``): the same supervisor for the embedded stack (one
+action server, one Rasa server, the widget web app; SQLite under ``var/``).
+
+Ports and instance counts come from the settings' ``deploy`` section (docs/deploy.md, README).
 """
 from __future__ import annotations
 
 import argparse
+import secrets
 import signal
 import sys
 import time
@@ -21,13 +25,54 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
     parser.add_argument("--root", type=Path, default=ROOT / "var" / "prod", help="state directory")
     parser.add_argument("--no-install", action="store_true", help="never apt-get missing binaries")
+    parser.add_argument("--install-only", action="store_true",
+                        help="only check for (and apt-get) PostgreSQL, Redis and nginx (make prod-deps)")
+    parser.add_argument("--embedded", action="store_true",
+                        help="the embedded stack (make run): SQLite, one Rasa and one action server, web app")
     args = parser.parse_args(argv)
+    if args.embedded:
+        return supervise(*_embedded_stack())
 
     missing = [] if args.no_install else install_missing()
     if missing:
         print(f"!! missing {', '.join(missing)} and cannot install them (need root and apt-get)", file=sys.stderr)
         return 1
-    stack = ProdStack(args.root, Ports.from_env())
+    if args.install_only:
+        return 0
+    return supervise(ProdStack(args.root, Ports.from_env()), _print_ready)
+
+
+def _embedded_stack():
+    from deploy.embedded import EmbeddedStack, embedded_ports
+    from deploy.services import port_open
+    from fenqi.settings import load_settings
+
+    settings = load_settings()  # read once, passed down
+    d = settings.deploy
+    busy = [p for p in (d.rasa_port, d.actions_port, d.web_port) if port_open(p)]
+    if busy:
+        raise SystemExit(f"!! port {busy[0]} is already in use (another 'make run'?). "
+                         "Stop it or set RASA_PORT/ACTIONS_PORT/WEB_PORT.")
+    var = ROOT / "var"
+    stack = EmbeddedStack(var, embedded_ports(d.rasa_port, d.actions_port), api_token_value=_api_token(var, d),
+                          interface=d.rasa_interface, web_port=d.web_port, cors="*")
+    return stack, _print_embedded_ready
+
+
+def _api_token(var: Path, d) -> str:
+    """RASA_API_TOKEN, else a random local one kept in var/rasa-api-token (the HTTP API is protected)."""
+    if d.rasa_api_token:
+        return d.rasa_api_token
+    path = var / "rasa-api-token"
+    if not path.exists() or not path.read_text().strip():
+        var.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(18), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def supervise(stack, print_ready) -> int:
+    """Start ``stack``, restart a process that dies (MAX_RESTARTS each), stop on Ctrl-C / SIGTERM."""
     stop = {"now": False}
 
     def _stop(*_):
@@ -41,7 +86,7 @@ def main(argv=None) -> int:
     except ServiceError as exc:
         print(f"!! {exc}", file=sys.stderr)
         return 1
-    _print_ready(stack, time.monotonic() - start)
+    print_ready(stack, time.monotonic() - start)
     restarts = {name: 0 for name in stack.procs}
     try:
         while not stop["now"]:
@@ -62,6 +107,18 @@ def main(argv=None) -> int:
         print(">> stopping")
         stack.stop()
     return 0
+
+
+def _print_embedded_ready(stack, seconds: float) -> None:
+    port = stack.ports.rasa[0]
+    print(f""">> 分期助手 is ready ({seconds:.0f} s).
+   Terminal chat:   make shell                      (anonymous: general guidance)
+                    make shell AS=demo_low_limit    (logged in as a demo user)
+   REST:            curl -s localhost:{port}/webhooks/rest/webhook -d '{{"sender":"me","message":"小米分期怎么还款"}}'
+   With a login:    TOKEN=$(.venv/bin/python -m fenqi token demo_ok); send "metadata": {{"auth_token": "$TOKEN"}}
+   Chat widget:     http://localhost:{stack.web_port}
+   Logs:            var/log/
+   Stop with Ctrl-C.""", flush=True)
 
 
 def _print_ready(stack: ProdStack, seconds: float) -> None:

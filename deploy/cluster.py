@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from deploy.services import Nginx, Postgres, Redis, ServiceError, free_port
+from deploy.services import Nginx, Postgres, Redis, ServiceError, free_port, is_root, postgres_home, runtime_env
+from fenqi.settings import DeploySettings, section
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,14 +38,16 @@ class Ports:
     redis: int = 6380
 
     @classmethod
-    def from_env(cls, env=os.environ) -> "Ports":
-        n_rasa, n_actions = int(env.get("RASA_INSTANCES", 2)), int(env.get("ACTION_INSTANCES", 2))
-        rasa0, actions0 = int(env.get("RASA_BASE_PORT", 5105)), int(env.get("ACTIONS_BASE_PORT", 5155))
-        return cls(balancer=int(env.get("PROD_PORT", 8000)),
-                   actions_balancer=int(env.get("PROD_ACTIONS_PORT", 8055)),
-                   rasa=tuple(rasa0 + i for i in range(n_rasa)),
-                   actions=tuple(actions0 + i for i in range(n_actions)),
-                   postgres=int(env.get("PG_PORT", 5433)), redis=int(env.get("REDIS_PORT", 6380)))
+    def from_settings(cls, d: DeploySettings) -> "Ports":
+        return cls(balancer=d.prod_port, actions_balancer=d.prod_actions_port,
+                   rasa=tuple(d.rasa_base_port + i for i in range(d.rasa_instances)),
+                   actions=tuple(d.actions_base_port + i for i in range(d.action_instances)),
+                   postgres=d.pg_port, redis=d.redis_port)
+
+    @classmethod
+    def from_env(cls, env=None) -> "Ports":
+        """Ports from the settings' ``deploy`` section of ``env`` (default: the process environment)."""
+        return cls.from_settings(section(DeploySettings, env))
 
     @classmethod
     def random(cls, n_rasa: int = 2, n_actions: int = 1) -> "Ports":
@@ -128,9 +131,11 @@ class ProdStack:
         self.root = Path(self.root).resolve()
         self.logs = self.root / "log"
         self.secrets = load_or_create_secrets(self.root / "secrets.env")
-        self.postgres = Postgres(self.pg_dir or self.root / "pg", self.ports.postgres,
+        # PostgreSQL runs as `postgres` (when we are root): its files go where it can enter.
+        pg_home = postgres_home(self.root, "postgres" if is_root() else None)
+        self.postgres = Postgres(self.pg_dir or pg_home / "pg", self.ports.postgres,
                                  self.secrets["PG_SUPERUSER_PASSWORD"], durable=self.durable,
-                                 log=self.root / "log" / "postgres.log")
+                                 log=(self.root / "log" if pg_home == self.root else pg_home) / "postgres.log")
         self.redis = Redis(self.root / "redis", self.ports.redis)
         self.nginx = Nginx(self.root / "nginx", self.ports.balancer, self.ports.rasa,
                            self.ports.actions_balancer, self.ports.actions)
@@ -174,8 +179,7 @@ class ProdStack:
             "FENQI_SOCKETIO_REDIS_CHANNEL": f"{self.redis_key_prefix}-socketio",
             "FENQI_WECHAT_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",  # one turn per MsgId
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports.actions_balancer}/webhook",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore", "SANIC_HOST": "127.0.0.1",
+            **runtime_env(), "SANIC_HOST": "127.0.0.1",
         })
         return env
 

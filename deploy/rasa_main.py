@@ -1,16 +1,30 @@
 """``python -m deploy.rasa_main ...``: Rasa's own command line with production speed-ups.
 
-Rasa 3.6 validates every action-server response with ``jsonschema.validate``, which first
-re-validates the response *schema* against the JSON-Schema meta-schema: about a fifth of a
-Rasa process's CPU per message under load (py-spy, docs/benchmarks.md). Here the schema is
-checked once and one validator is reused; the check of each response is unchanged (same
-errors, same message). Everything else is ``rasa`` as installed.
+Work Rasa 3.6 repeats for every message although it does not depend on the message, done once:
+
+* every action-server response is validated with ``jsonschema.validate``, which first
+  re-validates the response *schema* against the JSON-Schema meta-schema: about a fifth of a
+  Rasa process's CPU per message under load (py-spy, docs/benchmarks.md). Here the schema is
+  checked once and one validator is reused; the check of each response is unchanged (same
+  errors, same message);
+* every action call opens a new ``aiohttp.ClientSession`` and a new TCP connection
+  (``EndpointConfig.request``). Here each endpoint keeps one session (same headers, auth and
+  timeout) whose connections are reused.
+
+The project root goes on ``sys.path`` so endpoints.yml's classes (``deploy.tracker_store``,
+``deploy.lock_store``) always import: Rasa silently falls back to an in-memory store otherwise.
+Everything else is ``rasa`` as installed.
 """
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, Text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @lru_cache(maxsize=1)
@@ -25,7 +39,49 @@ def _validator():
     return cls(schema)
 
 
+_SESSIONS: Dict[int, tuple] = {}  # id(endpoint config) -> (endpoint config, its session)
+
+
+class _Borrowed:
+    """``async with`` on a shared session: hands it out, leaves it open."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    async def __aenter__(self):
+        return self.session
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+def install_shared_sessions() -> None:
+    """``EndpointConfig.session()``: one session per endpoint and event loop, kept open."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(EndpointConfig.session, "_fenqi_shared", False):
+        return
+    new_session = EndpointConfig.session
+
+    def session(self):
+        loop = asyncio.get_running_loop()
+        _, cached = _SESSIONS.get(id(self), (None, None))
+        if cached is None or cached.closed or cached._loop is not loop:
+            cached = new_session(self)
+            _SESSIONS[id(self)] = (self, cached)  # the endpoint is kept: its id stays unique
+        return _Borrowed(cached)
+
+    session._fenqi_shared = True
+    EndpointConfig.session = session
+
+
 def install_speedups() -> None:
+    """Cached response validator and shared HTTP sessions (see the module docstring)."""
+    install_shared_sessions()
+    install_validator()
+
+
+def install_validator() -> None:
     """Replace ``RemoteAction._validate_action_result`` by a cached-validator version."""
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
@@ -51,7 +107,22 @@ def install_speedups() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+# --- limits (issue #11): kept apart from the start-up speed-ups above ---------------------
+HTTP_MAX_BODY = 64 * 1024  # every route; the channels enforce their own, smaller limits
+
+
+def apply_limits() -> None:
+    """Bound every request body (Sanic reads ``SANIC_*`` variables when Rasa creates its app)
+    and create every file private (umask 077: tracker db, logs, models written by this process)."""
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", os.environ.get("FENQI_HTTP_MAX_BODY", str(HTTP_MAX_BODY)))
+    os.environ.setdefault("SANIC_REQUEST_TIMEOUT", "30")
+    os.umask(0o077)
+
+
 def main() -> None:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    apply_limits()
     install_speedups()
     from rasa.__main__ import main as rasa_main
 

@@ -6,10 +6,13 @@ Nothing here talks to the system's service manager; everything listens on 127.0.
 from __future__ import annotations
 
 import glob
+import grp
+import hashlib
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -66,6 +69,16 @@ def install_missing(log=print) -> List[str]:
     return missing_binaries()
 
 
+RUNTIME_ENV_FILE = Path(__file__).resolve().parent / "runtime.env"
+
+
+def runtime_env() -> Dict[str, str]:
+    """The environment every process of the project runs with (``deploy/runtime.env``)."""
+    pairs = (line.split("=", 1) for line in RUNTIME_ENV_FILE.read_text(encoding="utf-8").splitlines()
+             if "=" in line and not line.lstrip().startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -92,10 +105,31 @@ def _as_user(user: Optional[str], args: Sequence[str]) -> List[str]:
     return ["runuser", "-u", user, "--", *args] if user else list(args)
 
 
+def can_enter(path: Path, user: str) -> bool:
+    """Whether ``user`` may traverse every existing directory down to ``path``."""
+    entry = pwd.getpwnam(user)
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {entry.pw_gid}
+    for directory in [p for p in (path, *path.parents) if p.exists()]:
+        st = directory.stat()
+        bit = (stat.S_IXUSR if st.st_uid == entry.pw_uid else
+               stat.S_IXGRP if st.st_gid in groups else stat.S_IXOTH)
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def postgres_home(root: Path, user: Optional[str]) -> Path:
+    """Where the cluster's files go: ``root``, or ``/var/tmp/fenqi-<hash of root>`` when ``user``
+    (``postgres``, as root) cannot enter ``root`` (a checkout under /root, a private home)."""
+    if user is None or can_enter(root, user):
+        return root
+    return Path("/var/tmp") / f"fenqi-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
+
+
 def _chown_tree(path: Path, user: str) -> None:
     entry = pwd.getpwnam(user)
     os.chown(path, entry.pw_uid, entry.pw_gid)
-    for root, dirs, files in os.walk(path):
+    for root, _dirs, files in os.walk(path):
         os.chown(root, entry.pw_uid, entry.pw_gid)
         for name in files:
             os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)

@@ -1,6 +1,6 @@
 """Command line for operators and demos: ``python -m fenqi ...``.
 
-    db init                      create the account tables
+    db init                      create or upgrade the account schema (alembic upgrade head)
     db seed-demo                 load (refresh) the packaged demo accounts
     accounts load FILE.yml       load accounts from a YAML file (docs/accounts.md)
     users list                   list users
@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import datetime
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Iterator, List, Optional
 
 from sqlalchemy import inspect
@@ -32,9 +32,16 @@ from fenqi.accounts.demo import seed_demo
 from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
-from fenqi.handoff.tickets import (TicketNotFound, close_ticket, ensure_takeover_tables, ensure_ticket_table,
-                                   get_ticket, list_tickets, queue_position)
+from fenqi.db.engine import make_engine, make_session_factory, session_scope
+from fenqi.db.migrations import upgrade
+from fenqi.db.models import Base
+from fenqi.handoff.tickets import (
+    TicketNotFound,
+    close_ticket,
+    get_ticket,
+    list_tickets,
+    queue_position,
+)
 from fenqi.identity import issue_token
 from fenqi.settings import ConfigurationError, load_settings
 
@@ -52,9 +59,20 @@ def _safe_url(url: str) -> str:
         return "<invalid URL>"
 
 
+def _migrate(url: str) -> None:
+    """``alembic upgrade head``: the one way the schema is made (an unversioned older store is adopted)."""
+    try:
+        upgrade(url)
+    except ImportError as exc:
+        raise CliError(f"database driver not installed for {_safe_url(url)}: {exc}") from exc
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"database {_safe_url(url)}: {detail}") from exc
+
+
 @contextmanager
 def _session(create_tables: bool = False) -> Iterator[Session]:
-    """A session on the configured database (tables created on request, else required)."""
+    """A session on the configured database (migrated to head on request, else required to be)."""
     url = load_settings().database_url
     try:
         engine = make_engine(url)
@@ -65,13 +83,14 @@ def _session(create_tables: bool = False) -> Iterator[Session]:
                        f"{exc.strerror or exc}") from exc
     try:
         if create_tables:
-            init_db(engine)
+            _migrate(url)
         elif not inspect(engine).has_table("users"):
             raise CliError(f"database {_safe_url(url)} has no account tables; "
                            "run: python -m fenqi db init")
-        else:
-            ensure_ticket_table(engine)
-            ensure_takeover_tables(engine)
+        elif set(Base.metadata.tables) - set(inspect(engine).get_table_names()):
+            missing = sorted(set(Base.metadata.tables) - set(inspect(engine).get_table_names()))
+            raise CliError(f"database {_safe_url(url)} lacks {', '.join(missing)} (an older schema); "
+                           "run: python -m fenqi db init")
         with session_scope(make_session_factory(engine)) as session:
             yield session
     except SQLAlchemyError as exc:

@@ -1,59 +1,130 @@
 """Mask personal numbers users type: mainland mobile numbers, ID-card numbers, bank-card numbers.
 
-``mask_pii(text)`` keeps the first 3 and last 4 characters of each number (separators dropped):
-``13812345678`` -> ``138****5678``. A number right after an order label (订单号, 订单编号, 订单,
-order id / order no) is an order number, not a card or a phone, and is left as it is.
-:func:`install_log_filter` masks every log record of the process (idempotent).
+``mask_pii(text)`` keeps the first 3 and last 4 characters of each number (separators dropped,
+full-width digits folded to ASCII): ``13812345678`` / ``１３８ １２３４ ５６７８`` /
+``138.1234.5678`` -> ``138****5678``. Any grouping counts (3-4-4, 4-3-4, 6-8-4, 6-4-4-4, groups of
+4, spaces, dashes, dots, full-width separators), and so does a number after an order label or on a
+``/intent{...}`` line: order ids of this store are not 11- or 16-19-digit numbers, so a number of
+that shape is treated as personal wherever it is. ``mask_secrets`` also removes bearer tokens
+(JWTs) and ``token=`` query values. :func:`install_log_filter` masks every log record of the
+process (idempotent).
+
+All scanning is linear in the text: one regex pass whose groups cannot overlap, then a bounded
+look-ahead of at most :data:`MAX_GROUPS` groups per position.
 """
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any, List, Optional, Tuple
 
 KEEP_HEAD, KEEP_TAIL = 3, 4
-_SEP = r"[ \-]?"
-# Longest first: an 18-character ID card (6-8-4 when spaced), then 16–19-digit cards (groups of 4
-# when spaced), then 11-digit mobiles (3-4-4 when spaced, optional +86).
-_ID_CARD = r"\d{6}" + _SEP + r"\d{8}" + _SEP + r"\d{3}[\dXx]|\d{17}[\dXx]"
-_BANK_CARD = r"\d{4}(?:[ \-]\d{4}){3}(?:[ \-]?\d{1,3})?|\d{16,19}"
-_MOBILE = r"(?P<cc>(?:\+|00)?86[ \-]?)?(?P<mobile>1[3-9]\d" + _SEP + r"\d{4}" + _SEP + r"\d{4})"
-PII = re.compile(rf"(?<!\d)(?:(?P<id>{_ID_CARD})|(?P<card>{_BANK_CARD})|{_MOBILE})(?![\dXx])")
-ORDER_LABEL = re.compile(r"(?:订单编号|订单号码|订单号|订单|order[\s_]*(?:id|no\.?|number)?)[\"']?\s*(?:是|为)?\s*"
-                         r"[:：#=]?\s*[\"']?\s*$", re.IGNORECASE)
-_LABEL_WINDOW = 16
+MAX_GROUPS = 6  # a personal number is written in at most 6 groups (6-4-4-4, +86 3-4-4)
+_DIGITS = "0-9\uff10-\uff19"
+_X = "Xx\uff38\uff58"
+_SEP = " \\-.\u3000\uff0d\u2014\u2013\u00b7\uff0e"
+# One maximal run of digit groups separated by single separators; a possible trailing X (ID cards).
+RUN = re.compile(rf"(?<![{_DIGITS}])[{_DIGITS}]+(?:[{_SEP}][{_DIGITS}]+)*[{_X}]?(?![{_DIGITS}])")
+GROUP = re.compile(rf"[{_DIGITS}]+[{_X}]?")
+_FOLD = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_ID_CARD = re.compile(r"\d{17}[\dXx]")
+_BANK_CARD = re.compile(r"\d{16,19}")
+_CC = ("86", "0086")
+# How people group these numbers when they space them (lengths of the digit groups).
+LAYOUTS = {
+    (3, 4, 4), (4, 3, 4),                              # mobiles
+    (6, 8, 4), (6, 4, 4, 4),                           # ID cards
+    (4, 4, 4, 4), (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (4, 4, 4, 4, 3), (6, 13),  # bank cards
+}
+JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
+TOKEN_PARAM = re.compile(r"((?:^|[?&\s])(?:token|auth_token|sid)=)[^&\s\"']+", re.IGNORECASE)
 
 
-def _masked(number: str) -> str:
-    chars = re.sub(r"[ \-]", "", number)
+def _kind(chars: str) -> Optional[str]:
+    """``mobile``/``id``/``card`` for a folded digit string, else None."""
+    if _MOBILE.fullmatch(chars):
+        return "mobile"
+    if _ID_CARD.fullmatch(chars):
+        return "id"
+    if _BANK_CARD.fullmatch(chars):
+        return "card"
+    for cc in _CC:
+        if chars.startswith(cc) and _MOBILE.fullmatch(chars[len(cc):]):
+            return "cc_mobile"
+    return None
+
+
+def _masked(chars: str) -> str:
     return chars[:KEEP_HEAD] + "*" * (len(chars) - KEEP_HEAD - KEEP_TAIL) + chars[-KEEP_TAIL:]
 
 
-def mask_pii(text: str, keep_order_numbers: bool = True) -> str:
-    """``text`` with phone, ID-card and bank-card numbers masked; labelled order numbers kept
-    unless ``keep_order_numbers`` is false (for text that may echo a mistaken "order number")."""
+def _mask_run(run: str) -> str:
+    groups: List[Tuple[int, int]] = [(m.start(), m.end()) for m in GROUP.finditer(run)]
+    folded = [run[a:b].translate(_FOLD) for a, b in groups]
+    out: List[str] = []
+    cursor, i = 0, 0
+    while i < len(groups):
+        hit = None
+        for j in range(min(len(groups), i + MAX_GROUPS), i, -1):  # longest first
+            lengths = tuple(len(g) for g in folded[i:j])
+            if j - i > 1 and lengths not in LAYOUTS and not (
+                    lengths[0] in (2, 4) and folded[i] in _CC and lengths[1:] in LAYOUTS | {(11,)}):
+                continue
+            chars = "".join(folded[i:j])
+            kind = _kind(chars)
+            if kind:
+                hit = (j, chars, kind)
+                break
+        if hit is None:
+            i += 1
+            continue
+        j, chars, kind = hit
+        start, end = groups[i][0], groups[j - 1][1]
+        out.append(run[cursor:start])
+        if kind == "cc_mobile":
+            cc = "86" if chars.startswith("86") else "0086"
+            if j - i > 1 and folded[i] == cc:  # "+86 138..." keeps the code as typed
+                out.append(run[start:groups[i + 1][0]] + _masked(chars[len(cc):]))
+            else:
+                out.append(cc + _masked(chars[len(cc):]))
+        else:
+            out.append(_masked(chars))
+        cursor, i = end, j
+    out.append(run[cursor:])
+    return "".join(out)
+
+
+def mask_pii(text: str, keep_order_numbers: bool = False) -> str:
+    """``text`` with phone, ID-card and bank-card numbers masked, in any spacing or width.
+
+    ``keep_order_numbers`` is accepted for compatibility and ignored: a number shaped like a
+    phone or card number is masked even after 订单号 (order ids here never have that shape).
+    """
+    del keep_order_numbers
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    return RUN.sub(lambda m: _mask_run(m.group(0)), text)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` without JWTs or ``token=``/``sid=`` values, and with personal numbers masked."""
     if not text:
         return text
-
-    def replace(match: re.Match) -> str:
-        before = text[max(0, match.start() - _LABEL_WINDOW):match.start()]
-        if keep_order_numbers and ORDER_LABEL.search(before):
-            return match.group(0)
-        if match.group("mobile"):
-            return (match.group("cc") or "") + _masked(match.group("mobile"))
-        return _masked(match.group(0))
-
-    return PII.sub(replace, text)
+    text = JWT.sub("[token]", text)
+    text = TOKEN_PARAM.sub(lambda m: m.group(1) + "[redacted]", text)
+    return mask_pii(text)
 
 
 class PiiLogFilter(logging.Filter):
-    """Rewrites a record's message with :func:`mask_pii` (never drops a record)."""
+    """Rewrites a record's message with :func:`mask_secrets` (never drops a record)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record: leave it to logging's own error handling
             return True
-        masked = mask_pii(message)
+        masked = mask_secrets(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True
@@ -63,7 +134,7 @@ _FILTER = PiiLogFilter()
 
 
 def install_log_filter() -> None:
-    """Mask PII in every log record created from now on in this process (safe to call twice).
+    """Mask PII and tokens in every log record created from now on in this process (idempotent).
 
     Records are filtered as they are made (the record factory), so handlers that Rasa or
     Sanic add later are covered too.
@@ -72,10 +143,10 @@ def install_log_filter() -> None:
     if getattr(factory, "masks_pii", False):
         return
 
-    def masking_factory(*args, **kwargs):
+    def masking_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = factory(*args, **kwargs)
         _FILTER.filter(record)
         return record
 
-    masking_factory.masks_pii = True
+    masking_factory.masks_pii = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(masking_factory)

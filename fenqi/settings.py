@@ -1,19 +1,25 @@
-"""Settings from the environment, read when asked (never at import time).
+"""One typed settings object, read from the environment once per process (never at import time).
 
-``FENQI_DATABASE_URL``  account store URL; default ``sqlite:///<project>/var/fenqi.db``.
-``FENQI_JWT_SECRET``    HS256 secret for user tokens. Unset outside production, a random
-                        local-only secret is created once in ``var/dev-jwt-secret`` (demo use).
-``FENQI_ENV``           ``production`` makes a missing secret an error.
-``FENQI_TOKEN_TTL``     lifetime of minted tokens in seconds (default 3600).
+:func:`load_settings` builds :class:`Settings` (pydantic ``BaseSettings``, v1 API) with one section
+per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
+``wechat`` (WeChat channel) and ``deploy`` (ports and instances of ``make run`` / ``make run-prod``).
+``FENQI_ENV`` is parsed here only; ``Settings.production`` is what the rest reads. Every variable
+is in the README's configuration table.
+
+The flat names ``database_url``, ``jwt_secret``, ``token_ttl`` and ``production`` stay available
+(and accepted by the constructor) for the code that reads only those.
 """
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+from pydantic import BaseModel, BaseSettings, Field, root_validator, validate_model, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
 
 
 class ConfigurationError(RuntimeError):
@@ -21,7 +27,8 @@ class ConfigurationError(RuntimeError):
 
 
 def var_dir() -> Path:
-    path = Path(os.environ.get("FENQI_VAR_DIR", PROJECT_ROOT / "var"))
+    """Where local state lives (``FENQI_VAR_DIR``, default ``<project>/var``); created on use."""
+    path = Path(os.environ.get("FENQI_VAR_DIR") or PROJECT_ROOT / "var")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -34,51 +41,217 @@ def _dev_secret() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    jwt_secret: str
-    token_ttl: int
-    production: bool
+class _Section(BaseSettings):
+    class Config:
+        env_prefix = "FENQI_"
+        allow_mutation = False
+        case_sensitive = True
 
 
-def load_settings() -> Settings:
-    production = os.environ.get("FENQI_ENV", "development") == "production"
-    secret = os.environ.get("FENQI_JWT_SECRET", "")
+class StoreSettings(_Section):
+    """``FENQI_DATABASE_URL``: the account store (any SQLAlchemy URL); default SQLite under var/."""
+
+    database_url: str = ""
+
+    @validator("database_url", always=True)
+    def _default_sqlite(cls, url: str) -> str:
+        return url or f"sqlite:///{var_dir() / 'fenqi.db'}"
+
+
+class IdentitySettings(_Section):
+    """``FENQI_JWT_SECRET`` (HS256 secret of user tokens), ``FENQI_TOKEN_TTL`` (seconds)."""
+
+    jwt_secret: str = ""
+    token_ttl: int = 3600
+
+
+class WebSettings(_Section):
+    """The widget web app (``webapp/``): where it listens and where the Rasa server is."""
+
+    web_host: str = "localhost"
+    web_port: int = Field(default=8080, gt=0, lt=65536)
+    rasa_url: str = "http://localhost:5005"
+    rasa_public_url: str = ""  # empty: the browser uses the web app's origin (relay)
+    rasa_socket_path: str = "/socket.io"
+
+
+class WeChatSettings(_Section):
+    """The WeChat channel; ``credentials.yml`` keys win over these (``fenqi.wechat.config``)."""
+
+    token: str = ""
+    appid: str = ""
+    appsecret: str = ""
+    encoding_aes_key: str = ""
+    api_base: str = ""
+    passive_timeout: str = ""
+
+    class Config:
+        env_prefix = "WECHAT_"
+
+
+class ConsoleSettings(_Section):
+    """The agent console (``console/``, issue #13): ``FENQI_CONSOLE_HOST``, ``FENQI_CONSOLE_PORT`` and
+    ``FENQI_CONSOLE_SECURE_COOKIE`` (cookies only over HTTPS; default on in production)."""
+
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8090, gt=0, lt=65536)
+    console_secure_cookie: Optional[bool] = None
+
+    @property
+    def host(self) -> str:
+        return self.console_host
+
+    @property
+    def port(self) -> int:
+        return self.console_port
+
+    @property
+    def secure_cookie(self) -> bool:
+        return bool(self.console_secure_cookie)
+
+
+class DeploySettings(_Section):
+    """Ports of ``make run`` and of the production stack (``make run-prod``, docs/deploy.md)."""
+
+    rasa_interface: str = Field(default="127.0.0.1", env="RASA_INTERFACE")
+    rasa_port: int = Field(default=5005, env="RASA_PORT")
+    actions_port: int = Field(default=5055, env="ACTIONS_PORT")
+    web_port: int = Field(default=8080, env="WEB_PORT")
+    rasa_api_token: str = Field(default="", env="RASA_API_TOKEN")
+    prod_port: int = Field(default=8000, env="PROD_PORT")
+    prod_actions_port: int = Field(default=8055, env="PROD_ACTIONS_PORT")
+    rasa_instances: int = Field(default=2, ge=1, env="RASA_INSTANCES")
+    action_instances: int = Field(default=2, ge=1, env="ACTION_INSTANCES")
+    rasa_base_port: int = Field(default=5105, env="RASA_BASE_PORT")
+    actions_base_port: int = Field(default=5155, env="ACTIONS_BASE_PORT")
+    pg_port: int = Field(default=5433, env="PG_PORT")
+    redis_port: int = Field(default=6380, env="REDIS_PORT")
+
+
+_FLAT = {"database_url": "store", "jwt_secret": "identity", "token_ttl": "identity"}
+
+
+class Settings(BaseModel):
+    """Everything configurable, by section; see the module docstring."""
+
+    env: str = "development"
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    web: WebSettings = Field(default_factory=lambda: WebSettings())
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
+    deploy: DeploySettings = Field(default_factory=lambda: DeploySettings())
+    console: ConsoleSettings = Field(default_factory=lambda: ConsoleSettings())
+
+    class Config:
+        allow_mutation = False
+
+    @root_validator(pre=True)
+    def _flat_names(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        """Accept ``Settings(database_url=..., jwt_secret=..., token_ttl=..., production=...)``."""
+        values = dict(values)
+        for name, section in _FLAT.items():
+            if name in values:
+                current = values.get(section)
+                fields = current.dict() if isinstance(current, BaseModel) else dict(current or {})
+                fields[name] = values.pop(name)
+                values[section] = fields
+        if "production" in values:
+            values["env"] = "production" if values.pop("production") else "development"
+        return values
+
+    @validator("env")
+    def _known_env(cls, env: str) -> str:
+        if env not in ENVIRONMENTS:
+            raise ValueError(f"FENQI_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        return env
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def database_url(self) -> str:
+        return self.store.database_url
+
+    @property
+    def jwt_secret(self) -> str:
+        return self.identity.jwt_secret
+
+    @property
+    def token_ttl(self) -> int:
+        return self.identity.token_ttl
+
+
+def env_names(section: Any) -> Dict[str, str]:
+    """Field name -> environment variable of a settings section."""
+    prefix = section.__config__.env_prefix
+    return {name: field.field_info.extra.get("env") or prefix + name.upper()
+            for name, field in section.__fields__.items()}
+
+
+def environment(environ: Optional[Mapping[str, str]] = None) -> str:
+    """``FENQI_ENV`` (``development`` or ``production``): the one place it is parsed."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("FENQI_ENV") or "development"
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(f"FENQI_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    return env
+
+
+def section(cls: Any, environ: Optional[Mapping[str, str]] = None) -> Any:
+    """Section ``cls`` from ``environ`` alone (default: the process environment), validated."""
+    environ = os.environ if environ is None else environ
+    names = env_names(cls)
+    data = {name: environ[key] for name, key in names.items() if key in environ}
+    values, fields_set, error = validate_model(cls, data)
+    if error is not None:
+        first = error.errors()[0]
+        name = str(first["loc"][0])
+        if name == "token_ttl":
+            raise ConfigurationError("FENQI_TOKEN_TTL must be an integer number of seconds")
+        raise ConfigurationError(f"{names.get(name, name)}: {first['msg']}")
+    return cls.construct(fields_set, **values)
+
+
+def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default: the process environment).
+
+    Outside production a missing ``FENQI_JWT_SECRET`` becomes a random local-only secret kept in
+    ``var/dev-jwt-secret``; in production it must be set and at least 32 characters.
+    """
+    environ = os.environ if environ is None else environ
+    env = environment(environ)
+    production = env == "production"
+    identity = section(IdentitySettings, environ)
+    secret = identity.jwt_secret
     if not secret:
         if production:
             raise ConfigurationError("FENQI_JWT_SECRET must be set when FENQI_ENV=production")
         secret = _dev_secret()
     if production and len(secret) < 32:
         raise ConfigurationError("FENQI_JWT_SECRET must be at least 32 characters in production")
-    url = os.environ.get("FENQI_DATABASE_URL") or f"sqlite:///{var_dir() / 'fenqi.db'}"
-    try:
-        ttl = int(os.environ.get("FENQI_TOKEN_TTL", "3600"))
-    except ValueError as exc:
-        raise ConfigurationError("FENQI_TOKEN_TTL must be an integer number of seconds") from exc
-    return Settings(database_url=url, jwt_secret=secret, token_ttl=ttl, production=production)
+    return Settings(env=env, store=section(StoreSettings, environ),
+                    identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl),
+                    web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
+                    deploy=section(DeploySettings, environ), console=console_settings(environ))
 
 
-# --- agent console (console/, issue #13): a separate block --------------------------------------
-
-@dataclass(frozen=True)
-class ConsoleSettings:
-    """``FENQI_CONSOLE_HOST`` (127.0.0.1), ``FENQI_CONSOLE_PORT`` (8090) and
-    ``FENQI_CONSOLE_SECURE_COOKIE`` (``1``/``0``; default on in production): cookies only over HTTPS."""
-
-    host: str
-    port: int
-    secure_cookie: bool
+def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSettings:
+    """The console section; secure cookies default to on in production."""
+    console = section(ConsoleSettings, environ)
+    if console.console_secure_cookie is None:
+        production = environment(environ) == "production"
+        console = ConsoleSettings.construct(console_host=console.console_host,
+                                            console_port=console.console_port,
+                                            console_secure_cookie=production)
+    return console
 
 
 def load_console_settings() -> ConsoleSettings:
-    production = os.environ.get("FENQI_ENV", "development") == "production"
-    try:
-        port = int(os.environ.get("FENQI_CONSOLE_PORT", "8090"))
-    except ValueError as exc:
-        raise ConfigurationError("FENQI_CONSOLE_PORT must be a port number") from exc
-    if not 0 < port < 65536:
-        raise ConfigurationError("FENQI_CONSOLE_PORT must be a port number")
-    secure = os.environ.get("FENQI_CONSOLE_SECURE_COOKIE", "1" if production else "0") not in ("0", "", "false")
-    return ConsoleSettings(host=os.environ.get("FENQI_CONSOLE_HOST", "127.0.0.1"), port=port,
-                           secure_cookie=secure)
+    """The console section of the process's settings (no user-token secret needed)."""
+    return console_settings()
+
+
+def load_settings() -> Settings:
+    """The process's settings, from the environment (see :func:`read_settings`)."""
+    return read_settings()

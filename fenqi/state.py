@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional, Tuple
 
+from fenqi.policy import DEFAULT_MIN_CREDIT_RATING, DEFAULT_PERIODS
+
 CREDIT_RATINGS = ("A", "B", "C", "D", "E")  # A is best
 ACCOUNT_STATUSES = ("active", "frozen", "pending_verification")
 CREDIT_STATUSES = ("active", "frozen", "closed")
@@ -71,7 +73,7 @@ class Product:
     price: Decimal
     installment_allowed: bool = True
     payment_methods: Tuple[str, ...] = ("小米分期", "花呗", "信用卡", "银行卡", "微信", "支付宝", "备用金")
-    periods: Tuple[int, ...] = (3, 6, 12, 24)
+    periods: Tuple[int, ...] = DEFAULT_PERIODS
     promotion_restriction: Optional[str] = None  # e.g. "秒杀活动商品不支持分期"
 
 
@@ -158,7 +160,7 @@ class ServiceStatus:
     maintenance: Tuple[MaintenanceWindow, ...] = ()
     suspended_partners: Tuple[str, ...] = ()  # partner institutions that paused 分期
     restricted_regions: Tuple[str, ...] = ()  # regions where policy forbids 分期
-    min_credit_rating: str = "C"  # worst rating still allowed to use 分期 / 备用金
+    min_credit_rating: str = DEFAULT_MIN_CREDIT_RATING  # worst rating still allowed to use 分期 / 备用金
 
     def in_maintenance(self, service: str, moment: datetime) -> Optional[MaintenanceWindow]:
         return next((w for w in self.maintenance if w.service == service and w.covers(moment)), None)

@@ -8,15 +8,9 @@
 
 PROD_DEPS_STAMP := /usr/sbin/nginx
 
-prod-deps:
-	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
-	if [ -n "$$missing" ]; then \
-	  echo ">> installing$$missing (apt, needs root)"; \
-	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
-	fi
+# The one check for (and apt install of) PostgreSQL, Redis and nginx: deploy/services.py.
+prod-deps: $(VENV)/.installed
+	@$(BIN)/python -m deploy --install-only
 
 run-prod: setup $(MODEL) prod-deps
 	@scripts/run_prod.sh

@@ -1,9 +1,14 @@
 """Shared fixtures: a fresh SQLite account store per test, and the real bot stack (once per session)."""
+import os
+
 import pytest
 
-from fenqi.db.engine import init_db, make_engine, make_session_factory
-
+from fenqi.db.engine import make_engine, make_session_factory
+from tests.support.schema import init_db
 from tests.support.stack import start_stack
+
+# endpoints.yml takes the action server URL from the environment (the Makefile sets it too).
+os.environ.setdefault("ACTION_SERVER_URL", "http://localhost:5055/webhook")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The web app's settings, read from the environment when asked (never at import time).
+"""The web app's settings: the ``web`` section of :mod:`fenqi.settings` (read when asked, never at
+import time) plus where the static files are.
 
 ``FENQI_WEB_HOST``         address to listen on (default ``localhost``)
 ``FENQI_WEB_PORT``         port to listen on (default 8080)
@@ -11,12 +12,11 @@
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from fenqi.settings import PROJECT_ROOT, ConfigurationError
+from fenqi.settings import PROJECT_ROOT, Settings, WebSettings, environment, section
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -33,21 +33,23 @@ class WebConfig:
     socket_io_client: Path = SOCKET_IO_CLIENT
 
 
-def load_web_config(env: Optional[Mapping[str, str]] = None) -> WebConfig:
-    """Settings from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
-    try:
-        port = int(env.get("FENQI_WEB_PORT", "8080"))
-    except ValueError as exc:
-        raise ConfigurationError("FENQI_WEB_PORT must be a port number") from exc
-    if not 0 < port < 65536:
-        raise ConfigurationError("FENQI_WEB_PORT must be between 1 and 65535")
-    socket_path = env.get("FENQI_RASA_SOCKET_PATH", "/socket.io")
+def web_config(web: WebSettings, production: bool) -> WebConfig:
+    """The app's config from the settings' ``web`` section; production disables the demo login."""
+    socket_path = web.rasa_socket_path
     return WebConfig(
-        host=env.get("FENQI_WEB_HOST", "localhost"),
-        port=port,
-        rasa_url=env.get("FENQI_RASA_URL", "http://localhost:5005").rstrip("/"),
-        public_socket_url=env.get("FENQI_RASA_PUBLIC_URL", "").rstrip("/"),
+        host=web.web_host,
+        port=web.web_port,
+        rasa_url=web.rasa_url.rstrip("/"),
+        public_socket_url=web.rasa_public_url.rstrip("/"),
         socket_path=socket_path if socket_path.startswith("/") else "/" + socket_path,
-        dev_login=env.get("FENQI_ENV", "development") != "production",
+        dev_login=not production,
     )
+
+
+def config_from_settings(settings: Settings) -> WebConfig:
+    return web_config(settings.web, settings.production)
+
+
+def load_web_config(env: Optional[Mapping[str, str]] = None) -> WebConfig:
+    """The config from ``env`` (default: the process environment)."""
+    return web_config(section(WebSettings, env), environment(env) == "production")

@@ -13,10 +13,10 @@ from typing import Any, Mapping, Optional, Union
 
 from sqlalchemy.orm import Session
 
-from fenqi.accounts.errors import AccountsFileError, Problem
+from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.schema import validate_accounts
 from fenqi.accounts.writer import LoadSummary, write_accounts
-from fenqi.accounts.yaml_source import Path, parse_yaml
+from fenqi.datafile import Path, YamlDocument, parse_yaml, read_yaml
 from fenqi.db import models as m
 
 
@@ -39,19 +39,15 @@ def load_accounts(session: Session, data: Any, now: Optional[datetime] = None,
 def load_accounts_text(session: Session, text: str, now: Optional[datetime] = None,
                        source: str = "<string>") -> LoadSummary:
     """Like :func:`load_accounts_file` for YAML text."""
-    document = parse_yaml(text, source)
+    return _load_document(session, parse_yaml(text, source, AccountsFileError), now, source)
+
+
+def _load_document(session: Session, document: YamlDocument, now: Optional[datetime],
+                   source: str) -> LoadSummary:
     return load_accounts(session, document.data, now=now, source=source, lines=document.lines)
 
 
 def load_accounts_file(session: Session, path: Union[str, FilePath],
                        now: Optional[datetime] = None) -> LoadSummary:
     """Load a YAML accounts file; errors name the file, line and field path."""
-    source = str(path)
-    try:
-        text = FilePath(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise AccountsFileError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})")],
-                                source) from exc
-    except OSError as exc:
-        raise AccountsFileError([Problem(f"cannot read file: {exc.strerror or exc}")], source) from exc
-    return load_accounts_text(session, text, now=now, source=source)
+    return _load_document(session, read_yaml(path, AccountsFileError), now, str(path))

@@ -1,44 +1,35 @@
 """Validate accounts data (as parsed from YAML) into :mod:`fenqi.state` values.
 
-:func:`validate_accounts` never touches the database except through the two lookups
-it is given; it collects every problem and raises :class:`AccountsFileError` when there
-is any, so callers write only fully valid data. The schema is documented in
-``docs/accounts.md``.
+The file's shape is a set of pydantic models (:mod:`fenqi.datafile`, one error style for every
+data file); :func:`validate_accounts` touches the database only through the two lookups it is
+given, collects every problem and raises :class:`AccountsFileError` when there is any, so callers
+write only fully valid data. The schema is documented in ``docs/accounts.md``.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from pydantic import root_validator, validator
 
 from fenqi import state
 from fenqi.accounts import relative_time
-from fenqi.accounts.bill_plan import plan_bills
 from fenqi.accounts.errors import AccountsFileError, Problem
-from fenqi.accounts.yaml_source import Path, format_path, line_of
+from fenqi.datafile import Invalid, Path, Record, format_path, line_of, show, validate
+from fenqi.money import plan_bills
+from fenqi.policy import (
+    CREDIT_LIMIT_MAX,
+    CREDIT_LIMIT_MIN,
+    DEFAULT_MIN_CREDIT_RATING,
+    DEFAULT_PARTNER,
+    DEFAULT_PERIODS,
+    MAX_PERIODS,
+)
 
-CREDIT_LIMIT_MIN = Decimal(1_000)
-CREDIT_LIMIT_MAX = Decimal(100_000)
-MAX_PERIODS = 60
-DEFAULT_PARTNER = "小米消费金融"
-DEFAULT_PERIODS = (3, 6, 12, 24)
-
-ROOT_FIELDS = ("users", "products", "orders", "service")
-USER_FIELDS = ("user_id", "name", "region", "credit_rating", "previous_credit_rating",
-               "account_status", "identity_verified", "info_complete", "credit", "reserve_fund",
-               "cart", "auto_repay")
-CREDIT_FIELDS = ("limit", "used", "status", "partner")
-RESERVE_FUND_FIELDS = ("limit", "used", "status")
-CART_FIELDS = ("sku", "quantity")
-AUTO_REPAY_FIELDS = ("enabled", "method")
-PRODUCT_FIELDS = ("sku", "name", "price", "installment_allowed", "payment_methods", "periods",
-                  "promotion_restriction")
-ORDER_FIELDS = ("order_id", "user_id", "product_name", "total", "periods", "fee_rate", "created",
-                "bills", "first_due", "paid_periods")
-BILL_FIELDS = ("period_no", "due_date", "principal", "fee", "paid")
-SERVICE_FIELDS = ("maintenance", "suspended_partners", "restricted_regions", "min_credit_rating")
-WINDOW_FIELDS = ("service", "start", "end", "note", "user_id")
+_NOW: ContextVar[datetime] = ContextVar("accounts_now")  # relative dates resolve against this
 
 
 # ---------------------------------------------------------------- validated entries
@@ -84,16 +75,7 @@ class AccountsData:
 
 # ---------------------------------------------------------------- value converters
 
-class Invalid(ValueError):
-    """A value is not acceptable; the message says why."""
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
+_show = show
 
 
 def identifier(value: Any) -> str:
@@ -146,7 +128,8 @@ def _decimal(value: Any, places: int, what: str) -> Decimal:
         raise Invalid(f"must be {what}, got {_show(value)}") from None
     if not number.is_finite():
         raise Invalid(f"must be {what}, got {_show(value)}")
-    if number.as_tuple().exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
+    exponent = number.as_tuple().exponent  # an int: the number is finite
+    if isinstance(exponent, int) and exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
         raise Invalid(f"must have at most {places} decimal places, got {value}")
     return number.quantize(Decimal(1).scaleb(-places))
 
@@ -174,9 +157,10 @@ def fee_rate(value: Any) -> Decimal:
     return rate.normalize()
 
 
-def date_value(today: date) -> Callable[[Any], date]:
-    """A date: YAML date, ISO string, or ``today±N[dw]``."""
+def date_value() -> Callable[[Any], date]:
+    """A date: YAML date, ISO string, or ``today±N[dw]`` (today of the load)."""
     def convert(value: Any) -> date:
+        today = _NOW.get().date()
         if isinstance(value, datetime):
             raise Invalid(f"must be a date without time, got {value.isoformat(sep=' ')}")
         if isinstance(value, date):
@@ -191,9 +175,10 @@ def date_value(today: date) -> Callable[[Any], date]:
     return convert
 
 
-def datetime_value(now: datetime) -> Callable[[Any], datetime]:
+def datetime_value() -> Callable[[Any], datetime]:
     """A local datetime: YAML timestamp/date, ISO string, ``now±N[mhdw]`` or ``today±N[dw]``."""
     def convert(value: Any) -> datetime:
+        now = _NOW.get()
         if isinstance(value, datetime):
             return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
         if isinstance(value, date):
@@ -208,287 +193,292 @@ def datetime_value(now: datetime) -> Callable[[Any], datetime]:
     return convert
 
 
-# ---------------------------------------------------------------- checker
-
-_MISSING = object()
-
-
-class _Checker:
-    """Reads fields off parsed data, recording problems with their path and line."""
-
-    def __init__(self, lines: Mapping[Path, int]):
-        self.lines = lines
-        self.problems: List[Problem] = []
-
-    def fail(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(message, format_path(path), line_of(self.lines, path)))
-
-    def record(self, value: Any, path: Path, fields: Sequence[str]) -> Optional[dict]:
-        """``value`` as a mapping with only known fields, else None (problem recorded)."""
-        if not isinstance(value, dict):
-            self.fail(path, f"must be a mapping of fields, got {_show(value)}")
-            return None
-        for key in value:
-            if key not in fields:
-                self.fail(path + (key,), f"unknown field (allowed: {', '.join(fields)})")
-        return value
-
-    def items(self, value: Any, path: Path) -> List[Tuple[Path, Any]]:
-        """The (path, item) pairs of a list field; missing/null is an empty list."""
-        if value is None or value is _MISSING:
-            return []
-        if not isinstance(value, list):
-            self.fail(path, f"must be a list, got {_show(value)}")
-            return []
-        return [(path + (i,), item) for i, item in enumerate(value)]
-
-    def field(self, rec: dict, path: Path, name: str, convert: Callable[[Any], Any],
-              default: Any = _MISSING) -> Any:
-        """Converted ``rec[name]``; missing or null gives ``default`` (required when none)."""
-        value = rec.get(name)
-        if value is None:
-            if default is _MISSING and name in rec:
-                self.fail(path + (name,), "is required, got null")
-            elif default is _MISSING:
-                self.fail(path, f"missing required field '{name}'")
-            return None if default is _MISSING else default
-        try:
-            return convert(value)
-        except Invalid as exc:
-            self.fail(path + (name,), str(exc))
-            return None
-
-    def values(self, rec: dict, path: Path, name: str, convert: Callable[[Any], Any],
-               default: Tuple = ()) -> Tuple:
-        """A list field of distinct values, each converted."""
-        if rec.get(name) is None:
-            return default
-        out: List[Any] = []
-        for item_path, item in self.items(rec[name], path + (name,)):
-            try:
-                value = convert(item)
-            except Invalid as exc:
-                self.fail(item_path, str(exc))
-                continue
-            if value in out:
-                self.fail(item_path, f"duplicate value {value!r}")
-            out.append(value)
-        return tuple(out)
+def checked(convert: Callable[[Any], Any], name: str = "Value") -> type:
+    """A pydantic field type whose only validator is ``convert``."""
+    return type(name, (), {"__get_validators__": classmethod(lambda cls: iter((convert,)))})
 
 
-# ---------------------------------------------------------------- records
-
-def _product(c: _Checker, raw: Any, path: Path) -> Optional[state.Product]:
-    before = len(c.problems)
-    rec = c.record(raw, path, PRODUCT_FIELDS)
-    if rec is None:
-        return None
-    product = state.Product(
-        sku=c.field(rec, path, "sku", identifier),
-        name=c.field(rec, path, "name", text),
-        price=c.field(rec, path, "price", money(positive=True)),
-        installment_allowed=c.field(rec, path, "installment_allowed", boolean, True),
-        payment_methods=c.values(rec, path, "payment_methods", one_of(state.PAYMENT_METHODS),
-                                 state.PAYMENT_METHODS),
-        periods=tuple(sorted(c.values(rec, path, "periods", integer(1, MAX_PERIODS), DEFAULT_PERIODS))),
-        promotion_restriction=c.field(rec, path, "promotion_restriction", text, None),
-    )
-    if rec.get("payment_methods") is not None and not product.payment_methods:
-        c.fail(path + ("payment_methods",), "must list at least one payment method")
-    return product if len(c.problems) == before else None
-
-
-def _credit(c: _Checker, raw: Any, path: Path) -> Optional[state.Credit]:
-    rec = c.record(raw, path, CREDIT_FIELDS)
-    if rec is None:
-        return None
-    return state.Credit(
-        limit=c.field(rec, path, "limit", money(CREDIT_LIMIT_MIN, CREDIT_LIMIT_MAX)),
-        used=c.field(rec, path, "used", money(), Decimal("0.00")),
-        status=c.field(rec, path, "status", one_of(state.CREDIT_STATUSES), "active"),
-        partner=c.field(rec, path, "partner", text, DEFAULT_PARTNER),
-    )
-
-
-def _reserve_fund(c: _Checker, raw: Any, path: Path) -> Optional[state.ReserveFund]:
-    rec = c.record(raw, path, RESERVE_FUND_FIELDS)
-    if rec is None:
-        return None
-    return state.ReserveFund(
-        limit=c.field(rec, path, "limit", money()),
-        used=c.field(rec, path, "used", money(), Decimal("0.00")),
-        status=c.field(rec, path, "status", one_of(state.RESERVE_FUND_STATUSES), "active"),
-    )
+if TYPE_CHECKING:  # what the checked types hold
+    Id = str
+    Text = str
+    Rating = str
+    AccountStatus = str
+    CreditStatus = str
+    FundStatus = str
+    PaymentMethod = str
+    Service = str
+    Amount = Decimal
+    Price = Decimal
+    CreditLimit = Decimal
+    FeeRate = Decimal
+    Periods = int
+    PaidPeriods = int
+    Quantity = int
+    Boolean = bool
+    Day = date
+    Moment = datetime
+else:
+    Id = checked(identifier, "Id")
+    Text = checked(text, "Text")
+    Boolean = checked(boolean, "Boolean")
+    Amount = checked(money(), "Amount")
+    Price = checked(money(positive=True), "Price")
+    CreditLimit = checked(money(CREDIT_LIMIT_MIN, CREDIT_LIMIT_MAX), "CreditLimit")
+    FeeRate = checked(fee_rate, "FeeRate")
+    Periods = checked(integer(1, MAX_PERIODS), "Periods")
+    PaidPeriods = checked(integer(0, MAX_PERIODS), "PaidPeriods")
+    Quantity = checked(integer(1, 99), "Quantity")
+    Rating = checked(one_of(state.CREDIT_RATINGS), "Rating")
+    AccountStatus = checked(one_of(state.ACCOUNT_STATUSES), "AccountStatus")
+    CreditStatus = checked(one_of(state.CREDIT_STATUSES), "CreditStatus")
+    FundStatus = checked(one_of(state.RESERVE_FUND_STATUSES), "FundStatus")
+    PaymentMethod = checked(one_of(state.PAYMENT_METHODS), "PaymentMethod")
+    Service = checked(one_of(state.SERVICES), "Service")
+    Day = checked(date_value(), "Day")
+    Moment = checked(datetime_value(), "Moment")
 
 
-def _cart(c: _Checker, raw: Any, path: Path) -> Tuple[Tuple[Tuple[str, int], Path], ...]:
-    lines: List[Tuple[Tuple[str, int], Path]] = []
-    for item_path, item in c.items(raw, path):
-        rec = c.record(item, item_path, CART_FIELDS)
-        if rec is None:
-            continue
-        sku = c.field(rec, item_path, "sku", identifier)
-        quantity = c.field(rec, item_path, "quantity", integer(1, 99), 1)
-        if sku is not None and any(sku == s for (s, _), _ in lines):
-            c.fail(item_path + ("sku",), f"sku {sku!r} is already in this cart")
-        elif sku is not None and quantity is not None:
-            lines.append(((sku, quantity), item_path + ("sku",)))
-    return tuple(lines)
+def _distinct(values: List[Any]) -> List[Any]:
+    for i, value in enumerate(values):
+        if value in values[:i]:
+            raise Invalid(f"duplicate value {value!r}", i)
+    return values
 
 
-def _auto_repay(c: _Checker, raw: Any, path: Path) -> state.AutoRepay:
-    if raw is None:
-        return state.AutoRepay()
-    rec = c.record(raw, path, AUTO_REPAY_FIELDS)
-    if rec is None:
-        return state.AutoRepay()
-    enabled = c.field(rec, path, "enabled", boolean, False)
-    method = c.field(rec, path, "method", text, None)
-    if enabled and method is None and rec.get("method") is None:
-        c.fail(path, "method is required when enabled is true")
-    return state.AutoRepay(enabled=bool(enabled), method=method)
+class Entry(Record):
+    """A record of the accounts file: a null field means "not given" (its default)."""
+
+    @validator("*", pre=True)
+    def _null_is_default(cls, value: Any, field: Any) -> Any:
+        return field.default if value is None and not field.required else value
 
 
-def _user(c: _Checker, raw: Any, path: Path):
-    """(UserEntry, cart sku paths) or None."""
-    before = len(c.problems)
-    rec = c.record(raw, path, USER_FIELDS)
-    if rec is None:
-        return None
-    user = state.User(
-        user_id=c.field(rec, path, "user_id", identifier),
-        name=c.field(rec, path, "name", text),
-        region=c.field(rec, path, "region", text),
-        credit_rating=c.field(rec, path, "credit_rating", one_of(state.CREDIT_RATINGS)),
-        account_status=c.field(rec, path, "account_status", one_of(state.ACCOUNT_STATUSES), "active"),
-        identity_verified=c.field(rec, path, "identity_verified", boolean, True),
-        info_complete=c.field(rec, path, "info_complete", boolean, True),
-        previous_credit_rating=c.field(rec, path, "previous_credit_rating",
-                                       one_of(state.CREDIT_RATINGS), None),
-    )
-    credit = _credit(c, rec["credit"], path + ("credit",)) if rec.get("credit") is not None else None
-    fund = (_reserve_fund(c, rec["reserve_fund"], path + ("reserve_fund",))
-            if rec.get("reserve_fund") is not None else None)
-    cart = _cart(c, rec.get("cart"), path + ("cart",))
-    auto_repay = _auto_repay(c, rec.get("auto_repay"), path + ("auto_repay",))
-    if len(c.problems) != before:
-        return None
-    entry = UserEntry(user=user, credit=credit, reserve_fund=fund,
-                      cart=tuple(line for line, _ in cart), auto_repay=auto_repay)
-    return entry, tuple((sku, p) for (sku, _), p in cart)
+class ProductRecord(Entry):
+    sku: Id
+    name: Text
+    price: Price
+    installment_allowed: Boolean = True
+    payment_methods: List[PaymentMethod] = list(state.PAYMENT_METHODS)
+    periods: List[Periods] = list(DEFAULT_PERIODS)
+    promotion_restriction: Optional[Text] = None
+
+    _distinct = validator("payment_methods", "periods", allow_reuse=True)(_distinct)
+
+    @validator("payment_methods")
+    def _some_method(cls, methods: List[str]) -> List[str]:
+        if not methods:
+            raise Invalid("must list at least one payment method")
+        return methods
+
+    def value(self) -> state.Product:
+        return state.Product(sku=self.sku, name=self.name, price=self.price,
+                             installment_allowed=self.installment_allowed,
+                             payment_methods=tuple(self.payment_methods), periods=tuple(sorted(self.periods)),
+                             promotion_restriction=self.promotion_restriction)
 
 
-def _bills(c: _Checker, raw: Any, path: Path, today: date, periods: Optional[int],
-           total: Optional[Decimal]) -> Tuple[state.Bill, ...]:
-    before = len(c.problems)
-    bills: List[state.Bill] = []
-    seen: Dict[int, Path] = {}
-    for item_path, item in c.items(raw, path):
-        rec = c.record(item, item_path, BILL_FIELDS)
-        if rec is None:
-            continue
-        bill = state.Bill(
-            period_no=c.field(rec, item_path, "period_no", integer(1, MAX_PERIODS)),
-            due_date=c.field(rec, item_path, "due_date", date_value(today)),
-            principal=c.field(rec, item_path, "principal", money()),
-            fee=c.field(rec, item_path, "fee", money(), Decimal("0.00")),
-            paid=c.field(rec, item_path, "paid", boolean, False),
-        )
-        if bill.period_no is not None:
-            if bill.period_no in seen:
-                c.fail(item_path + ("period_no",), f"period {bill.period_no} appears twice")
-            elif periods is not None and bill.period_no > periods:
-                c.fail(item_path + ("period_no",), f"must be at most periods ({periods}), got {bill.period_no}")
-            seen[bill.period_no] = item_path
-        bills.append(bill)
-    if len(c.problems) != before or periods is None or total is None:
-        return ()
-    missing = [n for n in range(1, periods + 1) if n not in seen]
-    if missing:
-        c.fail(path, f"must have one bill per period 1..{periods}; missing {', '.join(map(str, missing))}")
-        return ()
-    principal = sum((b.principal for b in bills), Decimal(0))
-    if principal != total:
-        c.fail(path, f"principals add up to {principal}, but the order total is {total}")
-        return ()
-    return tuple(sorted(bills, key=lambda b: b.period_no))
+class CreditRecord(Entry):
+    limit: CreditLimit
+    used: Amount = Decimal("0.00")
+    status: CreditStatus = "active"
+    partner: Text = DEFAULT_PARTNER
+
+    def value(self) -> state.Credit:
+        return state.Credit(limit=self.limit, used=self.used, status=self.status, partner=self.partner)
 
 
-def _order(c: _Checker, raw: Any, path: Path, today: date) -> Optional[OrderEntry]:
-    before = len(c.problems)
-    rec = c.record(raw, path, ORDER_FIELDS)
-    if rec is None:
-        return None
-    user_id = c.field(rec, path, "user_id", identifier)
-    order_id = c.field(rec, path, "order_id", identifier)
-    product_name = c.field(rec, path, "product_name", text)
-    total = c.field(rec, path, "total", money(positive=True))
-    periods = c.field(rec, path, "periods", integer(1, MAX_PERIODS))
-    rate = c.field(rec, path, "fee_rate", fee_rate, Decimal(0))
-    created = c.field(rec, path, "created", date_value(today))
-    has_bills, has_first_due = rec.get("bills") is not None, rec.get("first_due") is not None
-    bills: Tuple[state.Bill, ...] = ()
-    if has_bills and has_first_due:
-        c.fail(path + ("first_due",), "give either bills or first_due, not both")
-    elif has_bills:
-        if rec.get("paid_periods") is not None:
-            c.fail(path + ("paid_periods",), "only applies with first_due (generated bills)")
-        bills = _bills(c, rec["bills"], path + ("bills",), today, periods, total)
-    elif has_first_due:
-        first_due = c.field(rec, path, "first_due", date_value(today))
-        paid = c.field(rec, path, "paid_periods", integer(0, MAX_PERIODS), 0)
-        if None not in (first_due, paid, periods, total, rate):
+class ReserveFundRecord(Entry):
+    limit: Amount
+    used: Amount = Decimal("0.00")
+    status: FundStatus = "active"
+
+    def value(self) -> state.ReserveFund:
+        return state.ReserveFund(limit=self.limit, used=self.used, status=self.status)
+
+
+class CartRecord(Entry):
+    sku: Id
+    quantity: Quantity = 1
+
+
+class AutoRepayRecord(Entry):
+    enabled: Boolean = False
+    method: Optional[Text] = None
+
+    @root_validator(skip_on_failure=True)
+    def _method_when_enabled(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values["enabled"] and values["method"] is None:
+            raise Invalid("method is required when enabled is true")
+        return values
+
+    def value(self) -> state.AutoRepay:
+        return state.AutoRepay(enabled=self.enabled, method=self.method)
+
+
+class UserRecord(Entry):
+    user_id: Id
+    name: Text
+    region: Text
+    credit_rating: Rating
+    previous_credit_rating: Optional[Rating] = None
+    account_status: AccountStatus = "active"
+    identity_verified: Boolean = True
+    info_complete: Boolean = True
+    credit: Optional[CreditRecord] = None
+    reserve_fund: Optional[ReserveFundRecord] = None
+    cart: List[CartRecord] = []
+    auto_repay: Optional[AutoRepayRecord] = None
+
+    @validator("cart")
+    def _one_line_per_sku(cls, cart: List[CartRecord]) -> List[CartRecord]:
+        for i, line in enumerate(cart):
+            if any(line.sku == other.sku for other in cart[:i]):
+                raise Invalid(f"sku {line.sku!r} is already in this cart", (i, "sku"))
+        return cart
+
+    def value(self) -> UserEntry:
+        user = state.User(user_id=self.user_id, name=self.name, region=self.region,
+                          credit_rating=self.credit_rating, account_status=self.account_status,
+                          identity_verified=self.identity_verified, info_complete=self.info_complete,
+                          previous_credit_rating=self.previous_credit_rating)
+        return UserEntry(user=user, credit=self.credit.value() if self.credit else None,
+                         reserve_fund=self.reserve_fund.value() if self.reserve_fund else None,
+                         cart=tuple((line.sku, line.quantity) for line in self.cart),
+                         auto_repay=self.auto_repay.value() if self.auto_repay else state.AutoRepay())
+
+
+class BillRecord(Entry):
+    period_no: Periods
+    due_date: Day
+    principal: Amount
+    fee: Amount = Decimal("0.00")
+    paid: Boolean = False
+
+    def value(self) -> state.Bill:
+        return state.Bill(period_no=self.period_no, due_date=self.due_date, principal=self.principal,
+                          fee=self.fee, paid=self.paid)
+
+
+class OrderRecord(Entry):
+    order_id: Id
+    user_id: Id
+    product_name: Text
+    total: Price
+    periods: Periods
+    fee_rate: FeeRate = Decimal(0)
+    created: Day
+    bills: Optional[List[BillRecord]] = None
+    first_due: Optional[Day] = None
+    paid_periods: Optional[PaidPeriods] = None
+
+    @root_validator(skip_on_failure=True)
+    def _plan(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        bills, first_due, periods = values["bills"], values["first_due"], values["periods"]
+        if bills is not None and first_due is not None:
+            raise Invalid("give either bills or first_due, not both", "first_due")
+        if bills is not None:
+            if values["paid_periods"] is not None:
+                raise Invalid("only applies with first_due (generated bills)", "paid_periods")
+            seen: set = set()
+            for i, bill in enumerate(bills):
+                if bill.period_no in seen:
+                    raise Invalid(f"period {bill.period_no} appears twice", ("bills", i, "period_no"))
+                if bill.period_no > periods:
+                    raise Invalid(f"must be at most periods ({periods}), got {bill.period_no}",
+                                  ("bills", i, "period_no"))
+                seen.add(bill.period_no)
+            missing = [n for n in range(1, periods + 1) if n not in seen]
+            if missing:
+                raise Invalid(f"must have one bill per period 1..{periods}; missing {', '.join(map(str, missing))}",
+                              "bills")
+            principal = sum((b.principal for b in bills), Decimal(0))
+            if principal != values["total"]:
+                raise Invalid(f"principals add up to {principal}, but the order total is {values['total']}", "bills")
+        elif first_due is not None:
+            paid = values["paid_periods"] or 0
             if paid > periods:
-                c.fail(path + ("paid_periods",), f"must be at most periods ({periods}), got {paid}")
-            elif created is not None and first_due < created:
-                c.fail(path + ("first_due",), f"must not be before created ({created})")
-            else:
-                bills = plan_bills(total, periods, rate, first_due, paid)
-    else:
-        c.fail(path, "bills or first_due is required (explicit bills, or first_due to generate them)")
-    if len(c.problems) != before:
-        return None
-    return OrderEntry(user_id=user_id, order=state.Order(
-        order_id=order_id, product_name=product_name, total=total, periods=periods,
-        fee_rate=rate, created=created, bills=bills))
-
-
-def _service(c: _Checker, raw: Any, path: Path, now: datetime) -> Optional[ServiceEntry]:
-    before = len(c.problems)
-    rec = c.record(raw, path, SERVICE_FIELDS)
-    if rec is None:
-        return None
-    windows: List[WindowEntry] = []
-    for item_path, item in c.items(rec.get("maintenance"), path + ("maintenance",)):
-        w = c.record(item, item_path, WINDOW_FIELDS)
-        if w is None:
-            continue
-        start = c.field(w, item_path, "start", datetime_value(now))
-        end = c.field(w, item_path, "end", datetime_value(now))
-        if start is not None and end is not None and end <= start:
-            c.fail(item_path + ("end",), f"must be after start ({start:%Y-%m-%d %H:%M}), got {end:%Y-%m-%d %H:%M}")
-        windows.append(WindowEntry(
-            window=state.MaintenanceWindow(service=c.field(w, item_path, "service", one_of(state.SERVICES)),
-                                           start=start, end=end, note=c.field(w, item_path, "note", text, "")),
-            user_id=c.field(w, item_path, "user_id", identifier, None)))
-    entry = ServiceEntry(
-        windows=tuple(windows),
-        suspended_partners=c.values(rec, path, "suspended_partners", text),
-        restricted_regions=c.values(rec, path, "restricted_regions", text),
-        min_credit_rating=c.field(rec, path, "min_credit_rating", one_of(state.CREDIT_RATINGS), "C"),
-    )
-    return entry if len(c.problems) == before else None
-
-
-def _unique(c: _Checker, keyed: Sequence[Tuple[Optional[str], Path]], what: str) -> None:
-    first: Dict[str, Path] = {}
-    for key, path in keyed:
-        if key is None:
-            continue
-        if key in first:
-            c.fail(path, f"duplicate {what} {key!r} (also {format_path(first[key])})")
+                raise Invalid(f"must be at most periods ({periods}), got {paid}", "paid_periods")
+            if first_due < values["created"]:
+                raise Invalid(f"must not be before created ({values['created']})", "first_due")
         else:
-            first[key] = path
+            raise Invalid("bills or first_due is required (explicit bills, or first_due to generate them)")
+        return values
+
+    def value(self) -> OrderEntry:
+        if self.bills is not None:
+            bills = tuple(sorted((b.value() for b in self.bills), key=lambda b: b.period_no))
+        else:
+            assert self.first_due is not None  # checked by _plan
+            bills = plan_bills(self.total, self.periods, self.fee_rate, self.first_due, self.paid_periods or 0)
+        return OrderEntry(user_id=self.user_id, order=state.Order(
+            order_id=self.order_id, product_name=self.product_name, total=self.total, periods=self.periods,
+            fee_rate=self.fee_rate, created=self.created, bills=bills))
+
+
+class WindowRecord(Entry):
+    service: Service
+    start: Moment
+    end: Moment
+    note: Text = ""
+    user_id: Optional[Id] = None
+
+    @root_validator(skip_on_failure=True)
+    def _ends_after_start(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        start, end = values["start"], values["end"]
+        if end <= start:
+            raise Invalid(f"must be after start ({start:%Y-%m-%d %H:%M}), got {end:%Y-%m-%d %H:%M}", "end")
+        return values
+
+    def value(self) -> WindowEntry:
+        return WindowEntry(window=state.MaintenanceWindow(service=self.service, start=self.start,
+                                                          end=self.end, note=self.note),
+                           user_id=self.user_id)
+
+
+class ServiceRecord(Entry):
+    maintenance: List[WindowRecord] = []
+    suspended_partners: List[Text] = []
+    restricted_regions: List[Text] = []
+    min_credit_rating: Rating = DEFAULT_MIN_CREDIT_RATING
+
+    _distinct = validator("suspended_partners", "restricted_regions", allow_reuse=True)(_distinct)
+
+    def value(self) -> ServiceEntry:
+        return ServiceEntry(windows=tuple(w.value() for w in self.maintenance),
+                            suspended_partners=tuple(self.suspended_partners),
+                            restricted_regions=tuple(self.restricted_regions),
+                            min_credit_rating=self.min_credit_rating)
+
+
+class AccountsFile(Entry):
+    """Schema of an accounts file (``docs/accounts.md``)."""
+
+    users: List[UserRecord] = []
+    products: List[ProductRecord] = []
+    orders: List[OrderRecord] = []
+    service: Optional[ServiceRecord] = None
+
+
+# ---------------------------------------------------------------- cross-record checks
+
+def _items(data: Any, key: str) -> List[Tuple[Path, Any]]:
+    raw = data.get(key) if isinstance(data, dict) else None
+    return [((key, i), item) for i, item in enumerate(raw)] if isinstance(raw, list) else []
+
+
+def _unique(data: Any, key: str, id_field: str, lines: Mapping[Path, int]) -> List[Problem]:
+    first: Dict[str, Path] = {}
+    problems = []
+    for path, raw in _items(data, key):
+        value = _id_of(raw, id_field)
+        if value is None:
+            continue
+        if value in first:
+            problems.append(Problem(f"duplicate {id_field} {value!r} (also {format_path(first[value] + (id_field,))})",
+                                    format_path(path + (id_field,)), line_of(lines, path + (id_field,))))
+        else:
+            first[value] = path
+    return problems
 
 
 def validate_accounts(data: Any, *, now: datetime, lines: Optional[Mapping[Path, int]] = None,
@@ -500,44 +490,42 @@ def validate_accounts(data: Any, *, now: datetime, lines: Optional[Mapping[Path,
     ``user_known`` / ``product_known`` say whether an id already exists in the store, so a
     file may refer to users and products loaded earlier.
     """
-    c = _Checker(lines or {})
-    if data is None:
-        c.fail((), f"the file is empty; expected a mapping with {', '.join(ROOT_FIELDS)}")
-        raise AccountsFileError(c.problems, source)
-    root = c.record(data, (), ROOT_FIELDS)
-    if root is None:
-        raise AccountsFileError(c.problems, source)
-    today = now.date()
+    lines = lines or {}
+    problems = [p for key, field in (("products", "sku"), ("users", "user_id"), ("orders", "order_id"))
+                for p in _unique(data, key, field, lines)]
+    token = _NOW.set(now)
+    try:
+        file: Optional[AccountsFile] = validate(AccountsFile, data, source=source, lines=lines,
+                                                error=AccountsFileError)
+    except AccountsFileError as exc:
+        problems += exc.problems
+        file = None
+    finally:
+        _NOW.reset(token)
 
-    raw_products = c.items(root.get("products"), ("products",))
-    raw_users = c.items(root.get("users"), ("users",))
-    raw_orders = c.items(root.get("orders"), ("orders",))
-    _unique(c, [(_id_of(r, "sku"), p + ("sku",)) for p, r in raw_products], "sku")
-    _unique(c, [(_id_of(r, "user_id"), p + ("user_id",)) for p, r in raw_users], "user_id")
-    _unique(c, [(_id_of(r, "order_id"), p + ("order_id",)) for p, r in raw_orders], "order_id")
+    def fail(path: Path, message: str) -> None:
+        problems.append(Problem(message, format_path(path), line_of(lines, path)))
 
-    products = [p for p in (_product(c, raw, path) for path, raw in raw_products) if p]
-    users = [u for u in (_user(c, raw, path) for path, raw in raw_users) if u]
-    orders = [(o, path) for o, path in ((_order(c, raw, path, today), path) for path, raw in raw_orders) if o]
-    service = _service(c, root["service"], ("service",), now) if root.get("service") is not None else None
-
-    skus = {p.sku for p in products}
-    user_ids = {_id_of(raw, "user_id") for _, raw in raw_users} - {None}
-    for _, cart_paths in users:
-        for sku, sku_path in cart_paths:
-            if sku not in skus and not product_known(sku):
-                c.fail(sku_path, f"unknown product {sku!r} (not in products nor in the database)")
-    for entry, path in orders:
-        if entry.user_id not in user_ids and not user_known(entry.user_id):
-            c.fail(path + ("user_id",), f"unknown user {entry.user_id!r} (not in users nor in the database)")
-    for i, window in enumerate(service.windows if service else ()):
-        if window.user_id and window.user_id not in user_ids and not user_known(window.user_id):
-            c.fail(("service", "maintenance", i, "user_id"), f"unknown user {window.user_id!r}")
-
-    if c.problems:
-        raise AccountsFileError(sorted(c.problems, key=lambda p: p.line or 0), source)
-    return AccountsData(products=tuple(products), users=tuple(u for u, _ in users),
-                        orders=tuple(o for o, _ in orders), service=service)
+    if file is not None and not problems:
+        skus = {p.sku for p in file.products}
+        user_ids = {u.user_id for u in file.users}
+        for i, user in enumerate(file.users):
+            for j, line in enumerate(user.cart):
+                if line.sku not in skus and not product_known(line.sku):
+                    fail(("users", i, "cart", j, "sku"),
+                         f"unknown product {line.sku!r} (not in products nor in the database)")
+        for i, order in enumerate(file.orders):
+            if order.user_id not in user_ids and not user_known(order.user_id):
+                fail(("orders", i, "user_id"), f"unknown user {order.user_id!r} (not in users nor in the database)")
+        for i, window in enumerate(file.service.maintenance if file.service else ()):
+            if window.user_id and window.user_id not in user_ids and not user_known(window.user_id):
+                fail(("service", "maintenance", i, "user_id"), f"unknown user {window.user_id!r}")
+    if problems or file is None:
+        raise AccountsFileError(sorted(problems, key=lambda p: p.line or 0), source)
+    return AccountsData(products=tuple(p.value() for p in file.products),
+                        users=tuple(u.value() for u in file.users),
+                        orders=tuple(o.value() for o in file.orders),
+                        service=file.service.value() if file.service else None)
 
 
 def _id_of(raw: Any, key: str) -> Optional[str]:

@@ -36,8 +36,8 @@ def write_accounts(session: Session, data: AccountsData) -> LoadSummary:
     for entry in data.users:
         _write_user(session, entry)
     session.flush()
-    for entry in data.orders:
-        _write_order(session, entry)
+    for order in data.orders:
+        _write_order(session, order)
     if data.service is not None:
         _write_service(session, data.service)
     session.flush()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from fenqi.diagnosis.wording import format_day
 from fenqi.knowledge import Knowledge
 from fenqi.money import format_cny
-from fenqi.diagnosis.wording import format_day
 from fenqi.state import ZERO, AccountSnapshot
 
 from .facts import auto_repay_line

@@ -29,5 +29,6 @@ def personal(snapshot: AccountSnapshot, knowledge: Knowledge, order_id: Optional
         not_opened = diagnose_installment(snapshot, knowledge)[0]
         return Answer(text=paragraphs(cause_block(not_opened), limit_range(knowledge)))
     credit = snapshot.credit
+    assert credit is not None  # opened
     facts = credit_line(credit) + cart_line(snapshot, credit.available)
     return Answer(text=paragraphs(facts, flow_text(knowledge.flow("raise_limit"), "提升额度的方法")))

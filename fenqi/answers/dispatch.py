@@ -12,10 +12,21 @@ from typing import Mapping, Optional
 from fenqi.knowledge import Knowledge, load_knowledge
 from fenqi.state import AccountSnapshot
 
-from . import (auto_repay, credit_limit, early_repayment, how_to_repay, how_to_use_installment,
-               installment_fees, repayment_due, reserve_fund, reserve_fund_limit, why_cannot_installment)
+from . import (
+    auto_repay,
+    credit_limit,
+    early_repayment,
+    how_to_repay,
+    how_to_use_installment,
+    installment_fees,
+    repayment_due,
+    reserve_fund,
+    reserve_fund_limit,
+    why_cannot_installment,
+)
 from .model import Answer, Button
 from .render import paragraphs, payload
+from .routing import RESERVE_FUND_TOPICS
 
 MODULES = MappingProxyType({
     "how_to_use_installment": how_to_use_installment,
@@ -31,12 +42,10 @@ MODULES = MappingProxyType({
 INTENTS = tuple(MODULES)
 
 PRODUCTS = ("installment", "reserve_fund")
-# 备用金 questions: the repayment topics get 备用金 answers; limit and "why can't I" questions go to
-# the 备用金 limit/diagnosis answer; the rest (how to use 分期) keep the installment answer.
+# 备用金 questions, by topic (fenqi.answers.routing): the repayment topics and fees get 备用金 answers;
+# limit and "why can't I" questions go to the 备用金 limit/diagnosis answer; how to use 分期 keeps its answer.
 RESERVE_FUND_MODULES = MappingProxyType({
-    **MODULES, **reserve_fund.MODULES,
-    "credit_limit": reserve_fund_limit, "why_cannot_installment": reserve_fund_limit,
-})
+    intent: {**MODULES, **reserve_fund.MODULES}[topic] for intent, topic in RESERVE_FUND_TOPICS.items()})
 
 # Follow-up suggestions shown as buttons (channels without buttons may ignore them).
 RELATED = MappingProxyType({

@@ -22,6 +22,7 @@ def personal(snapshot: AccountSnapshot, knowledge: Knowledge, order_id: Optional
     if not is_opened(snapshot):
         return Answer(text=paragraphs(cause_blocks(causes), flow_text(knowledge.flow("use_installment"),
                                                                         "开通后这样下单")))
+    assert snapshot.credit is not None  # opened
     facts = credit_line(snapshot.credit) + cart_line(snapshot, snapshot.credit.available)
     warning = ""
     if causes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional, Sequence
 
-from fenqi.knowledge import FeePolicy, Knowledge
-from fenqi.money import FeeSchedule, format_cny, format_rate, schedule_for
 from fenqi.diagnosis.cart import shortfall_fact
 from fenqi.diagnosis.installment import is_opened
+from fenqi.knowledge import FeePolicy, Knowledge
+from fenqi.money import FeeSchedule, format_cny, format_rate, schedule_for
 from fenqi.state import AccountSnapshot
 
 from .model import Answer
@@ -56,6 +56,7 @@ def limit_note(snapshot: AccountSnapshot) -> str:
     """A warning when the user cannot put the cart on 小米分期 right now (empty otherwise)."""
     if not is_opened(snapshot):
         return "提醒：您还没有开通小米分期，开通后才能选择分期。"
+    assert snapshot.credit is not None  # opened
     if snapshot.credit.available < snapshot.cart_total:
         return "提醒：" + shortfall_fact("可用额度", snapshot.credit.available, snapshot.cart_total)
     return ""

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 from fenqi.money import format_cny
-from fenqi.privacy import mask_pii
 from fenqi.state import AccountSnapshot, Order
 
 from .model import Answer, Button
 from .render import numbered, paragraphs, payload
 
 QUESTION = "您想查询哪一笔分期订单？"
+
+UNKNOWN_ORDER = "没有在您的账户中找到您说的这个分期订单。"
 
 
 def order_label(order: Order) -> str:
@@ -50,8 +51,8 @@ def select_order(snapshot: AccountSnapshot, intent: str, order_id: Optional[str]
         match = next((o for o in snapshot.orders if o.order_id == order_id), None)
         if match is not None:
             return Selection(order=match)
-        shown = mask_pii(order_id, keep_order_numbers=False)  # a typed card/phone number is never echoed
-        lead = f"没有找到订单号 {shown} 的分期订单。"
+        lead = UNKNOWN_ORDER  # never echo the id: it may be another user's or a card number
+
         if not active:
             return Selection(answer=Answer(text=lead + "您目前也没有进行中的分期订单。"))
         return Selection(answer=ask_for_order(intent, active, lead))

@@ -27,6 +27,7 @@ def personal(snapshot: AccountSnapshot, knowledge: Knowledge, order_id: Optional
     if causes:
         lead = "我查了您的账户，分期暂时用不了的原因如下：" if len(causes) > 1 else "我查了您的账户，原因是："
         return Answer(text=paragraphs(lead, cause_blocks(causes), knowledge.text("customer_service")))
+    assert snapshot.credit is not None  # no cause: the line is open
     facts = credit_line(snapshot.credit) + cart_line(snapshot, snapshot.credit.available)
     return Answer(text=paragraphs(
         f"我查了您的账户，没有发现账户方面的问题。{facts}",

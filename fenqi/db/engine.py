@@ -1,15 +1,20 @@
-"""Engines and sessions, created on request (never at import time)."""
+"""Engines and sessions, created on request (never at import time).
+
+:class:`Store` is one engine with its session factory; :func:`process_store` is *the* store of a
+process (built once, on first use, from the settings) that actions, channels and the web app use.
+The schema is made by Alembic only (``fenqi.db.migrations``, ``python -m fenqi db init``).
+"""
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-from fenqi.db.models import Base
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -40,11 +45,6 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
-def init_db(engine: Engine) -> None:
-    """Create missing tables (existing ones are left as they are)."""
-    Base.metadata.create_all(engine)
-
-
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
@@ -61,3 +61,47 @@ def session_scope(factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@dataclass(frozen=True)
+class Store:
+    """The account store: one engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker
+
+    @classmethod
+    def open(cls, url: str, **kwargs) -> "Store":
+        engine = make_engine(url, **kwargs)
+        return cls(engine, make_session_factory(engine))
+
+    def session(self):
+        """A unit of work (:func:`session_scope`)."""
+        return session_scope(self.sessions)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+_process_store: Optional[Store] = None
+_process_lock = threading.Lock()
+
+
+def process_store() -> Store:
+    """The process's store, opened once on first use at ``load_settings().database_url``."""
+    global _process_store
+    with _process_lock:
+        if _process_store is None:
+            from fenqi.settings import load_settings
+
+            _process_store = Store.open(load_settings().database_url)
+        return _process_store
+
+
+def close_process_store() -> None:
+    """Dispose of the process's store; the next :func:`process_store` opens it again (shutdown, tests)."""
+    global _process_store
+    with _process_lock:
+        if _process_store is not None:
+            _process_store.close()
+            _process_store = None

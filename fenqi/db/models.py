@@ -6,21 +6,37 @@ Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; datetimes are naive local 
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index,
-                        Integer, String, Text, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import declarative_base, relationship
 
 from fenqi.db.types import Money, Rate
-from fenqi.state import (ACCOUNT_STATUSES, CREDIT_RATINGS, CREDIT_STATUSES, PAYMENT_METHODS,
-                         RESERVE_FUND_STATUSES, SERVICES)
+from fenqi.policy import CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, MAX_PERIODS, MIN_PERIODS
+from fenqi.state import (
+    ACCOUNT_STATUSES,
+    CREDIT_RATINGS,
+    CREDIT_STATUSES,
+    PAYMENT_METHODS,
+    RESERVE_FUND_STATUSES,
+    SERVICES,
+)
 
-Base = declarative_base()
-
-CREDIT_LIMIT_MIN = 1_000
-CREDIT_LIMIT_MAX = 100_000
-DEFAULT_MIN_CREDIT_RATING = "C"
+Base: Any = declarative_base()
+PERIODS_RANGE = f"periods BETWEEN {MIN_PERIODS} AND {MAX_PERIODS}"
 
 
 def one_of(column: str, values: Iterable[str], nullable: bool = False) -> str:
@@ -134,7 +150,7 @@ class ProductPeriod(Base):
     """One installment plan length (number of periods) offered for a product."""
 
     __tablename__ = "product_periods"
-    __table_args__ = (CheckConstraint("periods BETWEEN 1 AND 60", name="periods_range"),)
+    __table_args__ = (CheckConstraint(PERIODS_RANGE, name="periods_range"),)
 
     sku = Column(String(64), ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True)
     periods = Column(Integer, primary_key=True, autoincrement=False)
@@ -160,7 +176,7 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("length(order_id) > 0", name="order_id_not_empty"),
         CheckConstraint("total > 0", name="order_total_positive"),
-        CheckConstraint("periods BETWEEN 1 AND 60", name="order_periods_range"),
+        CheckConstraint(PERIODS_RANGE, name="order_periods_range"),
         CheckConstraint("fee_rate >= 0 AND fee_rate < 1", name="fee_rate_range"),
     )
 

@@ -1,7 +1,7 @@
 """Facts about the checkout cart shared by both diagnoses (which products block which method)."""
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from typing import Dict, Iterator, Tuple
 
 from fenqi.money import format_cny
 from fenqi.state import AccountSnapshot, Product
@@ -11,7 +11,7 @@ from .wording import enumerate_cn, quoted
 
 def cart_products(snapshot: AccountSnapshot) -> Tuple[Product, ...]:
     """Distinct products in the cart, in cart order."""
-    seen = {}
+    seen: Dict[str, Product] = {}
     for item in snapshot.cart:
         seen.setdefault(item.product.sku, item.product)
     return tuple(seen.values())

@@ -5,11 +5,50 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import FrozenSet
+from typing import Any, Dict, FrozenSet, List, Optional
 
-import yaml
+from pydantic import StrictInt, StrictStr, root_validator, validator
+
+from fenqi.datafile import Invalid, Record, load, validate
 
 SERVICE_FILE = Path(__file__).with_name("service.yml")
+
+
+class Hours(Record):
+    label: Optional[StrictStr] = None
+    open: time
+    close: time
+    days: List[StrictInt] = list(range(1, 8))
+
+    @validator("open", "close", pre=True)
+    def _clock(cls, value: Any) -> time:
+        try:
+            return time.fromisoformat(str(value))
+        except ValueError:
+            raise Invalid(f"expected HH:MM, got {value!r}") from None
+
+    @validator("days")
+    def _days(cls, days: List[int]) -> List[int]:
+        if not set(days) <= set(range(1, 8)):
+            raise Invalid(f"ISO weekdays 1-7 only, got {sorted(set(days))}")
+        return days
+
+    @root_validator(skip_on_failure=True)
+    def _order(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values["close"] <= values["open"]:
+            raise Invalid("close must be after open", "close")
+        return values
+
+
+class ServiceFile(Record):
+    """Schema of ``service.yml``."""
+
+    version: int = 1
+    source: Optional[StrictStr] = None
+    hours: Hours
+    outside_hours: StrictStr = ""
+    transcript_messages: StrictInt = 6
+    summary_intents: StrictInt = 3
 
 
 @dataclass(frozen=True)
@@ -27,27 +66,18 @@ class ServiceInfo:
         return now.isoweekday() in self.days and self.opens <= now.time() < self.closes
 
 
-def _clock(value, field: str) -> time:
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"hours.{field}: expected HH:MM, got {value!r}") from None
+def _service_info(file: ServiceFile) -> ServiceInfo:
+    h = file.hours
+    return ServiceInfo(label=h.label or f"{h.open:%H:%M}–{h.close:%H:%M}", opens=h.open, closes=h.close,
+                       days=frozenset(h.days or range(1, 8)), outside_hours=file.outside_hours,
+                       transcript_messages=file.transcript_messages, summary_intents=file.summary_intents)
 
 
 def parse_service_info(data: dict) -> ServiceInfo:
-    hours = data.get("hours") or {}
-    opens, closes = _clock(hours.get("open"), "open"), _clock(hours.get("close"), "close")
-    if closes <= opens:
-        raise ValueError("hours: close must be after open")
-    days = frozenset(hours.get("days") or range(1, 8))
-    if not days <= set(range(1, 8)):
-        raise ValueError(f"hours.days: ISO weekdays 1-7 only, got {sorted(days)}")
-    return ServiceInfo(label=str(hours.get("label") or f"{opens:%H:%M}–{closes:%H:%M}"), opens=opens,
-                       closes=closes, days=days, outside_hours=str(data.get("outside_hours") or ""),
-                       transcript_messages=int(data.get("transcript_messages", 6)),
-                       summary_intents=int(data.get("summary_intents", 3)))
+    """Validate the YAML mapping of ``service.yml``; raises ``DataFileError`` (a ``ValueError``)."""
+    return _service_info(validate(ServiceFile, data, source=SERVICE_FILE.name))
 
 
 @lru_cache(maxsize=None)
 def load_service_info(path: Path = SERVICE_FILE) -> ServiceInfo:
-    return parse_service_info(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+    return _service_info(load(path, ServiceFile))

@@ -128,16 +128,10 @@ class TakeoverRelay:
 
 
 def default_factory() -> sessionmaker:
-    """The configured account store, with the takeover tables created if an older store lacks them."""
-    from fenqi.db.engine import make_engine, make_session_factory
-    from fenqi.settings import load_settings
+    """Sessions of the process's one account store (schema: Alembic, ``db init``)."""
+    from fenqi.db.engine import process_store
 
-    from .tickets import ensure_takeover_tables, ensure_ticket_table
-
-    engine = make_engine(load_settings().database_url)
-    ensure_ticket_table(engine)
-    ensure_takeover_tables(engine)
-    return make_session_factory(engine)
+    return process_store().sessions
 
 
 def wechat_sender(api: Any, clock: Callable[[], datetime] = datetime.now) -> Sender:

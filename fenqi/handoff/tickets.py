@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import List, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, func, inspect, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,20 +29,6 @@ class TicketRequest:
     user_id: Optional[str]           # only a verified user's id
     summary: str
     transcript: Sequence[dict]       # [{"speaker": ..., "text": masked}]
-
-
-def ensure_ticket_table(engine: Engine) -> None:
-    """Create the ticket table if an older store lacks it (``db init`` / migrations do it normally)."""
-    if not inspect(engine).has_table(HandoffTicket.__tablename__):
-        HandoffTicket.__table__.create(engine, checkfirst=True)
-
-
-def ensure_takeover_tables(engine: Engine) -> None:
-    """Create the live-takeover tables (agents, sessions, takeover state, messages) if missing."""
-    names = set(inspect(engine).get_table_names())
-    for model in (Agent, AgentSession, TicketTakeover, TicketMessage):
-        if model.__tablename__ not in names:
-            model.__table__.create(engine, checkfirst=True)
 
 
 def open_ticket_for(session: Session, sender_id: str) -> Optional[HandoffTicket]:

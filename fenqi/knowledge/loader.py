@@ -1,16 +1,18 @@
-"""Parse and validate ``faq.yml`` into :class:`Knowledge`; errors name the offending entry."""
+"""Validate ``faq.yml`` (pydantic models, :mod:`fenqi.datafile`) into :class:`Knowledge`."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
-import yaml
+from pydantic import StrictStr, condecimal, conint, conlist, constr, validator
 
-from .model import (CauseInfo, EarlyRepaymentRule, FeePolicy, Flow, Knowledge, LoginGuide,
-                    OverduePolicy, TextEntry)
+from fenqi import policy
+from fenqi.datafile import DataFileError, Invalid, Record, load, validate
+
+from .model import CauseInfo, EarlyRepaymentRule, FeePolicy, Flow, Knowledge, LoginGuide, OverduePolicy, TextEntry
 
 DEFAULT_PATH = Path(__file__).with_name("faq.yml")
 SOURCE_ID = re.compile(r"^(seed-\d{3}|local-policy)$")
@@ -29,176 +31,190 @@ REQUIRED_CAUSES = {
 }
 
 
-class KnowledgeError(ValueError):
-    """The knowledge file is malformed; the message names the entry (e.g. ``causes.installment[2]``)."""
+class KnowledgeError(DataFileError):
+    """The knowledge file is malformed; the message names the entry (e.g. ``causes.installment[2].title``)."""
+
+    default_message = "invalid knowledge"
 
 
-def _fail(where: str, problem: str) -> KnowledgeError:
-    return KnowledgeError(f"faq.yml: {where}: {problem}")
+if TYPE_CHECKING:  # what the constrained types hold
+    Sentence = str
+    Code = str
+    Sentences = List[str]
+    OptionalSentences = List[str]
+    Periods = List[int]
+    Amount = Decimal
+else:
+    Sentence = constr(strict=True, strip_whitespace=True, min_length=1)
+    Sentences = conlist(Sentence, min_items=1)
+    OptionalSentences = conlist(Sentence, min_items=0)
+    Periods = conlist(conint(strict=True, gt=0), min_items=1)
+    Code = constr(strict=True, min_length=1)
+    Amount = condecimal(ge=Decimal(0))
 
 
-def _mapping(value: Any, where: str) -> Mapping:
-    if not isinstance(value, dict):
-        raise _fail(where, "expected a mapping")
-    return value
+class Sourced(Record):
+    """An entry citing where its facts come from (``seed-NNN`` or ``local-policy``)."""
+
+    source: Tuple[str, ...]  # one id or a list of them in the file
+
+    @validator("source", pre=True)
+    def _source(cls, raw: Any) -> Tuple[str, ...]:
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            raise Invalid("missing 'source' (e.g. seed-000 or local-policy)")
+        for item in items:
+            if not isinstance(item, str) or not SOURCE_ID.match(item):
+                raise Invalid(f"bad source {item!r} (use seed-NNN or local-policy)")
+        return tuple(items)
 
 
-def _text(entry: Mapping, key: str, where: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(where, f"missing or empty '{key}'")
-    return value.strip()
+class FlowEntry(Sourced):
+    title: Sentence
+    steps: Sentences
+    notes: OptionalSentences = []
 
 
-def _texts(value: Any, where: str, *, required: bool = True) -> Tuple[str, ...]:
-    if value is None and not required:
-        return ()
-    if not isinstance(value, list) or (required and not value):
-        raise _fail(where, "expected a non-empty list of sentences")
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise _fail(f"{where}[{i}]", "expected a non-empty sentence")
-    return tuple(s.strip() for s in value)
+class CauseEntry(Sourced):
+    code: Code
+    title: Sentence
+    explanation: Sentence
+    fixes: Sentences
+    fix_variants: Dict[StrictStr, Sentences] = {}
 
 
-def _sources(entry: Mapping, where: str) -> Tuple[str, ...]:
-    raw = entry.get("source")
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not items:
-        raise _fail(where, "missing 'source' (e.g. seed-000 or local-policy)")
-    for item in items:
-        if not isinstance(item, str) or not SOURCE_ID.match(item):
-            raise _fail(where, f"bad source {item!r} (use seed-NNN or local-policy)")
-    return tuple(items)
+class TextFile(Sourced):
+    text: Sentence
 
 
-def _decimal(value: Any, where: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise _fail(where, f"not a number: {value!r}") from None
-    if number < 0:
-        raise _fail(where, f"must not be negative: {value!r}")
-    return number
+class EarlyRepaymentEntry(Sourced):
+    summary: Sentence
+    charge_current_period_fee: bool = True
+    waive_later_fees: bool = True
 
 
-def _flow(key: str, entry: Any) -> Flow:
-    where = f"flows.{key}"
-    entry = _mapping(entry, where)
-    return Flow(key=key, title=_text(entry, "title", where), steps=_texts(entry.get("steps"), f"{where}.steps"),
-                sources=_sources(entry, where), notes=_texts(entry.get("notes"), f"{where}.notes", required=False))
+class LimitEntry(Sourced):
+    """The limit range itself is :data:`fenqi.policy.CREDIT_LIMIT_MIN` / ``MAX``."""
 
 
-def _cause(entry: Any, where: str) -> CauseInfo:
-    entry = _mapping(entry, where)
-    code = entry.get("code")
-    if not isinstance(code, str) or not code:
-        raise _fail(where, "missing 'code'")
-    where = f"{where} (code={code})"
-    variants = _mapping(entry.get("fix_variants") or {}, f"{where}.fix_variants")
-    return CauseInfo(
-        code=code, title=_text(entry, "title", where), explanation=_text(entry, "explanation", where),
-        fixes=_texts(entry.get("fixes"), f"{where}.fixes"), sources=_sources(entry, where),
-        fix_variants=MappingProxyType({k: _texts(v, f"{where}.fix_variants.{k}") for k, v in variants.items()}),
-    )
+class FeesEntry(Sourced):
+    demo: bool = False
+    notice: Sentence
+    periods: Periods
+    per_period_rate: Dict[int, Amount]
+    example_amount: Amount
+    limit: LimitEntry
+    early_repayment: EarlyRepaymentEntry
+
+    @validator("per_period_rate")
+    def _rates(cls, rates: Dict[int, Decimal], values: Dict[str, Any]) -> Dict[int, Decimal]:
+        for p in values.get("periods", ()):
+            if p not in rates:
+                raise Invalid(f"no rate for {p} periods")
+        return rates
 
 
-def _causes(raw: Any) -> Mapping[str, Mapping[str, CauseInfo]]:
-    raw = _mapping(raw, "causes")
-    domains = {}
-    for domain, required in REQUIRED_CAUSES.items():
-        entries = raw.get(domain)
-        if not isinstance(entries, list):
-            raise _fail(f"causes.{domain}", "expected a list of causes")
-        catalogue: dict = {}
-        for i, entry in enumerate(entries):
-            cause = _cause(entry, f"causes.{domain}[{i}]")
-            if cause.code in catalogue:
-                raise _fail(f"causes.{domain}[{i}]", f"duplicate code {cause.code!r}")
-            catalogue[cause.code] = cause
-        missing = [c for c in required if c not in catalogue]
+class OverdueEntry(Sourced):
+    demo: bool = False
+    late_fee_daily_rate: Amount
+    consequences: Sentences
+    advice: Sentences
+    auto_repay_advice: OptionalSentences = []
+
+
+class LoginEntry(Sourced):
+    how: Sentence
+    reasons: Dict[StrictStr, Sentence]
+
+    @validator("reasons")
+    def _reasons(cls, reasons: Dict[str, str]) -> Dict[str, str]:
+        missing = [r for r in ANONYMOUS_REASONS if r not in reasons]
         if missing:
-            raise _fail(f"causes.{domain}", f"missing causes {missing}")
-        domains[domain] = MappingProxyType(catalogue)
-    return MappingProxyType(domains)
+            raise Invalid(f"missing reasons {missing}")
+        return reasons
 
 
-def _fees(raw: Any) -> FeePolicy:
-    raw = _mapping(raw, "fees")
-    periods = raw.get("periods")
-    if not isinstance(periods, list) or not periods or not all(isinstance(p, int) and p > 0 for p in periods):
-        raise _fail("fees.periods", "expected a list of positive integers")
-    rates_raw = _mapping(raw.get("per_period_rate"), "fees.per_period_rate")
-    rates = {}
-    for p in periods:
-        if p not in rates_raw:
-            raise _fail("fees.per_period_rate", f"no rate for {p} periods")
-        rates[p] = _decimal(rates_raw[p], f"fees.per_period_rate.{p}")
-    limit = _mapping(raw.get("limit"), "fees.limit")
-    low, high = _decimal(limit.get("min"), "fees.limit.min"), _decimal(limit.get("max"), "fees.limit.max")
-    if low > high:
-        raise _fail("fees.limit", "min is greater than max")
-    early = _mapping(raw.get("early_repayment"), "fees.early_repayment")
-    return FeePolicy(
-        demo=bool(raw.get("demo", False)), notice=_text(raw, "notice", "fees"), periods=tuple(periods),
-        rates=MappingProxyType(rates), example_amount=_decimal(raw.get("example_amount"), "fees.example_amount"),
-        limit_min=low, limit_max=high, sources=_sources(raw, "fees"),
-        early_repayment=EarlyRepaymentRule(
-            summary=_text(early, "summary", "fees.early_repayment"),
-            sources=_sources(early, "fees.early_repayment"),
-            charge_current_period_fee=bool(early.get("charge_current_period_fee", True)),
-            waive_later_fees=bool(early.get("waive_later_fees", True)),
-        ),
+def _catalogue(domain: str):
+    def check(cls, entries: List[CauseEntry]) -> List[CauseEntry]:
+        seen = set()
+        for i, cause in enumerate(entries):
+            if cause.code in seen:
+                raise Invalid(f"duplicate code {cause.code!r}", i)
+            seen.add(cause.code)
+        missing = [c for c in REQUIRED_CAUSES[domain] if c not in seen]
+        if missing:
+            raise Invalid(f"missing causes {missing}")
+        return entries
+    return validator(domain, allow_reuse=True)(check)
+
+
+class CausesEntry(Record):
+    installment: List[CauseEntry]
+    reserve_fund: List[CauseEntry]
+
+    _installment = _catalogue("installment")
+    _reserve_fund = _catalogue("reserve_fund")
+
+
+class KnowledgeFile(Record):
+    """Schema of ``faq.yml`` (docs/knowledge.md)."""
+
+    version: int = 1
+    flows: Dict[StrictStr, FlowEntry]
+    texts: Dict[StrictStr, TextFile]
+    fees: FeesEntry
+    overdue: OverdueEntry
+    login: LoginEntry
+    causes: CausesEntry
+
+    @validator("flows")
+    def _flows(cls, flows: Dict[str, FlowEntry]) -> Dict[str, FlowEntry]:
+        missing = [k for k in REQUIRED_FLOWS if k not in flows]
+        if missing:
+            raise Invalid(f"missing flows {missing}")
+        return flows
+
+    @validator("texts")
+    def _texts(cls, texts: Dict[str, TextFile]) -> Dict[str, TextFile]:
+        missing = [k for k in REQUIRED_TEXTS if k not in texts]
+        if missing:
+            raise Invalid(f"missing texts {missing}")
+        return texts
+
+
+def _cause(c: CauseEntry) -> CauseInfo:
+    return CauseInfo(code=c.code, title=c.title, explanation=c.explanation, fixes=tuple(c.fixes),
+                     sources=c.source, fix_variants=MappingProxyType({k: tuple(v) for k, v in c.fix_variants.items()}))
+
+
+def _knowledge(f: KnowledgeFile) -> Knowledge:
+    fees, early, overdue = f.fees, f.fees.early_repayment, f.overdue
+    causes = {d: MappingProxyType({c.code: _cause(c) for c in getattr(f.causes, d)}) for d in REQUIRED_CAUSES}
+    return Knowledge(
+        flows=MappingProxyType({k: Flow(key=k, title=v.title, steps=tuple(v.steps), sources=v.source,
+                                        notes=tuple(v.notes)) for k, v in f.flows.items()}),
+        causes=MappingProxyType(causes),
+        fees=FeePolicy(
+            demo=fees.demo, notice=fees.notice, periods=tuple(fees.periods),
+            rates=MappingProxyType({p: fees.per_period_rate[p] for p in fees.periods}),
+            example_amount=fees.example_amount, limit_min=policy.CREDIT_LIMIT_MIN,
+            limit_max=policy.CREDIT_LIMIT_MAX, sources=fees.source,
+            early_repayment=EarlyRepaymentRule(summary=early.summary, sources=early.source,
+                                               charge_current_period_fee=early.charge_current_period_fee,
+                                               waive_later_fees=early.waive_later_fees)),
+        overdue=OverduePolicy(demo=overdue.demo, late_fee_daily_rate=overdue.late_fee_daily_rate,
+                              consequences=tuple(overdue.consequences), advice=tuple(overdue.advice),
+                              sources=overdue.source, auto_repay_advice=tuple(overdue.auto_repay_advice)),
+        login=LoginGuide(how=f.login.how, sources=f.login.source, reasons=MappingProxyType(dict(f.login.reasons))),
+        texts=MappingProxyType({k: TextEntry(key=k, text=v.text, sources=v.source) for k, v in f.texts.items()}),
     )
-
-
-def _overdue(raw: Any) -> OverduePolicy:
-    raw = _mapping(raw, "overdue")
-    return OverduePolicy(
-        demo=bool(raw.get("demo", False)),
-        late_fee_daily_rate=_decimal(raw.get("late_fee_daily_rate"), "overdue.late_fee_daily_rate"),
-        consequences=_texts(raw.get("consequences"), "overdue.consequences"),
-        advice=_texts(raw.get("advice"), "overdue.advice"), sources=_sources(raw, "overdue"),
-        auto_repay_advice=_texts(raw.get("auto_repay_advice"), "overdue.auto_repay_advice", required=False),
-    )
-
-
-def _login(raw: Any) -> LoginGuide:
-    raw = _mapping(raw, "login")
-    reasons = _mapping(raw.get("reasons"), "login.reasons")
-    for reason in ANONYMOUS_REASONS:
-        _text(reasons, reason, "login.reasons")
-    return LoginGuide(how=_text(raw, "how", "login"), sources=_sources(raw, "login"),
-                      reasons=MappingProxyType({k: str(v).strip() for k, v in reasons.items()}))
 
 
 def parse_knowledge(data: Any) -> Knowledge:
     """Build :class:`Knowledge` from the YAML document (already parsed)."""
-    data = _mapping(data, "top level")
-    flows_raw = _mapping(data.get("flows"), "flows")
-    missing = [k for k in REQUIRED_FLOWS if k not in flows_raw]
-    if missing:
-        raise _fail("flows", f"missing flows {missing}")
-    texts_raw = _mapping(data.get("texts"), "texts")
-    missing = [k for k in REQUIRED_TEXTS if k not in texts_raw]
-    if missing:
-        raise _fail("texts", f"missing texts {missing}")
-    texts = {}
-    for key, entry in texts_raw.items():
-        entry = _mapping(entry, f"texts.{key}")
-        texts[key] = TextEntry(key=key, text=_text(entry, "text", f"texts.{key}"),
-                               sources=_sources(entry, f"texts.{key}"))
-    return Knowledge(
-        flows=MappingProxyType({k: _flow(k, v) for k, v in flows_raw.items()}),
-        causes=_causes(data.get("causes")), fees=_fees(data.get("fees")), overdue=_overdue(data.get("overdue")),
-        login=_login(data.get("login")), texts=MappingProxyType(texts),
-    )
+    return _knowledge(validate(KnowledgeFile, data, source=DEFAULT_PATH.name, error=KnowledgeError))
 
 
 def read_knowledge(path: Path) -> Knowledge:
-    """Read and validate one knowledge file (uncached)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"faq.yml: not valid YAML ({path}): {exc}") from exc
-    return parse_knowledge(data)
+    """Read and validate one knowledge file (uncached); errors name file, line and field."""
+    return _knowledge(load(path, KnowledgeFile, error=KnowledgeError))

@@ -41,7 +41,7 @@ def build_pipeline(lexicon: Optional[Dict[str, Any]] = None) -> Language:
                                     "user_words": list(lexicon.get("user_words", []))}}}
     nlp = spacy.blank("zh", config=config)
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
-    ruler.add_patterns(ruler_patterns(lexicon))
+    ruler.add_patterns(ruler_patterns(lexicon))  # type: ignore[attr-defined]  # an EntityRuler
     return nlp
 
 

@@ -46,7 +46,7 @@ class DomainJiebaTokenizer(ChineseTokenizer):
         return words
 
     def _jieba(self, chunk: str) -> Iterable[str]:
-        return (w for w in self.jieba_seg.cut(chunk, HMM=True) if w) if chunk else ()
+        return (w for w in self.jieba_seg.cut(chunk, HMM=True) if w) if chunk else ()  # type: ignore[union-attr]
 
     def __call__(self, text: str) -> Doc:
         words, spaces = get_words_and_spaces(self.segment(text), text)

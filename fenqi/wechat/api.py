@@ -103,7 +103,7 @@ class WeChatApi:
             self._lock = asyncio.Lock()
         async with self._lock:
             fresh = self._token and self._clock() < self._token_expires
-            if fresh and self._token != stale:
+            if fresh and self._token is not None and self._token != stale:
                 return self._token
             payload = await self._call("GET", TOKEN_PATH, {
                 "grant_type": "client_credential", "appid": self.config.appid,

@@ -40,11 +40,11 @@ def token_minter(settings: Callable[[], Settings]) -> Callable[[str], str]:
 
 
 def sql_directory(settings: Callable[[], Settings]) -> Directory:
-    from fenqi.db.engine import make_engine, make_session_factory
+    from fenqi.db.engine import process_store
 
     from .binding import SqlDirectory
 
-    return SqlDirectory(lambda: make_session_factory(make_engine(settings().database_url)))
+    return SqlDirectory(lambda: process_store().sessions)  # the process's one store
 
 
 def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory] = None,
@@ -56,6 +56,9 @@ def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory]
         api = WeChatApi(config)
     responder = Responder(bot=bot, directory=directory or sql_directory(settings),
                           mint_token=mint_token or token_minter(settings), takeover=takeover)
+    from fenqi.security.replay import nonce_cache_from_env
+
     from .shared import claims_from_env  # Redis claims across instances when configured (#13)
 
-    return WeChatWebhook(config, responder, api=api, turns=turns, claims=claims_from_env())
+    return WeChatWebhook(config, responder, api=api, turns=turns,
+                         nonces=nonce_cache_from_env(2 * config.timestamp_window), claims=claims_from_env())

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol
 
+from fenqi.security.inbound import clean_text, sanitize_payload
+from fenqi.security.limits import MAX_MESSAGE_CHARS, TOO_LONG_TEXT
+
 from . import texts
 from .inbound import TEXT, UNSUPPORTED, WELCOME, Inbound
 from .options import OptionMemory, render_bot_messages
@@ -13,7 +16,8 @@ from .ttl import TTLMap
 
 logger = logging.getLogger(__name__)
 
-BIND_COMMAND = re.compile(r"^\s*绑定\s*[:：]?\s*([0-9A-Za-z]{4,32})\s*$")
+# Linear time: one run of separators, then the code; the text is stripped and bounded first.
+BIND_COMMAND = re.compile(r"绑定[:：\s]*([0-9A-Za-z]{4,32})")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class Responder:
 
     def __init__(self, bot: Bot, directory: Directory, mint_token: Callable[[str], str],
                  options: Optional[OptionMemory] = None, limiter: Optional[AttemptLimiter] = None,
+                 max_message_chars: int = MAX_MESSAGE_CHARS,
                  takeover: Optional[TakeoverHook] = None):
+        self.max_message_chars = max_message_chars
         self.bot = bot
         self.takeover = takeover
         self.directory = directory
@@ -83,7 +89,9 @@ class Responder:
             return texts.UNSUPPORTED
         if inbound.kind != TEXT:
             return ""
-        command = BIND_COMMAND.match(inbound.text)
+        if len(inbound.text) > self.max_message_chars:
+            return TOO_LONG_TEXT.format(limit=self.max_message_chars)
+        command = BIND_COMMAND.fullmatch(inbound.text.strip())
         if command:
             return await self._bind(inbound.openid, command.group(1))
         if self.takeover is not None:  # an agent owns the conversation, or this is a rating
@@ -116,7 +124,8 @@ class Responder:
         return texts.BIND_FAILED.get(outcome.reason, texts.BIND_FAILED["unknown"])
 
     async def _bot_turn(self, inbound: Inbound) -> str:
-        text = self.options.resolve(inbound.openid, inbound.text) or inbound.text
+        typed = sanitize_payload(clean_text(inbound.text))  # masked before NLU, tracker and logs
+        text = self.options.resolve(inbound.openid, typed) or typed
         user_id = await self._user(inbound.openid)
         metadata = {"auth_token": self.mint_token(user_id)} if user_id else {}
         request = BotRequest(sender_id=inbound.sender_id, text=text,

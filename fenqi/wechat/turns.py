@@ -22,7 +22,9 @@ class Turn:
         self.key = key
         self.done: "asyncio.Future[Tuple[str, ...]]" = asyncio.get_running_loop().create_future()
         self.waiters = 0  # requests currently waiting for this turn
+        self.attempts = 0  # deliveries of this message seen so far
         self.claimed_by: Optional[str] = None
+        self.passive_text: str = ""  # what a passive reply said (sent again to a retry)
 
     @property
     def finished(self) -> bool:

@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Mapping, Optional, Set
 
+from fenqi.security.replay import MemoryNonceCache, NonceCache
+
+from . import texts
 from .api import WeChatApi
 from .config import WeChatConfig
 from .conversation import Responder
@@ -23,6 +26,9 @@ from .shared import TurnClaims
 from .signing import Envelope, open_envelope, seal_reply, verify_echo
 from .splitting import split_message
 from .turns import API, PASSIVE, InMemoryTurnStore, Turn, TurnStore
+
+WECHAT_ATTEMPTS = 3  # WeChat sends a message at most three times, 5 s apart
+NO_API_HOLD = 1.5  # without the customer-service API, hold past WeChat's 5 s so it retries
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +51,11 @@ def _who(openid: str) -> str:
 
 class WeChatWebhook:
     def __init__(self, config: WeChatConfig, responder: Responder, api: Optional[WeChatApi] = None,
-                 turns: Optional[TurnStore] = None, claims: Optional[TurnClaims] = None):
+                 turns: Optional[TurnStore] = None, nonces: Optional[NonceCache] = None,
+                 claims: Optional[TurnClaims] = None):
         self.config = config
+        self.nonces: NonceCache = nonces if nonces is not None else MemoryNonceCache(
+            2 * config.timestamp_window)
         self.claims = claims  # several instances: one of them runs each message (fenqi.wechat.shared)
         self.responder = responder
         self.api = api
@@ -66,7 +75,7 @@ class WeChatWebhook:
 
     async def handle_get(self, args: Mapping[str, str]) -> WebhookResponse:
         try:
-            return _plain(200, verify_echo(self.config, args))
+            return _plain(200, verify_echo(self.config, args, self.nonces))
         except WebhookError as exc:
             logger.warning("wechat GET rejected: %s %s", exc.status, exc.message)
             return _plain(exc.status, exc.message)
@@ -78,7 +87,7 @@ class WeChatWebhook:
                 raise not_configured()
             if len(body) > self.config.max_body_bytes:
                 raise too_large()
-            envelope = open_envelope(self.config, args, body)
+            envelope = open_envelope(self.config, args, body, self.nonces)
             inbound = parse_inbound(envelope.xml)
         except WebhookError as exc:
             logger.warning("wechat POST rejected: %s %s", exc.status, exc.message)
@@ -115,10 +124,20 @@ class WeChatWebhook:
 
     async def _answer(self, turn: Turn, inbound: Inbound, envelope: Envelope,
                       remaining: float) -> WebhookResponse:
+        """The reply to one delivery of a message.
+
+        A retry after a passive reply gets that reply again (WeChat retries only when it got
+        nothing). Without the customer-service API a slow answer is held past WeChat's 5 s so
+        that WeChat retries and the retry answers passively; the last retry gets an apology
+        rather than nothing.
+        """
         turn.waiters += 1
+        turn.attempts += 1
+        last_chance = self.api is None and turn.attempts >= WECHAT_ATTEMPTS
+        wait = remaining if self.api is not None or last_chance else remaining + NO_API_HOLD
         try:
-            if not turn.finished and remaining > 0:
-                await asyncio.wait([turn.done], timeout=remaining)  # never cancels the turn
+            if not turn.finished and wait > 0:
+                await asyncio.wait([turn.done], timeout=wait)  # never cancels the turn
         except asyncio.CancelledError:  # WeChat hung up: make sure someone still delivers
             turn.waiters -= 1
             if turn.finished and turn.waiters == 0:
@@ -126,22 +145,30 @@ class WeChatWebhook:
             raise
         turn.waiters -= 1
         if not turn.finished:
-            if turn.waiters == 0:
+            if last_chance and turn.claim(PASSIVE):
+                turn.passive_text = texts.TOO_SLOW
+                return self._passive(envelope, inbound, texts.TOO_SLOW)
+            if turn.waiters == 0 and self.api is not None:
                 logger.info("wechat key=%s not ready in time; answering later via API", turn.key)
             return _plain(200, SUCCESS)
         parts = turn.parts
-        if len(parts) == 1 and turn.claim(PASSIVE):
-            reply = seal_reply(self.config, envelope, text_reply_xml(inbound.message, parts[0]))
-            return WebhookResponse(200, reply, "application/xml; charset=utf-8")
+        if turn.claimed_by == PASSIVE and turn.passive_text:  # a retry: WeChat lost our reply
+            return self._passive(envelope, inbound, turn.passive_text)
+        if parts and (len(parts) == 1 or self.api is None) and turn.claim(PASSIVE):
+            turn.passive_text = parts[0]
+            return self._passive(envelope, inbound, parts[0])
         if turn.waiters == 0:
             self._spawn(self._deliver_by_api(turn, inbound.openid))
         return _plain(200, SUCCESS)
 
+    def _passive(self, envelope: Envelope, inbound: Inbound, text: str) -> WebhookResponse:
+        reply = seal_reply(self.config, envelope, text_reply_xml(inbound.message, text))
+        return WebhookResponse(200, reply, "application/xml; charset=utf-8")
+
     async def _deliver_by_api(self, turn: Turn, openid: str) -> None:
-        if not turn.parts or not turn.claim(API):
+        if self.api is None:  # a retry will take the answer passively
             return
-        if self.api is None:
-            logger.error("wechat key=%s: answer not delivered (no WECHAT_APPID/WECHAT_APPSECRET)", turn.key)
+        if not turn.parts or not turn.claim(API):
             return
         try:
             await self.api.send_texts(openid, turn.parts)

@@ -8,8 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from fenqi.accounts.demo import seed_demo
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.db.engine import close_process_store, make_engine, make_session_factory, session_scope
 from fenqi.identity import issue_token
+from tests.support.schema import init_db
 
 SECRET = "actions-test-secret-0123456789abcdef"
 
@@ -25,10 +26,9 @@ def store(tmp_path, monkeypatch):
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
         seed_demo(session)
-    from actions.store import session_factory
-    session_factory.cache_clear()
+    close_process_store()
     yield factory
-    session_factory.cache_clear()
+    close_process_store()
     engine.dispose()
 
 

@@ -66,8 +66,8 @@ def test_store_failure_still_answers(store, tmp_path, monkeypatch):
     not_a_database = tmp_path / "garbage.db"
     not_a_database.write_bytes(b"this is not a SQLite file" * 100)
     monkeypatch.setenv("FENQI_DATABASE_URL", f"sqlite:///{not_a_database}")
-    from actions.store import session_factory
-    session_factory.cache_clear()
+    from fenqi.db.engine import close_process_store
+    close_process_store()
     messages, _ = run(ActionHandoff(), tracker("dave", [user_event("转人工", "request_human")]))
     assert "没有成功" in messages[0]["text"] and "客服" in messages[0]["text"]
     answer, _ = run(ActionHowToRepay(), tracker("dave", [user_event("怎么还款", "how_to_repay")]))

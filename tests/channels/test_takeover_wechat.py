@@ -20,7 +20,7 @@ from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.binding import SqlDirectory
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import Responder
-from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.webhook import WeChatWebhook
 from tests.fenqi.wechat.test_wechat_webhook import APPID, SECRET, TOKEN, Bot
 
@@ -47,7 +47,7 @@ def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_nu
         client = WeChatClient("http://unused", TOKEN, APPID, aes_key)
 
         async def say(text, msg_id):
-            params, body = client.prepare(client.text("oShopper", text, msg_id=msg_id), False, None)
+            params, body = client.prepare(client.text("oShopper", text, msg_id=msg_id), True, None)
             response = await webhook.handle_post(params, body)
             return client.parse_reply(response.body, params) if response.body != "success" else None
 

@@ -25,7 +25,7 @@ from fenqi.db.models import User
 from fenqi.identity import issue_token, verify_token
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
 from fenqi.wechat.config import load_config
-from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 
 pytestmark = pytest.mark.timeout(60)
 Sanic.test_mode = True
@@ -118,7 +118,8 @@ class Stack:
         await self.server.after_stop()
         await self.fake.stop()
 
-    async def post(self, xml, encrypt=False):
+    async def post(self, xml, encrypt=None):
+        encrypt = bool(self.client.aes_key) if encrypt is None else encrypt  # plaintext refused with a key
         return await self.client.post(self.http, xml, encrypt=encrypt)
 
 

@@ -88,12 +88,14 @@ def test_ticket_id_must_be_a_positive_number(env, bad):
     assert result.returncode == 2 and "ID" in result.stderr
 
 
-def test_an_older_store_without_the_table_gets_it(tmp_path, env):
-    from sqlalchemy import create_engine, text
-    engine = create_engine(env["FENQI_DATABASE_URL"], future=True)
-    with engine.begin() as c:
-        c.execute(text("DROP TABLE handoff_tickets"))
-    engine.dispose()
+def test_an_older_store_without_the_table_gets_it_from_db_init(tmp_path, env):
+    from alembic import command
+
+    from fenqi.db.migrations import alembic_config
+    command.downgrade(alembic_config(env["FENQI_DATABASE_URL"]), "0001")  # a store from before tickets
+    refused = run(env, "tickets", "list")
+    assert refused.returncode == 2 and "handoff_tickets" in refused.stderr and "db init" in refused.stderr
+    assert run(env, "db", "init").returncode == 0  # alembic upgrade head: the one schema path
     result = run(env, "tickets", "list")
     assert result.returncode == 0 and result.stdout.strip() == "no open tickets"
 

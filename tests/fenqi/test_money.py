@@ -47,11 +47,11 @@ def test_split_principal_rejects_zero_periods():
 
 def test_fee_schedule_24_periods():
     s = fee_schedule(Decimal("3999"), 24, Decimal("0.007"))
-    assert s.principals[0] == Decimal("166.63")
-    assert s.principals[-1] == Decimal("166.51")
+    assert s.principals[0] == Decimal("166.62")  # 166.625 rounded down, as the stored bills
+    assert s.principals[-1] == Decimal("166.74")
     assert s.fee_per_period == Decimal("27.99")  # 27.993
     assert s.total_fee == Decimal("671.76")
-    assert s.payments[0] == Decimal("194.62")
+    assert s.payments[0] == Decimal("194.61")
     assert s.total_payment == Decimal("4670.76")
     assert not s.interest_free
 
@@ -68,3 +68,21 @@ def test_schedule_for_uses_policy_rates():
     assert twelve.fee_per_period == to_cents(Decimal("3000") * fees.rate_for(12))
     with pytest.raises(ValueError):
         schedule_for(Decimal("3000"), 5, fees)
+
+
+@pytest.mark.parametrize("amount, periods, rate", [("5999", 24, "0.007"), ("3999", 24, "0.007"),
+                                                   ("1999", 12, "0.006"), ("100", 3, "0")])
+def test_fee_answer_quotes_what_the_stored_bills_say(amount, periods, rate):
+    """The worked example (answers) and generated bills (accounts) use one principal split."""
+    from datetime import date
+
+    from fenqi.money import plan_bills
+
+    schedule = fee_schedule(Decimal(amount), periods, Decimal(rate))
+    bills = plan_bills(Decimal(amount), periods, Decimal(rate), date(2024, 1, 1))
+    assert tuple(b.principal for b in bills) == schedule.principals
+    assert tuple(b.amount for b in bills) == schedule.payments
+
+
+def test_5999_over_24_periods_is_249_95_a_period():
+    assert fee_schedule(Decimal("5999"), 24, Decimal("0")).principals[0] == Decimal("249.95")

@@ -40,3 +40,34 @@ def test_bad_ttl_is_a_clear_error(env):
     env.setenv("FENQI_TOKEN_TTL", "soon")
     with pytest.raises(ConfigurationError, match="FENQI_TOKEN_TTL"):
         load_settings()
+
+
+def test_one_object_with_sections_read_from_one_environment(env):
+    env.setenv("FENQI_WEB_PORT", "9090")
+    env.setenv("WECHAT_TOKEN", "wx")
+    env.setenv("RASA_INSTANCES", "3")
+    s = load_settings()
+    assert (s.web.web_port, s.wechat.token, s.deploy.rasa_instances) == (9090, "wx", 3)
+    assert s.store.database_url == s.database_url and s.identity.jwt_secret == s.jwt_secret
+
+
+def test_fenqi_env_is_parsed_once_and_strictly(env):
+    from fenqi.settings import environment
+
+    assert environment({"FENQI_ENV": "production"}) == "production" and environment({}) == "development"
+    env.setenv("FENQI_ENV", "prod")
+    with pytest.raises(ConfigurationError, match="FENQI_ENV"):
+        load_settings()
+
+
+def test_bad_port_names_its_variable(env):
+    env.setenv("FENQI_WEB_PORT", "70000")
+    with pytest.raises(ConfigurationError, match="FENQI_WEB_PORT"):
+        load_settings()
+
+
+def test_flat_constructor_stays_for_callers_that_need_four_values():
+    from fenqi.settings import Settings
+
+    s = Settings(database_url="sqlite://", jwt_secret="x" * 32, token_ttl=60, production=True)
+    assert (s.database_url, s.jwt_secret, s.token_ttl, s.production) == ("sqlite://", "x" * 32, 60, True)

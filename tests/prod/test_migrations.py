@@ -2,7 +2,10 @@
 on SQLite and on PostgreSQL; downgrade removes it again; the migrated store takes the demo data."""
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 
 import pytest
 from alembic import command
@@ -11,9 +14,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from fenqi.accounts.demo import seed_demo
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.db.migrations import alembic_config, current_revision, head_revision, upgrade
 from fenqi.db.models import Base, Order
+from tests.support.schema import init_db
 
 pytestmark = pytest.mark.prod
 
@@ -86,6 +90,19 @@ def test_upgrade_head_builds_exactly_the_models_schema(backend, tmp_path, reques
     assert migrated_schema == _schema(reference)
     # CHECK constraints carry the allowed values of fenqi.state (alembic's diff ignores them).
     assert ("credit_rating_valid" in {name for name, _ in migrated_schema["users"]["checks"]})
+
+
+@pytest.mark.parametrize("command_line", [("fenqi", "db", "init"), ("fenqi.db.migrations", "upgrade")])
+def test_every_mode_makes_its_store_through_alembic(command_line, tmp_path):
+    """make run, the test stacks and the benchmark run `python -m fenqi db init`; production
+    (python -m deploy, docker-compose) runs `python -m fenqi.db.migrations upgrade`: both are
+    Alembic's head, the same schema as the models."""
+    url, reference = _sqlite_urls(tmp_path)
+    env = {**os.environ, "FENQI_DATABASE_URL": url, "FENQI_VAR_DIR": str(tmp_path / "var")}
+    subprocess.run([sys.executable, "-m", *command_line], env=env, check=True, capture_output=True, timeout=120)
+    _create_all(reference)
+    assert current_revision(url) == head_revision()
+    assert _schema(url) == _schema(reference)
 
 
 def test_downgrade_base_removes_every_table_and_upgrade_is_repeatable(tmp_path):

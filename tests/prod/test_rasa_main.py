@@ -46,3 +46,43 @@ def test_same_verdict_as_rasas_own_check(action, response):
             action._validate_action_result(response)
         assert err.value.message.startswith(expected)
         assert "Failed to validate Action server response" in err.value.message
+
+
+def test_action_calls_reuse_one_session_and_connection():
+    """Two calls through one endpoint arrive on one TCP connection, with the endpoint's headers."""
+    import asyncio
+
+    from aiohttp import web
+
+    from deploy.rasa_main import install_shared_sessions
+
+    install_shared_sessions()
+
+    async def scenario():
+        peers, headers = [], []
+
+        async def webhook(request):
+            peers.append(request.transport.get_extra_info("peername"))
+            headers.append(request.headers.get("X-Fenqi"))
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", headers={"X-Fenqi": "1"})
+        try:
+            answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(2)]
+            other = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+            await other.request(json={})
+        finally:
+            await runner.cleanup()
+        return answers, peers, headers
+
+    answers, peers, headers = asyncio.run(scenario())
+    assert answers == [{"events": [], "responses": []}] * 2
+    assert peers[0] == peers[1] != peers[2]  # kept alive per endpoint, not shared between endpoints
+    assert headers == ["1", "1", None]

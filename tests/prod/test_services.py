@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
 from rasa.core.lock_store import LockStore
@@ -58,9 +57,31 @@ def test_endpoints_file_takes_everything_from_the_environment(monkeypatch):
         monkeypatch.setenv(key, value)
     tracker = read_endpoint_config(str(ENDPOINTS), "tracker_store")
     assert (tracker.type, tracker.url, tracker.kwargs["dialect"], tracker.kwargs["port"],
-            tracker.kwargs["db"], tracker.kwargs["password"]) == ("SQL", "db.internal", "postgresql", "6543", "t", "p")
+            tracker.kwargs["db"], tracker.kwargs["password"]) == (
+        "deploy.tracker_store.WindowedSQLTrackerStore", "db.internal", "postgresql", "6543", "t", "p")
     lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
     store = LockStore.create(lock)  # redis-py connects lazily: nothing is contacted here
     assert type(store).__name__ == "AtomicRedisLockStore" and store.key_prefix == "fenqi:lock:"
     assert store.red.connection_pool.connection_kwargs["host"] == "redis.internal"
     assert read_endpoint_config(str(ENDPOINTS), "action_endpoint").url == env["ACTION_SERVER_URL"]
+
+
+def test_postgres_files_go_where_postgres_can_enter(tmp_path):
+    """make run-prod from a private checkout (e.g. under /root): the cluster moves to /var/tmp."""
+    import pwd
+    from pathlib import Path
+
+    from deploy.services import can_enter, postgres_home
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no postgres user")
+    private = tmp_path / "private"
+    (private / "checkout").mkdir(parents=True)
+    private.chmod(0o700)
+    root = private / "checkout" / "var" / "prod"
+    assert not can_enter(root, "postgres")
+    moved = postgres_home(root, "postgres")
+    assert moved.parent == Path("/var/tmp") and moved.name.startswith("fenqi-")
+    assert postgres_home(root, "postgres") == moved  # stable per checkout
+    assert postgres_home(root, None) == root  # not root: the cluster runs as us, in place

@@ -1,17 +1,18 @@
 """Start the real bot for end-to-end tests: a seeded SQLite account store, the action server
-and the Rasa server (REST and the project's channels), on free loopback ports."""
+and the Rasa server (REST and the project's channels), on free loopback ports — run by the same
+supervisor as `make run` and production (deploy/embedded.py)."""
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import requests
+
+from deploy.embedded import EmbeddedStack, embedded_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -38,11 +39,23 @@ def free_port() -> int:
 @dataclass
 class BotStack:
     workdir: Path
-    env: Dict[str, str]
-    rasa_url: str = ""
-    actions_url: str = ""
-    procs: List[subprocess.Popen] = field(default_factory=list)
-    logs: List[Path] = field(default_factory=list)
+    supervisor: EmbeddedStack
+
+    @property
+    def env(self) -> Dict[str, str]:
+        return self.supervisor.env
+
+    @property
+    def rasa_url(self) -> str:
+        return self.supervisor.rasa_url
+
+    @property
+    def actions_url(self) -> str:
+        return self.supervisor.actions_url
+
+    @property
+    def logs(self) -> List[Path]:
+        return [p.log for p in self.supervisor.procs.values()]
 
     @property
     def secret(self) -> str:
@@ -68,84 +81,25 @@ class BotStack:
         return r.json()
 
     def log_tail(self, lines: int = 40) -> str:
-        out = []
-        for log in self.logs:
-            text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
-            out.append(f"--- {log.name}\n" + "\n".join(text))
-        return "\n".join(out)
+        return self.supervisor.log_tail(lines)
 
     def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
-def _spawn(stack: BotStack, name: str, args: List[str]) -> None:
-    log = stack.workdir / f"{name}.log"
-    stack.logs.append(log)
-    fh = open(log, "w", encoding="utf-8")
-    stack.procs.append(subprocess.Popen(args, cwd=ROOT, env=stack.env, stdout=fh, stderr=subprocess.STDOUT))
-
-
-def _wait(stack: BotStack, urls: List[str], timeout: float) -> None:
-    deadline = time.time() + timeout
-    pending = list(urls)
-    while pending:
-        for p in stack.procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"a server exited while starting (code {p.returncode})\n{stack.log_tail()}")
-        if time.time() > deadline:
-            raise RuntimeError(f"servers not ready after {timeout:.0f} s: {pending}\n{stack.log_tail()}")
-        try:
-            if requests.get(pending[0], timeout=2).ok:
-                pending.pop(0)
-                continue
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
+        self.supervisor.stop()
 
 
 def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 180) -> BotStack:
     """Seed a fresh demo database in ``workdir`` and start both servers; caller must ``stop()``."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
-    env = dict(os.environ)
-    env.update({
-        "FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}",
-        "FENQI_VAR_DIR": str(workdir),
-        "FENQI_JWT_SECRET": TEST_SECRET,
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONWARNINGS": "ignore",
-        "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
-        **WECHAT_ENV,
-    })
-    env.update(extra_env or {})
-    stack = BotStack(workdir=workdir, env=env)
-    for args in (("db", "init"), ("db", "seed-demo")):
-        result = stack.fenqi(*args)
-        if result.returncode != 0:
-            raise RuntimeError(f"fenqi {' '.join(args)} failed: {result.stderr}")
-    rasa_port, actions_port = free_port(), free_port()
-    stack.rasa_url, stack.actions_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}"
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{stack.actions_url}/webhook"\n', encoding="utf-8")
-    _spawn(stack, "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                              "--port", str(actions_port)])
-    # Rasa's CLI with the cached action-response validator (deploy/rasa_main.py), as `make run` starts it.
-    _spawn(stack, "rasa", [str(BIN / "python"), "-m", "deploy.rasa_main", "run", "--enable-api", "--port", str(rasa_port),
-                           "--model", str(MODEL), "--endpoints", str(endpoints),
-                           "--credentials", str(ROOT / "credentials.yml"),
-                           "--auth-token", API_TOKEN, "-i", "127.0.0.1"])
+    env = {"FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}", "FENQI_JWT_SECRET": TEST_SECRET,
+           **WECHAT_ENV, **(extra_env or {})}
+    # The action endpoint only: conversations stay in memory, per test session (no shared tracker file).
+    endpoints = Path(workdir) / "endpoints.yml"
+    endpoints.write_text("action_endpoint:\n  url: ${ACTION_SERVER_URL}\n", encoding="utf-8")
+    supervisor = EmbeddedStack(workdir, embedded_ports(free_port(), free_port()), model=MODEL,
+                               api_token_value=API_TOKEN, seed_demo=True, endpoints=endpoints, extra_env=env)
     try:
-        _wait(stack, [f"{stack.actions_url}/health", f"{stack.rasa_url}/status?token={API_TOKEN}"], timeout)
-    except Exception:
-        stack.stop()
-        raise
-    return stack
+        supervisor.start(timeout, log=lambda _: None)
+    except Exception as exc:
+        raise RuntimeError(f"the bot stack did not start: {exc}\n{supervisor.log_tail()}") from exc
+    return BotStack(workdir=Path(workdir), supervisor=supervisor)

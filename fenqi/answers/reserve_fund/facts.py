@@ -8,7 +8,6 @@ from fenqi.state import AccountSnapshot, ReserveFund
 from ..facts import RESERVE_STATUS, auto_repay_line, reserve_line
 from ..render import flow_text, paragraphs
 
-
 NOTHING_TO_REPAY = "所以目前没有需要还的备用金。"
 
 

@@ -1,5 +1,4 @@
 """Every kind of bad input is reported with its line and field path, and nothing is written."""
-from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from fenqi.accounts.bill_plan import add_months, plan_bills
 from fenqi.accounts.relative_time import resolve_date, resolve_datetime
+from fenqi.money import add_months, plan_bills
 
 NOW = datetime(2024, 2, 28, 22, 15)
 

@@ -5,8 +5,18 @@ from decimal import Decimal
 import pytest
 
 from fenqi.knowledge import load_knowledge
-from fenqi.state import (AccountSnapshot, AutoRepay, Bill, CartItem, Credit, Order, Product, ReserveFund,
-                         ServiceStatus, User)
+from fenqi.state import (
+    AccountSnapshot,
+    AutoRepay,
+    Bill,
+    CartItem,
+    Credit,
+    Order,
+    Product,
+    ReserveFund,
+    ServiceStatus,
+    User,
+)
 
 D = Decimal
 

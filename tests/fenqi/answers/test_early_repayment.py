@@ -42,6 +42,7 @@ def test_interest_free_order_has_nothing_to_waive(account):
 
 def test_repayment_maintenance_is_mentioned(account):
     from datetime import datetime
+
     from fenqi.state import MaintenanceWindow
     window = MaintenanceWindow("repayment", datetime(2024, 6, 10, 9), datetime(2024, 6, 10, 12))
     text = answer("early_repayment", replace(account, service=replace(account.service, maintenance=(window,))),

@@ -11,7 +11,7 @@ def test_worked_example_for_the_cart_total(account):
     assert "3期免息" in text and "24期每期 0.70%" in text
     assert "3期：每期本金 ¥1,333.00 + 手续费 ¥0.00 = ¥1,333.00，手续费合计 ¥0.00" in text
     assert "12期：每期本金 ¥333.25 + 手续费 ¥23.99 = ¥357.24，手续费合计 ¥287.88" in text
-    assert "第24期本金 ¥166.51" in text and "手续费合计 ¥671.76" in text
+    assert "第24期本金 ¥166.74" in text and "手续费合计 ¥671.76" in text
     assert "演示" in text
 
 

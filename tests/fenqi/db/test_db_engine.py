@@ -4,8 +4,9 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope, sqlite_file
+from fenqi.db.engine import make_engine, make_session_factory, session_scope, sqlite_file
 from fenqi.db.models import CartItem, Product, User
+from tests.support.schema import init_db
 
 
 def _user(user_id="u1"):

@@ -2,12 +2,12 @@
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from fenqi.db.engine import make_engine, session_scope
+from fenqi.db.engine import session_scope
 from fenqi.db.models import HandoffTicket
-from fenqi.handoff import (TicketNotFound, TicketRequest, close_ticket, ensure_ticket_table, list_tickets,
+from fenqi.handoff import (TicketNotFound, TicketRequest, close_ticket, list_tickets,
                            open_ticket, open_ticket_for, queue_position)
 
 T0 = datetime(2026, 5, 1, 10, 0, 0)
@@ -86,18 +86,6 @@ def test_a_ticket_committed_by_another_server_is_reused(store):
         assert not created and theirs.id == mine.id
     with session_scope(store) as s:
         assert len(s.scalars(select(HandoffTicket).where(HandoffTicket.sender_id == "erin")).all()) == 1
-
-
-def test_ensure_ticket_table_adds_it_to_an_older_store(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    try:
-        HandoffTicket.metadata.tables["users"].create(engine)
-        assert not inspect(engine).has_table("handoff_tickets")
-        ensure_ticket_table(engine)
-        ensure_ticket_table(engine)
-        assert inspect(engine).has_table("handoff_tickets")
-    finally:
-        engine.dispose()
 
 
 def test_insert_conflict_falls_back_to_the_other_servers_ticket(store, monkeypatch):

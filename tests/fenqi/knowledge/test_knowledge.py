@@ -156,7 +156,7 @@ def test_sentences_are_not_copied_from_the_articles(raw):
 
 def test_missing_title_names_the_entry(raw):
     del raw["causes"]["installment"][1]["title"]
-    with pytest.raises(KnowledgeError, match=r"causes\.installment\[1\] \(code=account_abnormal\).*title"):
+    with pytest.raises(KnowledgeError, match=r"faq\.yml: causes\.installment\[1\]: missing required field 'title'"):
         parse_knowledge(raw)
 
 
@@ -187,7 +187,7 @@ def test_empty_step_is_reported(raw):
 def test_invalid_yaml_file_is_reported(tmp_path):
     path = tmp_path / "faq.yml"
     path.write_text("flows: [unclosed", encoding="utf-8")
-    with pytest.raises(KnowledgeError, match="not valid YAML"):
+    with pytest.raises(KnowledgeError, match=r"faq\.yml: line 1: malformed YAML"):
         load_knowledge(path)
 
 
@@ -196,3 +196,15 @@ def test_edited_file_loads_from_path(tmp_path, raw):
     path = tmp_path / "faq.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert load_knowledge(path).fees.rate_for(6) == Decimal("0.0045")
+
+
+def test_texts_quoting_the_limit_range_match_the_policy(kb):
+    from fenqi import policy
+
+    def yuan(amount):
+        return f"{amount:,}"
+
+    quoted = f"{yuan(policy.CREDIT_LIMIT_MIN)} 到 {yuan(policy.CREDIT_LIMIT_MAX)} 元"
+    raw = DEFAULT_PATH.read_text(encoding="utf-8")
+    assert raw.count(" 到 ") and raw.count("元之间") == raw.count(quoted + "之间") == 1
+    assert quoted in kb.cause("installment", "not_opened").fixes[-1]

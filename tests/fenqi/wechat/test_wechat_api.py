@@ -6,7 +6,7 @@ import pytest
 
 from fenqi.wechat.api import WeChatApi, WeChatApiError
 from fenqi.wechat.config import WeChatConfig
-from fenqi.wechat.simulator import FakeWeChatApi
+from tests.support.wechat_simulator import FakeWeChatApi
 
 pytestmark = pytest.mark.timeout(30)
 

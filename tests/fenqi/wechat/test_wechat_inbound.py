@@ -2,7 +2,7 @@ import pytest
 
 from fenqi.wechat.errors import WebhookError
 from fenqi.wechat.inbound import IGNORED, TEXT, UNSUPPORTED, WELCOME, parse_inbound
-from fenqi.wechat.simulator import WeChatClient
+from tests.support.wechat_simulator import WeChatClient
 
 client = WeChatClient("http://unused", "t")
 

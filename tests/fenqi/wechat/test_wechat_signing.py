@@ -6,7 +6,7 @@ from wechatpy.crypto import WeChatCrypto
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.errors import WebhookError
 from fenqi.wechat.signing import open_envelope, seal_reply, verify_echo
-from fenqi.wechat.simulator import WeChatClient
+from tests.support.wechat_simulator import WeChatClient
 from fenqi.wechat.xmlsafe import ensure_safe_xml
 
 TOKEN = "wx-test-token"
@@ -43,9 +43,9 @@ def test_unconfigured_token_is_503(client):
     assert status_of(lambda: verify_echo(WeChatConfig(), dict(client.params(), echostr="1"))) == 503
 
 
-def test_plain_post_opens(client, config):
+def test_plain_post_opens_when_no_aes_key_is_configured(client):
     params, body = client.prepare(client.text("oUser1", "你好", msg_id=1))
-    envelope = open_envelope(config, params, body)
+    envelope = open_envelope(WeChatConfig(token=TOKEN, appid=APPID), params, body)
     assert not envelope.encrypted
     assert xmltodict.parse(envelope.xml)["xml"]["Content"] == "你好"
 
@@ -138,3 +138,41 @@ def test_encrypted_payload_with_doctype_is_rejected_after_decryption(client, con
 def test_non_utf8_body_is_400(client, config):
     params = client.params()
     assert status_of(lambda: open_envelope(config, params, "<xml>你好</xml>".encode("gbk"))) == 400
+
+
+# --- issue #11: replay, stale timestamps, downgrade ------------------------------------------
+
+def test_plaintext_is_refused_when_an_aes_key_is_configured(client, config):
+    params, body = client.prepare(client.text("oUser1", "你好", msg_id=1))
+    with pytest.raises(WebhookError) as info:
+        open_envelope(config, params, body)
+    assert info.value.status == 403 and "safe mode" in info.value.message
+
+
+@pytest.mark.parametrize("skew", [-301, 301, -86400 * 365])
+def test_a_stale_or_future_timestamp_is_refused(client, config, skew):
+    import time
+    params, body = client.prepare(client.text("oUser1", "你好", msg_id=1), encrypt=True,
+                                  params=client.params(timestamp=str(int(time.time()) + skew)))
+    assert status_of(lambda: open_envelope(config, params, body)) == 403
+
+
+def test_a_replayed_nonce_with_another_body_is_refused_an_identical_retry_is_not(client, config):
+    from fenqi.security.replay import MemoryNonceCache
+    nonces = MemoryNonceCache(600)
+    params, body = client.prepare(client.text("oUser1", "你好", msg_id=1), encrypt=True)
+    open_envelope(config, params, body, nonces)
+    open_envelope(config, params, body, nonces)  # WeChat's retry of the very same request
+    _, other = client.prepare(client.text("oUser1", "转账", msg_id=2), encrypt=True, params=params)
+    replayed = dict(params, msg_signature=client.seal(client.text("oUser1", "转账", msg_id=2), params)[1]["msg_signature"])
+    assert status_of(lambda: open_envelope(config, replayed, other, nonces)) == 403
+
+
+def test_signatures_are_compared_in_constant_time(monkeypatch, client, config):
+    import hmac
+    calls = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    params, body = client.prepare(client.text("oUser1", "你好", msg_id=1), encrypt=True)
+    open_envelope(config, params, body)
+    assert len(calls) == 2  # URL signature and msg_signature

@@ -15,7 +15,7 @@ from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import BotRequest, Responder
-from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.splitting import utf8_len
 from fenqi.wechat.webhook import WeChatWebhook
 
@@ -68,7 +68,8 @@ class Harness:
             await self.api.close()
         await self.fake.stop()
 
-    async def post(self, xml, encrypt=False, params=None):
+    async def post(self, xml, encrypt=None, params=None):
+        encrypt = bool(self.aes_key) if encrypt is None else encrypt  # plaintext is refused with a key
         params, body = self.client.prepare(xml, encrypt, params)
         response = await self.webhook.handle_post(params, body)
         message = self.client.parse_reply(response.body, params) if response.status == 200 else None
@@ -117,10 +118,11 @@ def test_retries_while_slow_run_the_bot_once_and_the_retry_gets_the_answer(sessi
             xml = h.client.text("oUser1", "重试", msg_id=4)
             first, _ = await h.post(xml)  # times out
             second, reply = await h.post(xml)  # WeChat's retry; the answer arrives meanwhile
-            third, _ = await h.post(xml)  # a late retry: already answered
+            third, again = await h.post(xml)  # a late retry: WeChat lost the passive reply
             await h.webhook.drain()
-            assert first.body == "success" and third.body == "success"
+            assert first.body == "success"
             assert reply is not None and reply.content == "答:重试"
+            assert again is not None and again.content == "答:重试"  # the same reply, not "success"
             assert len(h.bot.requests) == 1
             assert h.fake.sent == []  # delivered exactly once, passively
     run(main())
@@ -180,7 +182,7 @@ def test_binding_then_the_bot_gets_a_signed_token_never_the_openid(sessions, aes
             bind_xml = h.client.text("oUser1", f"绑定 {code}", msg_id=11)
             _, bound = await h.post(bind_xml)
             _, retried = await h.post(bind_xml)  # a retry must not try the used code again
-            assert bound.content == texts.BIND_OK and retried is None
+            assert bound.content == texts.BIND_OK and retried.content == texts.BIND_OK  # same reply
             _, after = await h.post(h.client.text("oUser1", "我的额度", msg_id=12))
             metadata = h.bot.requests[-1].metadata
             identity = verify_token(metadata["auth_token"], JWT_SECRET)
@@ -213,7 +215,7 @@ def test_subscribe_welcomes_and_explains_binding_to_unbound_users(sessions, aes_
             _, reply = await h.post(xml)
             _, retry = await h.post(xml)
             assert reply.content == texts.welcome(bound=False) and texts.BIND_HINT in reply.content
-            assert retry is None and h.bot.requests == []
+            assert retry.content == reply.content and h.bot.requests == []
     run(main())
 
 
@@ -275,10 +277,27 @@ def test_bad_requests_are_rejected_before_anything_runs(sessions, aes_key):
     run(main())
 
 
-def test_without_api_credentials_slow_answers_are_dropped_safely(sessions, aes_key):
+def test_without_api_credentials_a_slow_answer_reaches_the_retry(sessions, aes_key):
+    """No customer-service API: the first delivery is held past WeChat's 5 s (so WeChat retries)
+    and the answer goes out passively, to that request or to the retry."""
     async def main():
         async with Harness(sessions, aes_key, Bot(delay=SLOW + 0.2), api=False, passive=SLOW) as h:
-            response, _ = await h.post(h.client.text("oUser1", "慢", msg_id=50))
+            xml = h.client.text("oUser1", "慢", msg_id=50)
+            _, held = await h.post(xml)  # held beyond passive_timeout: answered passively
+            _, retry = await h.post(xml)  # had WeChat given up, its retry gets the same reply
             await h.webhook.drain()
-            assert response.body == "success" and h.fake.sent == []
+            assert held.content == "答:慢" and retry.content == "答:慢" and h.fake.sent == []
+            assert len(h.bot.requests) == 1
+    run(main())
+
+
+def test_without_api_credentials_the_last_retry_gets_an_apology_not_nothing(sessions, aes_key):
+    async def main():
+        async with Harness(sessions, aes_key, Bot(delay=30), api=False, passive=0.1) as h:
+            xml = h.client.text("oUser1", "很慢", msg_id=51)
+            replies = [await h.post(xml) for _ in range(3)]
+            assert [r.body for r, _ in replies[:2]] == ["success", "success"]
+            assert replies[2][1].content == texts.TOO_SLOW
+            for task in list(h.webhook._background):
+                task.cancel()
     run(main())

@@ -47,7 +47,7 @@ def suggestions(ranking: Iterable[Mapping], topics: Topics, k: int = 2) -> List[
     ranked = sorted(ranking or (), key=lambda r: -(r.get("confidence") or 0.0))
     picked: List[str] = []
     for name in [r.get("name") for r in ranked] + list(topics.menu):
-        if topics.is_core(name) and name not in picked:
+        if isinstance(name, str) and topics.is_core(name) and name not in picked:
             picked.append(name)
         if len(picked) == k:
             break

@@ -6,12 +6,12 @@ from typing import List, Mapping, Sequence
 
 from fenqi.privacy import mask_pii
 
-from .fallback import FALLBACK_INTENT, user_intent
+from .steps import FALLBACK_INTENT, user_intent
 from .topics import Topics
 
 
 @dataclass(frozen=True)
-class Turn:
+class TranscriptLine:
     speaker: str  # "user" or "bot"
     text: str     # masked
 
@@ -19,22 +19,21 @@ class Turn:
 def _shown(speaker: str, text: str, topics: Topics) -> str:
     """A button payload (``/how_to_repay{...}``) as what the user clicked, else the masked text.
 
-    Bot messages are masked strictly: they may echo a card number the NLU took for an order id
-    ("没有找到订单号 6222…"), so an order label does not protect a number there.
+    Personal numbers are masked everywhere, after an order label and on ``/...`` lines too.
     """
     if speaker == "user" and text.startswith("/"):
         intent = text[1:].split("{", 1)[0]
-        return f"（点选：{topics.title(intent) or intent}）"
-    return mask_pii(text, keep_order_numbers=speaker == "user")
+        return mask_pii(f"（点选：{topics.title(intent) or intent}）")
+    return mask_pii(text)
 
 
-def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[Turn]:
+def recent_turns(events: Sequence[Mapping], topics: Topics, limit: int) -> List[TranscriptLine]:
     """The last ``limit`` user/bot messages with text, oldest first, personal numbers masked."""
-    turns: List[Turn] = []
+    turns: List[TranscriptLine] = []
     for event in reversed(events):
         text = (event.get("text") or "").strip()
         if event.get("event") in ("user", "bot") and text:
-            turns.append(Turn(event["event"], _shown(event["event"], text, topics)))
+            turns.append(TranscriptLine(event["event"], _shown(event["event"], text, topics)))
             if len(turns) == limit:
                 break
     return turns[::-1]

@@ -2,8 +2,8 @@
 import pytest
 
 from fenqi.answers import INTENTS
-from fenqi.conversation import load_topics, recent_intents, recent_turns
-from fenqi.conversation.topics import parse_topics
+from fenqi.fallback import load_topics, recent_intents, recent_turns
+from fenqi.fallback.topics import parse_topics
 
 
 def test_every_core_intent_has_a_chinese_title_and_nothing_else_does():

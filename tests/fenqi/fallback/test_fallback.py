@@ -1,7 +1,7 @@
 """Consecutive fallbacks from tracker events, the step they lead to, and the suggested topics."""
 import pytest
 
-from fenqi.conversation import FallbackStep, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.fallback import FallbackStep, consecutive_fallbacks, fallback_step, load_topics, suggestions
 
 
 def user(intent, text="..."):

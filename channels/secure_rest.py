@@ -1,0 +1,144 @@
+"""A REST channel that derives who is talking on the server (replaces Rasa's ``rest:``).
+
+Same URL and JSON as the stock channel (``POST /webhooks/rest/webhook``,
+``{"sender", "message", "metadata": {"auth_token"}}``, optional ``?stream=true``), but:
+
+* the body is bounded (16 KiB) and typed: malformed JSON, a non-object body or a non-string
+  message gets HTTP 400 with a one-line reason (``{"error": ...}``), never a 500;
+* the conversation id is derived on the server (:func:`fenqi.security.inbound.rest_sender_id`):
+  ``rest:u:<verified user>[:<sender>]`` with a valid token, ``rest:anon:<sender>`` without; a
+  ``sender`` with another channel's prefix (``web:``, ``wx:``, ``anon:``, ``rest:``) is refused;
+* ``input_channel`` and all metadata but the token are ignored;
+* a message longer than 500 characters is answered with a Chinese notice before NLU;
+* personal numbers are masked before the message reaches NLU, the tracker or a log;
+* ``?stream=true`` always ends (errors and a timeout close the stream).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from asyncio import Queue
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import QueueOutputChannel, RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+from fenqi.identity import IdentityError, verify_token
+from fenqi.security.inbound import InputError, RestRequest, parse_rest_body, rest_sender_id
+from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits, load_limits
+from fenqi.settings import load_settings
+
+logger = logging.getLogger(__name__)
+_DONE = object()
+
+
+def verified_user(token: Optional[str], secret: str) -> Optional[str]:
+    """The token's subject when it verifies, else None (the actions explain expiry)."""
+    if not token:
+        return None
+    try:
+        return verify_token(token, secret).user_id
+    except IdentityError:
+        return None
+
+
+def _error(reason: str, status: int = 400) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+class SecureRestInput(RestInput):
+    """``rest`` with server-derived senders and bounded, typed input (see module doc)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def __init__(self, limits: Optional[Limits] = None,
+                 secret_provider: Optional[Callable[[], str]] = None) -> None:
+        self.limits = limits or load_limits()
+        self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
+
+    def message_for(self, request: RestRequest) -> tuple[str, Dict[str, Any]]:
+        """The server-derived sender id and the metadata handed to the bot."""
+        user_id = verified_user(request.token, self._secret_provider())
+        sender_id = rest_sender_id(user_id, request.sender_key)
+        return sender_id, ({"auth_token": request.token} if request.token else {})
+
+    async def _stream(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
+                      sender_id: str, metadata: Dict[str, Any]) -> Callable[[Any], Awaitable[None]]:
+        async def stream(resp: Any) -> None:
+            queue: Queue = Queue()
+
+            async def run() -> None:
+                try:
+                    await on_new_message(UserMessage(text, QueueOutputChannel(queue), sender_id,
+                                                     input_channel=self.name(), metadata=metadata))
+                except Exception:
+                    logger.exception("rest stream turn failed for %s", sender_id)
+                finally:
+                    await queue.put(_DONE)
+
+            task = asyncio.ensure_future(run())
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + STREAM_TIMEOUT_SECONDS
+            try:
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(queue.get(), timeout=remaining)
+                    except asyncio.TimeoutError:
+                        break
+                    if item is _DONE:
+                        break
+                    await resp.write(json.dumps(item) + "\n")
+            finally:
+                if not task.done():
+                    task.cancel()
+        return stream
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        rest = Blueprint("secure_rest_webhook", __name__)
+
+        @rest.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @rest.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            declared = request.headers.get("content-length") or "0"
+            if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
+                return _error(f"request body too large (max {self.limits.max_body_bytes} bytes)", 413)
+            try:
+                parsed = parse_rest_body(request.body or b"", self.limits.max_body_bytes)
+            except InputError as exc:
+                return _error(exc.reason, exc.status)
+            sender_id, metadata = self.message_for(parsed)
+            if len(parsed.text) > self.limits.max_message_chars:
+                notice = [{"recipient_id": sender_id, "text": self.limits.too_long_text}]
+                return response.json(notice)
+            stream = request.args.get("stream", "").lower() in ("true", "1", "yes")
+            if stream:
+                return response.stream(await self._stream(on_new_message, parsed.text, sender_id,
+                                                          metadata), content_type="text/event-stream")
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(parsed.text, collector, sender_id,
+                                                 input_channel=self.name(), metadata=metadata))
+            except asyncio.CancelledError:
+                logger.error("rest turn cancelled for %s", sender_id)
+            except Exception:
+                logger.exception("rest turn failed for %s", sender_id)
+            messages: List[Dict[str, Any]] = collector.messages
+            return response.json(messages)
+
+        return rest

@@ -1,0 +1,90 @@
+"""Rasa adapter for :class:`fenqi.nlp.intent_model.NgramIntentModel` (char + word n-gram TF-IDF + LR).
+
+    - name: components.ngram_intent.NgramIntentClassifier
+      char_max_ngram: 3
+      C: 10
+      temperature: 1.0
+
+Trains on the texts and intents of the NLU data, sets ``intent`` and ``intent_ranking`` like Rasa's
+classifiers, so FallbackClassifier and the clarifying question work unchanged. Small talk below
+``small_talk_threshold`` becomes ``nlu_fallback`` (the ranking keeps the real intents for the suggestions).
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel, gate
+
+MODEL_FILE = "ngram_intent.pkl"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class NgramIntentClassifier(GraphComponent, IntentClassifier):
+    """Intent classifier on character and word n-grams; confidences temperature-calibrated."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"char_min_ngram": 1, "char_max_ngram": 3, "use_words": True, "C": 10.0, "temperature": 1.0,
+                "class_weight": None, "ranking_length": 10,
+                "small_talk_threshold": 0.0}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[NgramIntentModel] = None) -> None:
+        self.component_config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "NgramIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _model_config(self) -> ModelConfig:
+        c = self.component_config
+        return ModelConfig(char_ngrams=(int(c["char_min_ngram"]), int(c["char_max_ngram"])),
+                           use_words=bool(c["use_words"]), C=float(c["C"]), temperature=float(c["temperature"]),
+                           class_weight=c.get("class_weight"))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        if len({m.get(INTENT) for m in examples}) < 2:
+            return self._resource  # nothing to learn (e.g. a core-only training)
+        self.model = NgramIntentModel(self._model_config()).fit(
+            [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            with open(directory / MODEL_FILE, "wb") as fh:
+                pickle.dump(self.model.state(), fh)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "NgramIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                with open(directory / MODEL_FILE, "rb") as fh:
+                    state = pickle.load(fh)  # our own artefact, written by train() into the model archive
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, NgramIntentModel.from_state(state))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if self.model is None or not text:
+                continue
+            ranking = self.model.rank(text, top=int(self.component_config["ranking_length"]))
+            name, confidence = gate(ranking, float(self.component_config["small_talk_threshold"]))
+            message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+        return messages

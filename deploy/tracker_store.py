@@ -1,0 +1,82 @@
+"""Rasa's SQL tracker store, loading a bounded window of the current session instead of all of it.
+
+Rasa 3.6's ``SQLTrackerStore.retrieve`` reads and re-deserialises every event of the current
+conversation session on each message, and everything downstream grows with it: the policies
+rebuild the state of every past turn (``tracker.past_states``), the whole tracker goes to the
+action server as JSON. A session only ends after ``session_expiration_time`` of idleness, so a
+busy conversation's turns get slower and slower (docs/benchmarks.md, latency vs turn).
+
+This store loads the last ``recent_events`` events of the session plus the few events that
+carry state from before them (slots, pauses, restarts, loops, the session start), so a tracker
+has the same slots, pause state and recent turns as the full one, and a turn costs the same at
+turn 5 and turn 500. Every event is still written, in the same table and format (SQLite,
+PostgreSQL); ``retrieve_full_tracker`` (the HTTP API's ``/tracker``) still reads everything.
+The policies (MemoizationPolicy/RulePolicy, max_history 3), the fallback counter and the
+handoff transcript look at the last few turns only, far inside the window.
+
+    tracker_store:
+      type: deploy.tracker_store.WindowedSQLTrackerStore
+      dialect: sqlite
+      db: var/tracker.db
+      recent_events: 60
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Iterator, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RECENT_EVENTS = 60
+# Events whose effect outlives their turn: always loaded, whatever their age in the session.
+STATE_EVENTS = ("slot", "reset_slots", "pause", "resume", "restart", "active_loop", "session_started")
+# Marker on a windowed tracker: how many of its events are already stored.
+_STORED = "_fenqi_stored_events"
+
+
+class WindowedSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` whose ``retrieve`` loads at most ``recent_events`` (+ state) events."""
+
+    def __init__(self, *args: Any, recent_events: int = DEFAULT_RECENT_EVENTS, **kwargs: Any) -> None:
+        recent_events = int(recent_events)
+        if recent_events < 20:
+            raise ValueError(f"recent_events must be at least 20 (the policies' history), got {recent_events}")
+        self.recent_events = recent_events
+        super().__init__(*args, **kwargs)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The current session's recent events and state events, as a tracker (``None`` if unknown)."""
+        with self.session_scope() as session:
+            events = self._window_query(session, sender_id).all()
+            if not events or not self.domain:
+                return None
+            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(e.data) for e in events],
+                                                     self.domain.slots)
+        setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    def _window_query(self, session, sender_id: Text):
+        session_events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        cut = (session_events.with_entities(self.SQLEvent.id)
+               .order_by(None).order_by(self.SQLEvent.id.desc())
+               .offset(self.recent_events - 1).limit(1).scalar())
+        if cut is None:  # a session shorter than the window: all of it
+            return session_events
+        return session_events.filter(sa.or_(self.SQLEvent.id >= cut,
+                                            self.SQLEvent.type_name.in_(STATE_EVENTS)))
+
+    def _additional_events(self, session, tracker: DialogueStateTracker) -> Iterator:
+        """Events appended since this tracker was loaded (a windowed one knows how many it had)."""
+        stored = getattr(tracker, _STORED, None)
+        if stored is None:  # a tracker not loaded by ``retrieve`` (new, or rebuilt by the API)
+            return super()._additional_events(session, tracker)
+        return iter(list(tracker.events)[stored:])
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        setattr(tracker, _STORED, len(tracker.events))  # all of them are stored now

@@ -1,0 +1,65 @@
+"""Every input limit in one place; each can be overridden by an environment variable.
+
+``FENQI_MAX_BODY_BYTES``       REST / socket.io body size (default 16 KiB)
+``FENQI_MAX_MESSAGE_CHARS``    characters of one user message that reach NLU (default 500)
+``FENQI_SOCKET_RATE``          socket.io messages per connection per minute (default 30)
+``FENQI_RELAY_RATE``           relay requests per client per minute (default 600)
+``FENQI_RELAY_MAX_CONCURRENT`` relay requests in flight, whole app (default 64); per client 8
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 500
+MAX_SENDER_CHARS = 64
+MAX_TOKEN_CHARS = 4096
+SOCKET_RATE_PER_MINUTE = 30
+RELAY_RATE_PER_MINUTE = 600
+RELAY_MAX_CONCURRENT = 64
+RELAY_MAX_PER_CLIENT = 8
+STREAM_TIMEOUT_SECONDS = 60.0
+
+TOO_LONG_TEXT = "您的消息太长了（最多 {limit} 个字），请简要描述您的问题，或分几条发送。"
+RATE_LIMITED_TEXT = "您发送得太快了，请稍等片刻再发送。"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_message_chars: int = MAX_MESSAGE_CHARS
+    socket_rate_per_minute: int = SOCKET_RATE_PER_MINUTE
+    relay_rate_per_minute: int = RELAY_RATE_PER_MINUTE
+    relay_max_concurrent: int = RELAY_MAX_CONCURRENT
+    relay_max_per_client: int = RELAY_MAX_PER_CLIENT
+
+    @property
+    def too_long_text(self) -> str:
+        return TOO_LONG_TEXT.format(limit=self.max_message_chars)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer") from exc
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def load_limits(env: Optional[Mapping[str, str]] = None) -> Limits:
+    """The limits from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    return Limits(
+        max_body_bytes=_int(env, "FENQI_MAX_BODY_BYTES", MAX_BODY_BYTES, 1024, 1024 * 1024),
+        max_message_chars=_int(env, "FENQI_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 10, 4000),
+        socket_rate_per_minute=_int(env, "FENQI_SOCKET_RATE", SOCKET_RATE_PER_MINUTE, 1, 100000),
+        relay_rate_per_minute=_int(env, "FENQI_RELAY_RATE", RELAY_RATE_PER_MINUTE, 1, 1000000),
+        relay_max_concurrent=_int(env, "FENQI_RELAY_MAX_CONCURRENT", RELAY_MAX_CONCURRENT, 1, 10000),
+    )

@@ -1,0 +1,62 @@
+"""Replay caches: remember a (timestamp, nonce) once, for as long as its signature is acceptable.
+
+:class:`MemoryNonceCache` serves one process (embedded mode); :class:`RedisNonceCache` is shared
+by every instance (production: ``REDIS_HOST``/``REDIS_PORT``/``REDIS_DB``). ``first_use(key,
+fingerprint)`` is atomic: True the first time, True again for the *same* fingerprint (an identical
+retry), False when the key comes back with another fingerprint (a replay with a new body).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, Callable, Mapping, Optional, Protocol
+
+from fenqi.wechat.ttl import TTLMap
+
+
+class NonceCache(Protocol):
+    def first_use(self, key: str, fingerprint: str) -> bool: ...
+
+
+class MemoryNonceCache:
+    def __init__(self, ttl: float, max_entries: int = 200_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._seen: TTLMap[str] = TTLMap(ttl, max_entries, clock)
+        self._lock = threading.Lock()
+
+    def first_use(self, key: str, fingerprint: str) -> bool:
+        with self._lock:
+            known = self._seen.get(key)
+            if known is None:
+                self._seen.set(key, fingerprint)
+                return True
+            return known == fingerprint
+
+
+class RedisNonceCache:
+    """``SET key fingerprint NX EX ttl``: atomic across processes and machines."""
+
+    def __init__(self, client: Any, ttl: float, prefix: str = "fenqi:nonce:") -> None:
+        self._client, self._ttl, self._prefix = client, max(1, int(ttl)), prefix
+
+    def first_use(self, key: str, fingerprint: str) -> bool:
+        name = self._prefix + key
+        if self._client.set(name, fingerprint, nx=True, ex=self._ttl):
+            return True
+        known = self._client.get(name)
+        return (known.decode() if isinstance(known, bytes) else known) == fingerprint
+
+
+def nonce_cache_from_env(ttl: float, env: Optional[Mapping[str, str]] = None) -> NonceCache:
+    """Redis when ``REDIS_HOST`` is set (production), else in-process."""
+    env = os.environ if env is None else env
+    host = env.get("REDIS_HOST", "").strip()
+    if not host:
+        return MemoryNonceCache(ttl)
+    import redis
+
+    client = redis.Redis(host=host, port=int(env.get("REDIS_PORT", "6379")), db=int(env.get("REDIS_DB", "0")),
+                         password=env.get("REDIS_PASSWORD") or None, socket_timeout=2)
+    prefix = env.get("REDIS_KEY_PREFIX", "fenqi") + ":nonce:"
+    return RedisNonceCache(client, ttl, prefix)

@@ -1,0 +1,360 @@
+"""Compare intent classifiers by generalisation: repeated stratified CV on data/nlu, then each candidate
+trained on all of data/nlu and measured on the robustness set and the held-out set (dev: report only).
+
+    python scripts/compare_classifiers.py                 # scikit-learn candidates only (fast)
+    python scripts/compare_classifiers.py --rasa          # plus DIET, a DIET variant, Rasa's LR (slow)
+
+The results replace the candidates section of docs/evaluation.md (between its markers); `make eval`
+keeps that section. Every candidate sees the same folds (same seed), so the DIET + n-gram ensemble is
+scored on the out-of-fold predictions of both.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fenqi.evaluation import (FALLBACK, OUT_OF_SCOPE, by_category, calibration,  # noqa: E402
+                              expected_calibration_error, load_cases, recall_of, score)
+from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
+
+Ranking = List[Tuple[str, float]]
+START, END = "<!-- candidates:start -->", "<!-- candidates:end -->"
+
+
+def load_yaml_examples(path: Path) -> List[Tuple[str, str]]:
+    out = []
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        for line in block["examples"].splitlines():
+            if line.strip().startswith("- "):
+                out.append((line.strip()[2:].strip(), block["intent"]))
+    return out
+
+
+def training_data() -> List[Tuple[str, str]]:
+    return [ex for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) for ex in load_yaml_examples(p)]
+
+
+def folds(labels: Sequence[str], n_folds: int, repeats: int, seed: int = 7) -> List[Tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    rskf = RepeatedStratifiedKFold(n_splits=n_folds, n_repeats=repeats, random_state=seed)
+    return list(rskf.split(np.zeros(len(labels)), labels))
+
+
+# --- candidates -----------------------------------------------------------------------------
+class Candidate:
+    name: str
+    note: str = ""
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def rank(self, texts: Sequence[str]) -> List[Ranking]:
+        raise NotImplementedError
+
+
+class NgramCandidate(Candidate):
+    def __init__(self, name: str, config: ModelConfig, note: str = "") -> None:
+        self.name, self.config, self.note = name, config, note
+        self.model: Optional[NgramIntentModel] = None
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        self.model = NgramIntentModel(self.config).fit(texts, labels)
+
+    def rank(self, texts: Sequence[str]) -> List[Ranking]:
+        assert self.model is not None
+        probs = self.model.predict_proba(texts)
+        classes = self.model.classes
+        return [sorted(zip(classes, map(float, row)), key=lambda x: -x[1]) for row in probs]
+
+
+class RasaCandidate(Candidate):
+    """An NLU-only Rasa pipeline (no FallbackClassifier: raw confidences), trained in a temp dir."""
+
+    def __init__(self, name: str, pipeline: List[Dict[str, Any]], note: str = "") -> None:
+        self.name, self.pipeline, self.note = name, pipeline, note
+        self.agent: Any = None
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        from rasa.core.agent import Agent
+        from rasa.model_training import train_nlu
+
+        work = Path(self.tmp.name)
+        by_intent: Dict[str, List[str]] = {}
+        for t, lab in zip(texts, labels):
+            by_intent.setdefault(lab, []).append(t)
+        nlu = {"version": "3.1", "nlu": [{"intent": i, "examples": "".join(f"- {t}\n" for t in ts)}
+                                         for i, ts in by_intent.items()]}
+        (work / "nlu.yml").write_text(yaml.safe_dump(nlu, allow_unicode=True), encoding="utf-8")
+        cfg = {"recipe": "default.v1", "language": "zh", "assistant_id": "cv", "pipeline": self.pipeline,
+               "policies": []}
+        (work / "config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        model = train_nlu(str(work / "config.yml"), str(work / "nlu.yml"), str(work / "models"),
+                          fixed_model_name="cv")
+        self.agent = Agent.load(model)
+
+    def rank(self, texts: Sequence[str]) -> List[Ranking]:
+        async def parse_all() -> List[Ranking]:
+            out = []
+            for t in texts:
+                parsed = await self.agent.parse_message(t)
+                ranking = parsed.get("intent_ranking") or [parsed["intent"]]
+                out.append([(r["name"], float(r["confidence"])) for r in ranking])
+            return out
+
+        return asyncio.run(parse_all())
+
+
+def spacy_front() -> List[Dict[str, Any]]:
+    return [{"name": "SpacyNLP", "model": "build/spacy-zh", "case_sensitive": False}, {"name": "SpacyTokenizer"}]
+
+
+COUNT_FEATURES = [{"name": "CountVectorsFeaturizer"},
+                  {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 3}]
+DIET_TODAY = {"name": "DIETClassifier", "epochs": 60, "number_of_transformer_layers": 1, "transformer_size": 128,
+              "entity_recognition": False, "constrain_similarities": True, "random_seed": 7}
+
+
+def rasa_candidates() -> List[Candidate]:
+    return [
+        RasaCandidate("DIET (today)", spacy_front() + COUNT_FEATURES + [DIET_TODAY],
+                      "1×128 transformer, 60 epochs, word + char_wb 1-3 counts"),
+        RasaCandidate("DIET variant", spacy_front() + COUNT_FEATURES[:1] + [
+            {"name": "CountVectorsFeaturizer", "analyzer": "char", "min_ngram": 1, "max_ngram": 4}] + [
+            {**DIET_TODAY, "number_of_transformer_layers": 0, "epochs": 100, "drop_rate": 0.3}],
+            "no transformer, 100 epochs, drop 0.3, char 1-4 counts"),
+        RasaCandidate("Rasa LogisticRegressionClassifier", spacy_front() + COUNT_FEATURES + [
+            {"name": "LogisticRegressionClassifier", "max_iter": 500, "solver": "lbfgs", "C": 10,
+             "random_state": 7}], "same count features as DIET"),
+    ]
+
+
+def ngram_candidates() -> List[Candidate]:
+    return [
+        NgramCandidate("char 1-3 TF-IDF + LR", ModelConfig(char_ngrams=(1, 3), use_words=False, C=10),
+                       "no word features, T=1"),
+        NgramCandidate("char 1-3 + words TF-IDF + LR", ModelConfig(char_ngrams=(1, 3), use_words=True, C=10),
+                       "jieba words 1-2, C=10, T=1"),
+        NgramCandidate("char 1-4 + words TF-IDF + LR", ModelConfig(char_ngrams=(1, 4), use_words=True, C=10),
+                       "C=10, T=1"),
+        NgramCandidate("char 1-3 + words, C=30", ModelConfig(char_ngrams=(1, 3), use_words=True, C=30),
+                       "weaker regularisation"),
+        NgramCandidate("char 1-3 + words, C=10, T=0.5", ModelConfig(char_ngrams=(1, 3), use_words=True, C=10,
+                                                                    temperature=0.5),
+                       "temperature 0.5 (sharper)"),
+    ]
+
+
+# --- measuring ------------------------------------------------------------------------------
+@dataclass
+class Result:
+    name: str
+    note: str
+    folds: str
+    acc: List[float] = field(default_factory=list)
+    f1: List[float] = field(default_factory=list)
+    oos: List[float] = field(default_factory=list)
+    conf: List[float] = field(default_factory=list)
+    correct: List[bool] = field(default_factory=list)
+    oof: Dict[int, Ranking] = field(default_factory=dict)  # (repeat*n + index) -> ranking
+    sets: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    train_s: float = 0.0
+    infer_ms: float = 0.0
+
+
+def cross_validate(cand: Candidate, texts: List[str], labels: List[str], splits: Sequence[Tuple[np.ndarray, np.ndarray]],
+                   n_folds: int, repeats: int) -> Result:
+    res = Result(cand.name, cand.note, f"{n_folds}×{repeats}")
+    per_repeat: Dict[int, Dict[int, str]] = {}
+    for k, (train, test) in enumerate(splits):
+        repeat = k // n_folds
+        cand.fit([texts[i] for i in train], [labels[i] for i in train])
+        ranks = cand.rank([texts[i] for i in test])
+        for i, r in zip(test, ranks):
+            per_repeat.setdefault(repeat, {})[int(i)] = r[0][0]
+            res.oof[repeat * len(texts) + int(i)] = r
+            res.conf.append(r[0][1])
+            res.correct.append(r[0][0] == labels[i])
+        print(f"  {cand.name}: fold {k + 1}/{len(splits)}", flush=True)
+    for preds in per_repeat.values():
+        pred = [preds[i] for i in range(len(texts))]
+        rep = score(labels, pred)
+        res.acc.append(rep.accuracy)
+        res.f1.append(rep.macro_f1)
+        res.oos.append(recall_of(OUT_OF_SCOPE, labels, pred))
+    return res
+
+
+def measure_sets(cand: Candidate, res: Result, texts: List[str], labels: List[str],
+                 sets: Dict[str, Tuple[List[str], List[str], Any]], threshold: float) -> None:
+    started = time.perf_counter()
+    cand.fit(texts, labels)
+    res.train_s = time.perf_counter() - started
+    for name, (qs, gold, cases) in sets.items():
+        started = time.perf_counter()
+        ranks = cand.rank(qs)
+        res.infer_ms = max(res.infer_ms, (time.perf_counter() - started) / len(qs) * 1000)
+        pred = [r[0][0] if r[0][1] >= threshold else FALLBACK for r in ranks]
+        raw = [r[0][0] for r in ranks]
+        entry = {"acc": score(gold, pred).accuracy, "acc_raw": score(gold, raw).accuracy,
+                 "oos": recall_of(OUT_OF_SCOPE, gold, pred)}
+        if cases is not None:
+            entry["handled"] = sum(c.handled(p) for c, p in zip(cases, pred)) / len(cases)
+            cats = {c.category: c for c in by_category(cases, pred)}
+            if "nonsense" in cats:
+                entry["nonsense"] = cats["nonsense"].rate
+            entry["small_talk"] = sum(c.small_talk for c in cats.values())
+        res.sets[name] = entry
+
+
+def ensemble(a: Result, b: Result, labels: List[str], n_folds: int, repeats: int, weight: float = 0.5) -> Result:
+    res = Result(f"ensemble: {weight:.1f}·{a.name} + {1 - weight:.1f}·{b.name}", "mean of probabilities",
+                 f"{n_folds}×{repeats}")
+    n = len(labels)
+    for repeat in range(repeats):
+        pred = []
+        for i in range(n):
+            pa, pb = dict(a.oof[repeat * n + i]), dict(b.oof[repeat * n + i])
+            mixed = {k: weight * pa.get(k, 0.0) + (1 - weight) * pb.get(k, 0.0) for k in set(pa) | set(pb)}
+            best = max(mixed.items(), key=lambda kv: kv[1])
+            pred.append(best[0])
+            res.conf.append(best[1])
+            res.correct.append(best[0] == labels[i])
+        rep = score(labels, pred)
+        res.acc.append(rep.accuracy)
+        res.f1.append(rep.macro_f1)
+        res.oos.append(recall_of(OUT_OF_SCOPE, labels, pred))
+    return res
+
+
+def mean_sd(xs: Sequence[float]) -> str:
+    return f"{np.mean(xs):.3f} ± {np.std(xs):.3f}" if len(xs) > 1 else f"{xs[0]:.3f}"
+
+
+def render(results: List[Result], threshold: float, n: int) -> str:
+    lines = [START, "## Classifier candidates (scripts/compare_classifiers.py)", "",
+             f"Repeated stratified cross-validation on data/nlu ({n} examples; mean ± sd over repeats; "
+             "raw top intent, no fallback), then each candidate trained on all of data/nlu and scored on the "
+             f"robustness set and the held-out set with fallback below {threshold:.2f}. "
+             "Dev figures are reported only; they decide nothing. Rasa candidates run fewer folds "
+             "(DIET trains slowly on 2 shared cores). Train = one fit on all data (Rasa: includes the spaCy "
+             "pipeline load); inference = per message.", "",
+             "| candidate | CV folds | CV accuracy | CV macro-F1 | CV OOS recall | ECE | robustness acc "
+             "| robustness OOS recall | nonsense handled | holdout acc | dev acc (report only) "
+             "| train s | ms/msg |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def s(res: Result, name: str, key: str) -> str:
+        v = res.sets.get(name, {}).get(key)
+        return "–" if v is None else f"{v:.3f}"
+
+    for r in results:
+        ece = expected_calibration_error(r.conf, r.correct) if r.conf else float("nan")
+        lines.append(f"| {r.name} ({r.note}) | {r.folds} | {mean_sd(r.acc)} | {mean_sd(r.f1)} | {mean_sd(r.oos)} "
+                     f"| {ece:.3f} | {s(r, 'robustness', 'acc')} | {s(r, 'robustness', 'oos')} "
+                     f"| {s(r, 'robustness', 'nonsense')} | {s(r, 'holdout', 'acc')} | {s(r, 'dev', 'acc')} "
+                     f"| {r.train_s:.1f} | {r.infer_ms:.1f} |" if r.sets else
+                     f"| {r.name} ({r.note}) | {r.folds} | {mean_sd(r.acc)} | {mean_sd(r.f1)} | {mean_sd(r.oos)} "
+                     f"| {ece:.3f} | – | – | – | – | – | – | – |")
+    lines += ["", "Calibration on the CV folds (accuracy per confidence band):", ""]
+    lines.append("| candidate | " + " | ".join(f"{b.low:.2f}–{b.high:.2f}" for b in calibration([0.5], [True]))
+                 + " |")
+    lines.append("|---|" + "---:|" * (len(calibration([0.5], [True]))))
+    for r in results:
+        if r.conf:
+            cells = [f"{b.accuracy:.2f} (n={b.n})" if b.n else "–" for b in calibration(r.conf, r.correct)]
+            lines.append(f"| {r.name} | " + " | ".join(cells) + " |")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def splice(doc: Path, section: str) -> None:
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Intent evaluation\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + section.rstrip("\n") + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    doc.write_text(text, encoding="utf-8")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa", action="store_true", help="also the Rasa candidates (DIET etc.; slow)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rasa-folds", type=int, default=3)
+    parser.add_argument("--rasa-repeats", type=int, default=2)
+    parser.add_argument("--threshold", type=float, default=0.0, help="fallback threshold for the set scores")
+    parser.add_argument("--only", default="", help="comma-separated substrings of candidate names")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
+    parser.add_argument("--json", type=Path, default=None, help="also dump raw results here")
+    parser.add_argument("--dev", type=Path, default=Path(os.environ.get(
+        "FENQI_DEV_QUESTIONS", ROOT.parent / "shared" / "eval" / "real_questions_dev.tsv")))
+    args = parser.parse_args(argv)
+
+    data = training_data()
+    texts, labels = [t for t, _ in data], [lab for _, lab in data]
+    cases = load_cases(ROOT / "tests" / "nlu" / "robustness.yml")
+    holdout = load_yaml_examples(ROOT / "tests" / "nlu" / "holdout.yml")
+    sets: Dict[str, Tuple[List[str], List[str], Any]] = {
+        "robustness": ([c.text for c in cases], [c.intent for c in cases], cases),
+        "holdout": ([t for t, _ in holdout], [lab for _, lab in holdout], None)}
+    if args.dev.exists():
+        with open(args.dev, encoding="utf-8") as fh:
+            dev = [(r["text"], r["intent"]) for r in csv.DictReader(fh, delimiter="\t")]
+        sets["dev"] = ([t for t, _ in dev], [lab for _, lab in dev], None)
+
+    wanted: Callable[[Candidate], bool] = lambda c: not args.only or any(  # noqa: E731
+        s.strip() in c.name for s in args.only.split(","))
+    results: List[Result] = []
+    sk_splits = folds(labels, args.folds, args.repeats)
+    for cand in filter(wanted, ngram_candidates()):
+        print(f"{cand.name}: {args.folds}×{args.repeats} CV", flush=True)
+        res = cross_validate(cand, texts, labels, sk_splits, args.folds, args.repeats)
+        measure_sets(cand, res, texts, labels, sets, args.threshold)
+        results.append(res)
+    if args.rasa:
+        rasa_splits = folds(labels, args.rasa_folds, args.rasa_repeats)
+        base = NgramCandidate("char 1-3 + words (same folds as Rasa)", ModelConfig(), "for the ensemble")
+        base_res = cross_validate(base, texts, labels, rasa_splits, args.rasa_folds, args.rasa_repeats)
+        results.append(base_res)
+        for cand in filter(wanted, rasa_candidates()):
+            print(f"{cand.name}: {args.rasa_folds}×{args.rasa_repeats} CV", flush=True)
+            res = cross_validate(cand, texts, labels, rasa_splits, args.rasa_folds, args.rasa_repeats)
+            measure_sets(cand, res, texts, labels, sets, args.threshold)
+            results.append(res)
+            if cand.name.startswith("DIET (today)"):
+                results.append(ensemble(res, base_res, labels, args.rasa_folds, args.rasa_repeats))
+    for r in results:
+        print(f"{r.name}: CV acc {mean_sd(r.acc)}, F1 {mean_sd(r.f1)}, OOS {mean_sd(r.oos)}, "
+              f"ECE {expected_calibration_error(r.conf, r.correct):.3f}, sets {json.dumps(r.sets)}, "
+              f"train {r.train_s:.1f}s, {r.infer_ms:.1f} ms/msg", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps([{"name": r.name, "note": r.note, "folds": r.folds, "acc": r.acc,
+                                          "f1": r.f1, "oos": r.oos, "conf": r.conf, "correct": r.correct,
+                                          "sets": r.sets, "train_s": r.train_s, "infer_ms": r.infer_ms}
+                                         for r in results]), encoding="utf-8")
+    splice(args.out, render(results, args.threshold, len(texts)))
+    print(f"wrote candidates section of {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

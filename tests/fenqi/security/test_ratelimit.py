@@ -1,0 +1,26 @@
+"""RateLimiter / ConcurrencyGate: per-key budgets with bounded memory."""
+from fenqi.security.ratelimit import ConcurrencyGate, RateLimiter
+
+
+def test_bucket_refills_with_time():
+    now = [0.0]
+    limiter = RateLimiter(rate=2, per=60, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
+    assert limiter.allow("b")  # keys are independent
+    now[0] += 30
+    assert limiter.allow("a") and not limiter.allow("a")
+
+
+def test_memory_is_bounded():
+    limiter = RateLimiter(rate=1, max_keys=10)
+    for i in range(1000):
+        limiter.allow(str(i))
+    assert len(limiter._buckets) == 10
+
+
+def test_gate_limits_total_and_per_key():
+    gate = ConcurrencyGate(total=3, per_key=2)
+    assert gate.try_acquire("a") and gate.try_acquire("a") and not gate.try_acquire("a")
+    assert gate.try_acquire("b") and not gate.try_acquire("c")
+    gate.release("a")
+    assert gate.try_acquire("c") and gate.in_use == 3

@@ -1,0 +1,52 @@
+"""Widget session rules in process: identities, session ids, bot metadata, message bounds."""
+import pytest
+
+from fenqi.identity import IdentityError, issue_token
+from fenqi.widget import (
+    ANONYMOUS_PREFIX,
+    MAX_MESSAGE_CHARS,
+    Peer,
+    bot_metadata,
+    message_text,
+    peer_for_token,
+    reverify,
+    session_allowed,
+)
+
+SECRET = "s" * 64
+
+
+def test_verified_user_gets_a_server_derived_session():
+    peer = peer_for_token(issue_token("u1", SECRET), SECRET)
+    assert peer.sender_id == "web:u1" and peer.authenticated
+    assert session_allowed(None, peer) and session_allowed("web:u1", peer)
+    assert not session_allowed("web:u2", peer)
+    assert bot_metadata(peer) == {"auth_token": peer.token}
+
+
+def test_visitor_is_anonymous_and_a_bad_token_is_refused():
+    visitor = peer_for_token(None, SECRET)
+    assert visitor.sender_id.startswith(ANONYMOUS_PREFIX) and not visitor.authenticated
+    assert bot_metadata(visitor) == {}
+    assert peer_for_token("", SECRET).sender_id != visitor.sender_id  # one id per connection
+    with pytest.raises(IdentityError):
+        peer_for_token("not-a-token", SECRET)
+
+
+def test_reverify_refuses_another_users_token_and_sign_in_on_an_anonymous_socket():
+    peer = peer_for_token(issue_token("u1", SECRET), SECRET)
+    refreshed = issue_token("u1", SECRET, ttl=7200)
+    assert reverify(peer, refreshed, SECRET).token == refreshed
+    with pytest.raises(IdentityError, match="another user"):
+        reverify(peer, issue_token("u2", SECRET), SECRET)
+    with pytest.raises(IdentityError):
+        reverify(Peer("anon:x"), issue_token("u1", SECRET), SECRET)
+
+
+def test_message_text_is_bounded_and_typed():
+    assert message_text({"message": "  你好 "}) == "你好"
+    # over-long text is kept whole: the channel answers it with a notice instead of NLU
+    assert len(message_text({"message": "字" * (MAX_MESSAGE_CHARS + 5)})) == MAX_MESSAGE_CHARS + 5
+    assert message_text({"message": "字" * (64 * 1024 + 1)}) is None
+    assert message_text({"message": 5}) is None and message_text("hi") is None
+    assert message_text({"message": "   "}) is None
