@@ -25,13 +25,12 @@ from deploy.cluster import Ports, ProdStack
 from fenqi.db.engine import make_engine
 from fenqi.db.models import TicketTakeover
 from fenqi.handoff import live
-from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
-from tests.console.test_console_app import csrf_of, sign_in
-from tests.support.stack import WECHAT_ENV
 from tests.browser.conftest import browser, web_url  # noqa: F401 - fixtures: Chromium, the widget host app
 from tests.browser.test_browser_takeover import takeover_flow
+from tests.console.test_console_app import csrf_of, sign_in
 from tests.support.console import add_agent, start_console
-from tests.support.stack import MODEL
+from tests.support.stack import MODEL, WECHAT_ENV
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 
 pytestmark = [pytest.mark.prod, pytest.mark.browser, pytest.mark.timeout(1200)]
 

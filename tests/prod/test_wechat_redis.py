@@ -13,9 +13,9 @@ from fenqi.wechat.binding import SqlDirectory
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import Responder
 from fenqi.wechat.shared import RedisTurnClaims, claims_from_env
-from fenqi.wechat.simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.webhook import WeChatWebhook
 from tests.fenqi.wechat.test_wechat_webhook import APPID, JWT_SECRET, SECRET, TOKEN, Bot
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 
 pytestmark = [pytest.mark.prod, pytest.mark.timeout(60)]
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -45,8 +45,9 @@ def test_a_retry_on_the_other_instance_neither_reruns_nor_reanswers(redis_server
         answers = []
         try:
             for webhook, _ in instances:  # the first delivery, then WeChat's retry elsewhere
-                params, body = client.prepare(xml, False, None)
+                params, body = client.prepare(xml, True, None)
                 response = await webhook.handle_post(params, body)
+                assert response.status == 200, (response.status, response.body)
                 if response.body != "success":
                     answers.append(client.parse_reply(response.body, params).content)
             for webhook, _ in instances:
