@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
+from channels.scaleout import manager_options
 from channels.takeover import SocketTakeover
 from fenqi.identity import IdentityError
 from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
@@ -129,7 +130,8 @@ class SecureSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
-                          max_http_buffer_size=self.limits.max_body_bytes)
+                          max_http_buffer_size=self.limits.max_body_bytes,
+                          **manager_options())  # Redis across instances when configured (#13)
         bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace

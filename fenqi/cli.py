@@ -174,9 +174,19 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets_close(args: argparse.Namespace) -> int:
+    from fenqi.handoff import live
+    from fenqi.handoff.takeover import ACCEPTED, Close
+
     with _session() as session:
-        _ticket(session, args.ticket_id)
-        ticket, changed = close_ticket(session, args.ticket_id, datetime.now().replace(microsecond=0))
+        current = live.takeover_state(session, _ticket(session, args.ticket_id))
+        if current.state == ACCEPTED:
+            raise CliError(f"ticket #{args.ticket_id} is being served by an agent; "
+                           "they close it in the console")
+        now = datetime.now().replace(microsecond=0)
+        if current.is_open:  # queued: closed through the takeover machine (state and status)
+            live.transition(session, args.ticket_id, Close(None), now)
+        ticket, _ = close_ticket(session, args.ticket_id, now)
+        changed = current.is_open
     print(f"closed ticket #{ticket.id}" if changed else f"ticket #{ticket.id} was already closed "
           f"({_when(ticket.closed_at)})")
     return 0

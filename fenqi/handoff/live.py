@@ -79,7 +79,9 @@ def _row(session: Session, ticket: HandoffTicket) -> TicketTakeover:
     if row is not None:
         return row
     state = tk.QUEUED if ticket.status == "open" else tk.CLOSED
-    row = TicketTakeover(ticket_id=ticket.id, state=state, served=False, rating_offered=False)
+    # the ticket was opened in answer to the shopper's message: their last message is that old
+    row = TicketTakeover(ticket_id=ticket.id, state=state, served=False, rating_offered=False,
+                         last_inbound_at=ticket.created_at)
     try:
         with session.begin_nested():
             session.add(row)
@@ -215,8 +217,8 @@ def pending_deliveries(session: Session, sender_prefixes: Sequence[str], limit: 
     """Agent/system messages not yet delivered to shoppers whose sender id has one of the prefixes."""
     prefixes = tuple(sender_prefixes)
     rows = session.execute(
-        select(TicketMessage, HandoffTicket.sender_id, HandoffTicket.channel, TicketTakeover.last_inbound_at,
-               Agent.name)
+        select(TicketMessage, HandoffTicket.sender_id, HandoffTicket.channel,
+               func.coalesce(TicketTakeover.last_inbound_at, HandoffTicket.created_at), Agent.name)
         .join(HandoffTicket, HandoffTicket.id == TicketMessage.ticket_id)
         .outerjoin(TicketTakeover, TicketTakeover.ticket_id == TicketMessage.ticket_id)
         .outerjoin(Agent, Agent.id == TicketMessage.agent_id)

@@ -58,5 +58,7 @@ def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory]
                           mint_token=mint_token or token_minter(settings), takeover=takeover)
     from fenqi.security.replay import nonce_cache_from_env
 
+    from .shared import claims_from_env  # Redis claims across instances when configured (#13)
+
     return WeChatWebhook(config, responder, api=api, turns=turns,
-                         nonces=nonce_cache_from_env(2 * config.timestamp_window))
+                         nonces=nonce_cache_from_env(2 * config.timestamp_window), claims=claims_from_env())

@@ -22,6 +22,7 @@ from .conversation import Responder
 from .errors import WebhookError, not_configured, too_large
 from .inbound import IGNORED, Inbound, parse_inbound
 from .passive import SUCCESS, text_reply_xml
+from .shared import TurnClaims
 from .signing import Envelope, open_envelope, seal_reply, verify_echo
 from .splitting import split_message
 from .turns import API, PASSIVE, InMemoryTurnStore, Turn, TurnStore
@@ -50,10 +51,12 @@ def _who(openid: str) -> str:
 
 class WeChatWebhook:
     def __init__(self, config: WeChatConfig, responder: Responder, api: Optional[WeChatApi] = None,
-                 turns: Optional[TurnStore] = None, nonces: Optional[NonceCache] = None):
+                 turns: Optional[TurnStore] = None, nonces: Optional[NonceCache] = None,
+                 claims: Optional[TurnClaims] = None):
         self.config = config
         self.nonces: NonceCache = nonces if nonces is not None else MemoryNonceCache(
             2 * config.timestamp_window)
+        self.claims = claims  # several instances: one of them runs each message (fenqi.wechat.shared)
         self.responder = responder
         self.api = api
         self.turns: TurnStore = turns if turns is not None else InMemoryTurnStore()
@@ -93,6 +96,9 @@ class WeChatWebhook:
         if inbound.kind == IGNORED:
             return _plain(200, SUCCESS)
         turn = self.turns.get(inbound.dedupe_key)
+        if turn is None and self.claims is not None and not await self.claims.claim(inbound.dedupe_key):
+            logger.info("wechat retry of key=%s: another instance runs it", inbound.dedupe_key)
+            return _plain(200, SUCCESS)
         if turn is None:
             turn = Turn(inbound.dedupe_key)
             self.turns.put(turn)

@@ -23,7 +23,6 @@ from tests.support.stack import API_TOKEN, ROOT
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 SHOPPER = "demo_overdue"     # a verified user with overdue bills: the console's summary has something to show
-SENDER = f"web:{SHOPPER}"
 AGENT = "安娜"
 DESK = {"width": 1280, "height": 860}
 SCREENSHOT = ROOT / "docs" / "img" / "console.png"
@@ -37,9 +36,9 @@ def console(stack, tmp_path_factory):
     c.stop()
 
 
-def tracker_turns(stack):
+def tracker_turns(rasa_url, api_token, sender):
     """(user texts, bot texts) in Rasa's tracker of the shopper's conversation."""
-    events = requests.get(f"{stack.rasa_url}/conversations/{SENDER}/tracker", params={"token": API_TOKEN},
+    events = requests.get(f"{rasa_url}/conversations/{sender}/tracker", params={"token": api_token},
                           timeout=30).json()["events"]
     return ([e.get("text") for e in events if e.get("event") == "user"],
             [e.get("text") for e in events if e.get("event") == "bot"])
@@ -53,8 +52,8 @@ def wait_for_bot_text(page, text):
     page.locator(".fq-msg.fq-bot", has_text=text).first.wait_for(timeout=WAIT_MS)
 
 
-def takeover_row(stack, ticket_id):
-    engine = make_engine(stack.env["FENQI_DATABASE_URL"])
+def takeover_row(database_url, ticket_id):
+    engine = make_engine(database_url)
     try:
         with Session(engine, future=True) as s:
             row = s.get(TicketTakeover, ticket_id)
@@ -65,18 +64,29 @@ def takeover_row(stack, ticket_id):
 
 
 def test_agent_takes_over_the_widget_conversation_and_hands_it_back(browser, web_url, stack, console):
+    takeover_flow(browser, web_url, console.url, stack.rasa_url, API_TOKEN, stack.env["FENQI_DATABASE_URL"],
+                  SHOPPER, SCREENSHOT)
+
+
+def takeover_flow(browser, web_url, console_url, rasa_url, api_token, database_url, shopper_user,
+                  screenshot=None):
+    """The whole takeover with two browser contexts; ``rasa_url`` serves the tracker API."""
+    sender = f"web:{shopper_user}"
+
+    def turns():
+        return tracker_turns(rasa_url, api_token, sender)
     agent_ctx = browser.new_context(viewport=DESK, locale="zh-CN")
     shopper_ctx, shopper = open_page(browser, web_url)
     try:
         agent = agent_ctx.new_page()
-        agent.goto(console.url + "/")
+        agent.goto(console_url + "/")
         agent.fill("input[name=name]", AGENT)
         agent.fill("input[name=password]", AGENT_PASSWORD)
         agent.click("[data-testid=login]")
         agent.wait_for_selector("[data-testid=agent-name]", timeout=WAIT_MS)
 
         # the shopper asks for a person
-        sign_in(shopper, SHOPPER)
+        sign_in(shopper, shopper_user)
         ask(shopper, "我的账单逾期了怎么办")
         ask(shopper, "转人工")
         handoff = "\n".join(bot_texts(shopper))
@@ -96,7 +106,7 @@ def test_agent_takes_over_the_widget_conversation_and_hands_it_back(browser, web
         agent.locator("[data-testid=state]", has_text="人工服务中").wait_for(timeout=WAIT_MS)
 
         wait_for_bot_text(shopper, f"人工客服 {AGENT} 为您服务")
-        users_before, bots_before = tracker_turns(stack)
+        users_before, bots_before = turns()
         shown_before = bot_count(shopper)
 
         # agent -> shopper
@@ -114,9 +124,10 @@ def test_agent_takes_over_the_widget_conversation_and_hands_it_back(browser, web
         # the bot said nothing meanwhile: one bubble (the agent's), and Rasa's tracker got no turn
         shopper.wait_for_timeout(3000)
         assert bot_count(shopper) == shown_before + 1
-        assert tracker_turns(stack) == (users_before, bots_before)
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        agent.screenshot(path=str(SCREENSHOT))
+        assert turns() == (users_before, bots_before)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            agent.screenshot(path=str(screenshot))
 
         # hand back: the bot says so and asks for a rating (buttons)
         agent.click("[data-testid=handback]")
@@ -130,9 +141,9 @@ def test_agent_takes_over_the_widget_conversation_and_hands_it_back(browser, web
         before = bot_count(shopper)
         ask(shopper, "小米分期怎么还款")
         assert bot_count(shopper) > before
-        users_after, bots_after = tracker_turns(stack)
+        users_after, bots_after = turns()
         assert users_after[-1] == "小米分期怎么还款" and len(bots_after) > len(bots_before)
-        assert takeover_row(stack, ticket_id) == ("returned", 5, "closed")
+        assert takeover_row(database_url, ticket_id) == ("returned", 5, "closed")
         assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         shopper_ctx.close()

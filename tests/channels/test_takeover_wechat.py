@@ -57,7 +57,8 @@ def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_nu
                 live.transition(s, ticket, Accept(agent), datetime.now())
                 live.post_agent_message(s, ticket, agent, "您好，我来处理", datetime.now())
             await relay.deliver_once(["wx:"], wechat_sender(api))
-            assert fake.sent == [("oShopper", "人工客服 安娜 为您服务。"), ("oShopper", "人工客服 安娜：您好，我来处理")]
+            assert fake.sent == [("oShopper", "人工客服 安娜 为您服务。"),
+                                 ("oShopper", "人工客服 安娜：您好，我来处理")]
             assert await say("我的订单扣款两次", 2) is None                 # agent owns it: no reply at all
             assert [r.text for r in bot.requests] == ["在吗"]
             with session_scope(factory) as s:

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from sqlalchemy import select
 
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
@@ -51,3 +50,27 @@ def test_agents_add_refuses_weak_passwords_taken_names_and_has_no_password_argum
     taken = add(env, "ben", PASSWORD + "\n")
     assert taken.returncode == 2 and "exists" in taken.stderr
     assert run(env, "agents", "add", "carl", "--password", PASSWORD).returncode == 2  # argparse refuses
+
+
+def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_its_agent(env):
+    from datetime import datetime
+
+    from fenqi.db.models import TicketTakeover
+    from fenqi.handoff import live
+    from fenqi.handoff.agents import add_agent
+    from fenqi.handoff.takeover import Accept
+    from tests.fenqi.test_cli_tickets import add_tickets
+    add_tickets(env, ("a", None), ("b", None))
+    engine = make_engine(env["FENQI_DATABASE_URL"])
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            agent = add_agent(s, "安娜", PASSWORD, datetime.now())
+            live.transition(s, 2, Accept(agent.id), datetime.now())
+        closed = run(env, "tickets", "close", "1")
+        assert closed.returncode == 0 and "closed ticket #1" in closed.stdout
+        served = run(env, "tickets", "close", "2")
+        assert served.returncode == 2 and "served by an agent" in served.stderr
+        with session_scope(make_session_factory(engine)) as s:
+            assert s.get(TicketTakeover, 1).state == "closed" and s.get(TicketTakeover, 2).state == "accepted"
+    finally:
+        engine.dispose()

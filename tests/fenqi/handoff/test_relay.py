@@ -99,3 +99,12 @@ def test_a_store_failure_lets_the_bot_answer():
     def broken():
         raise RuntimeError("store down")
     assert asyncio.run(TakeoverRelay(broken).intercept("web:x", "你好")) == live.PASS
+
+
+def test_a_ticket_opened_by_the_shoppers_message_starts_the_48_hour_window(store):
+    with session_scope(store) as s:
+        agent = add_agent(s, "ben", "a long enough secret", T0)
+        ticket, _ = open_ticket(s, TicketRequest("wx:openid-2", "wechat", None, "", []), T0)
+        live.transition(s, ticket.id, Accept(agent.id), T0 + timedelta(minutes=1))
+        [greeting] = live.pending_deliveries(s, ["wx:openid-2"])
+    assert greeting.last_inbound_at == T0

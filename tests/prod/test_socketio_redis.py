@@ -1,0 +1,55 @@
+"""socket.io across two channel instances through a real Redis (python-socketio's AsyncRedisManager):
+a bot answer or an agent message emitted on instance 2 reaches the shopper connected to instance 1."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from channels.scaleout import ENV_URL, manager_options
+from channels.takeover import SocketTakeover
+from fenqi.accounts.demo import seed_demo
+from fenqi.db.engine import session_scope
+from fenqi.handoff import TicketRequest, live, open_ticket
+from fenqi.handoff.agents import add_agent
+from fenqi.handoff.relay import TakeoverRelay, widget_payload
+from fenqi.handoff.takeover import Accept
+from tests.channels.test_secure_socketio import Client, Server, run, token_for
+
+pytestmark = [pytest.mark.prod, pytest.mark.timeout(120)]
+
+
+def test_no_redis_url_keeps_the_in_process_manager():
+    assert manager_options({}) == {}
+
+
+def test_an_emit_on_instance_two_reaches_the_shopper_on_instance_one(redis_server, monkeypatch, factory):
+    monkeypatch.setenv(ENV_URL, f"redis://127.0.0.1:{redis_server.port}/3")
+    with session_scope(factory) as s:
+        seed_demo(s)
+        agent = add_agent(s, "安娜", "a long enough secret", datetime.now()).id
+        ticket = open_ticket(s, TicketRequest("web:demo_ok", "secure_socketio", "demo_ok", "", []),
+                             datetime.now())[0].id
+
+    async def scenario():
+        relay = TakeoverRelay(lambda: factory)
+        quiet = SocketTakeover(relay)
+        quiet._started = True  # instance 1 runs no outbox: only instance 2 can deliver
+        async with Server(takeover=quiet) as one, Server(takeover=SocketTakeover(relay)) as two:
+            shopper = await Client().connect(one.url, token_for("demo_ok"))
+            await shopper.session()
+            await asyncio.sleep(0.5)  # the Redis subscriptions are up
+            await two.channel.sio.emit("bot_uttered", {"text": "来自二号实例"}, room="web:demo_ok")
+            assert (await shopper.expect("bot_uttered"))["text"] == "来自二号实例"
+            # an agent message delivered by instance 2's outbox (no local socket needed with Redis)
+            with session_scope(factory) as s:
+                live.transition(s, ticket, Accept(agent), datetime.now())
+            [delivery] = await asyncio.to_thread(lambda: relay._pending(["web:"]))
+
+            async def emit_on_two(d):
+                await two.channel.sio.emit("bot_uttered", widget_payload(d), room=d.sender_id)
+            assert await relay.deliver_once(["web:"], emit_on_two) == 1
+            assert (await shopper.expect("bot_uttered"))["text"] == "人工客服 安娜 为您服务。"
+            await shopper.close()
+    run(scenario)
