@@ -60,10 +60,8 @@ class _Borrowed:
 
 def install_shared_sessions() -> None:
     """``EndpointConfig.session()``: one session per endpoint and event loop, kept open."""
-    from rasa.utils.endpoints import EndpointConfig
-
     import aiohttp
-    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
     if getattr(EndpointConfig.session, "_fenqi_shared", False):
         return

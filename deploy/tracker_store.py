@@ -31,9 +31,9 @@ from typing import Any, Iterator, Optional, Text
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from sqlalchemy.pool import QueuePool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,17 @@
 """Intent metrics used by make eval."""
 import pytest
 
-from fenqi.evaluation import (Case, by_category, calibration, choose_threshold, expected_calibration_error,
-                              parse_cases, recall_of, score, threshold_rows)
+from fenqi.evaluation import (
+    Case,
+    by_category,
+    calibration,
+    choose_threshold,
+    expected_calibration_error,
+    parse_cases,
+    recall_of,
+    score,
+    threshold_rows,
+)
 
 
 def test_scores_by_hand():
