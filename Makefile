@@ -9,6 +9,8 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONUNBUFFERED := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONWARNINGS := ignore
+# make targets are the local demo; anything but an explicit "development" is production (docs/security.md)
+export FENQI_ENV ?= development
 
 SPACY_MODEL := build/spacy-zh/config.cfg
 MODEL := models/fenqi.tar.gz

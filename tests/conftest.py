@@ -1,9 +1,14 @@
 """Shared fixtures: a fresh SQLite account store per test, and the real bot stack (once per session)."""
+import os
+
 import pytest
 
 from fenqi.db.engine import init_db, make_engine, make_session_factory
 
 from tests.support.stack import start_stack
+
+# Tests run the local demo set-up; unset FENQI_ENV means production (fail closed, issue #11).
+os.environ.setdefault("FENQI_ENV", "development")
 
 
 @pytest.fixture(scope="session")

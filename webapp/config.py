@@ -7,7 +7,7 @@
 ``FENQI_RASA_PUBLIC_URL``  optional: let the browser connect to this Rasa URL directly instead
                            of through the relay (Rasa must then allow the page's origin: --cors)
 ``FENQI_RASA_SOCKET_PATH`` socket.io path of the ``secure_socketio`` channel (default /socket.io)
-``FENQI_ENV``              ``production`` disables the demo login
+``FENQI_ENV``              only ``development`` enables the demo login (unset = production)
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from fenqi.settings import PROJECT_ROOT, ConfigurationError
+from fenqi.settings import PROJECT_ROOT, ConfigurationError, is_development
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -49,5 +49,5 @@ def load_web_config(env: Optional[Mapping[str, str]] = None) -> WebConfig:
         rasa_url=env.get("FENQI_RASA_URL", "http://localhost:5005").rstrip("/"),
         public_socket_url=env.get("FENQI_RASA_PUBLIC_URL", "").rstrip("/"),
         socket_path=socket_path if socket_path.startswith("/") else "/" + socket_path,
-        dev_login=env.get("FENQI_ENV", "development") != "production",
+        dev_login=is_development(env),  # fail closed (issue #11)
     )

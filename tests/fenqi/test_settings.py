@@ -9,6 +9,7 @@ def env(monkeypatch, tmp_path):
     for name in ("FENQI_DATABASE_URL", "FENQI_JWT_SECRET", "FENQI_ENV", "FENQI_TOKEN_TTL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FENQI_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("FENQI_ENV", "development")
     return monkeypatch
 
 
@@ -28,9 +29,15 @@ def test_environment_overrides(env):
     assert (s.database_url, s.jwt_secret, s.token_ttl) == ("postgresql://db/fenqi", "x" * 32, 60)
 
 
-@pytest.mark.parametrize("secret", ["", "short"])
-def test_production_requires_a_strong_secret(env, secret):
-    env.setenv("FENQI_ENV", "production")
+@pytest.mark.parametrize("secret", ["", "short", "change-me-at-least-32-characters-long-secret",
+                                    "x" * 40, "e2e-test-secret-not-for-production-0123456789"])
+@pytest.mark.parametrize("mode", ["production", "Production", "prod", None])
+def test_production_requires_a_strong_secret(env, secret, mode):
+    """Anything but an explicit FENQI_ENV=development is production (fail closed, issue #11)."""
+    if mode is None:
+        env.delenv("FENQI_ENV")
+    else:
+        env.setenv("FENQI_ENV", mode)
     env.setenv("FENQI_JWT_SECRET", secret)
     with pytest.raises(ConfigurationError):
         load_settings()
@@ -40,3 +47,20 @@ def test_bad_ttl_is_a_clear_error(env):
     env.setenv("FENQI_TOKEN_TTL", "soon")
     with pytest.raises(ConfigurationError, match="FENQI_TOKEN_TTL"):
         load_settings()
+
+
+def test_a_random_secret_passes_in_production(env):
+    import secrets
+    env.setenv("FENQI_ENV", "production")
+    env.setenv("FENQI_JWT_SECRET", secrets.token_urlsafe(32))
+    assert load_settings().production
+
+
+def test_cors_origins_are_an_explicit_allowlist():
+    from fenqi.settings import cors_origins
+    assert cors_origins({}) == ()
+    assert cors_origins({"FENQI_CORS_ORIGINS": "https://shop.example, http://localhost:8080/"}) == (
+        "https://shop.example", "http://localhost:8080")
+    for bad in ("*", "shop.example"):
+        with pytest.raises(ConfigurationError):
+            cors_origins({"FENQI_CORS_ORIGINS": bad})
