@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} WEB_PORT=${WEB_PORT:-8080}
-mkdir -p var/log
+# security (#11): databases, logs and secrets owner-only from the start (var/prod keeps its own modes)
+mkdir -p var/log; umask 077; find var -path var/prod -prune -o -type f -exec chmod go-rwx {} + 2>/dev/null || true
 pids=()
 cleanup() { trap - EXIT INT TERM; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -21,6 +22,8 @@ if [ -z "${RASA_API_TOKEN:-}" ]; then
   RASA_API_TOKEN=$(cat var/rasa-api-token)
 fi
 INTERFACE=${RASA_INTERFACE:-127.0.0.1}
+# security (#11): CORS only for an explicit allowlist (FENQI_CORS_ORIGINS, comma-separated), never "*"
+cors=(); IFS=',' read -ra origins <<<"${FENQI_CORS_ORIGINS:-}"; for o in "${origins[@]}"; do [ -n "${o// }" ] && cors+=(--cors "${o// }"); done
 
 start=$(date +%s)
 echo ">> starting the action server on :$ACTIONS_PORT (log: var/log/actions.log)"
@@ -31,7 +34,7 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
   sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml >"$endpoints"
 fi
 echo ">> starting the Rasa server on :$RASA_PORT (log: var/log/rasa.log)"
-"$BIN/python" -m deploy.rasa_main run --enable-api --auth-token "$RASA_API_TOKEN" -i "$INTERFACE" --cors "*" --port "$RASA_PORT" --model models/fenqi.tar.gz \
+"$BIN/python" -m deploy.rasa_main run --enable-api --auth-token "$RASA_API_TOKEN" -i "$INTERFACE" "${cors[@]}" --port "$RASA_PORT" --model models/fenqi.tar.gz \
   --endpoints "$endpoints" --credentials credentials.yml >var/log/rasa.log 2>&1 & pids+=($!)
 if [ -f webapp/__main__.py ]; then
   echo ">> starting the widget web app on :$WEB_PORT (log: var/log/web.log)"
