@@ -79,7 +79,7 @@ def test_masking_is_linear_time():
     for text in ("1 " * 20000, "1" * 40000, "绑定" + " " * 20000 + "1", "1-" * 20000 + "X"):
         started = time.perf_counter()
         mask_pii(text)
-        assert time.perf_counter() - started < 0.5, text[:20]
+        assert time.perf_counter() - started < 2.0, text[:20]  # quadratic would take minutes
 
 
 def test_secrets_are_removed_from_log_lines():
