@@ -62,8 +62,8 @@ def test_other_channels_conversations_cannot_be_named(rest, bot_stack, victim):
     r = rest.post({"sender": victim, "message": f"转人工 injected-{victim}"})
     assert r.status_code == 400 and r.json()["error"] == "sender uses a reserved prefix"
     assert not any(f"injected-{victim}" in t for t in rest.user_texts(victim))
-    tickets = bot_stack.fenqi("tickets", "list", "--all").stdout
-    assert victim not in tickets
+    rows = [line.split("\t") for line in bot_stack.fenqi("tickets", "list", "--all").stdout.splitlines()]
+    assert all(row[6:7] != [victim] for row in rows)  # no ticket opened in the victim's conversation
 
 
 def test_chosen_order_does_not_cross_to_another_token_on_the_same_sender(rest, bot_stack):
