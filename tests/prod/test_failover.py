@@ -214,4 +214,10 @@ def test_balancer_exposes_only_the_channels(stack):
         assert r.status_code in (403, 404, 405), (path, r.status_code)
     assert requests.post(f"{base}/webhooks/rest/webhook", json={"message": "你好"}, timeout=60).status_code == 200
     assert requests.get(f"{base}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10).ok
-    assert requests.get(f"{stack.rasa_urls[0]}/status", params={"token": token}, timeout=10).ok  # internal
+    internal = []  # the API answers on the instances' own (internal) ports; one may have been killed above
+    for url in stack.rasa_urls:
+        try:
+            internal.append(requests.get(f"{url}/status", params={"token": token}, timeout=10).ok)
+        except requests.ConnectionError:
+            pass
+    assert any(internal)
