@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 include deploy/runtime.env
 export $(shell sed -n 's/^\([A-Z_]*\)=.*/\1/p' deploy/runtime.env)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# make targets are the local demo; anything but an explicit "development" is production (docs/security.md)
+export FENQI_ENV ?= development
 
 SPACY_MODEL := build/spacy-zh/config.cfg
 MODEL := models/fenqi.tar.gz

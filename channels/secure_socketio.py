@@ -27,6 +27,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+import engineio
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
@@ -58,6 +59,43 @@ async def tracker_history(app: Optional[Sanic], sender_id: str, limit: int) -> L
         return []
     tracker = await store.retrieve_full_tracker(sender_id)
     return history_messages(tracker.events, limit) if tracker else []
+
+
+class GuardedEngineIOServer(engineio.AsyncServer):
+    """engine.io that answers hostile polling requests with 4xx, never a 500 or a hang.
+
+    Before engine.io sees a POST: a body over ``max_http_buffer_size`` is 413 and a body that is
+    not UTF-8 is 400 (engine.io would raise, or disconnect and leave the request waiting); a
+    request for a session closed meanwhile is 400.
+    """
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        request = args[0] if args else None
+        body = getattr(request, "body", None)
+        if getattr(request, "method", "") == "POST" and isinstance(body, (bytes, bytearray)):
+            if len(body) > self.max_http_buffer_size:
+                return response.text("payload too large", status=413)
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return response.text("body is not UTF-8", status=400)
+        try:
+            return await super().handle_request(*args, **kwargs)
+        except KeyError:  # engine.io's race: the session closed while this request was queued
+            return response.text("session is disconnected", status=400)
+
+
+class GuardedAsyncServer(AsyncServer):
+    """socket.io whose malformed packets are dropped quietly (no traceback per hostile packet)."""
+
+    def _engineio_server_class(self) -> type:
+        return GuardedEngineIOServer
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+            logger.info("dropped a malformed socket.io packet (%s)", exc.__class__.__name__)
 
 
 class SecureSocketIOOutput(SocketIOOutput):
@@ -129,9 +167,9 @@ class SecureSocketIOInput(SocketIOInput):
         return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
-                          max_http_buffer_size=self.limits.max_body_bytes,
-                          **manager_options())  # Redis across instances when configured (#13)
+        sio = GuardedAsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                                 max_http_buffer_size=self.limits.max_body_bytes,
+                                 **manager_options())  # Redis across instances when configured (#13)
         bp = _AppAwareBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace

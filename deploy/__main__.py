@@ -9,6 +9,7 @@ Ports and instance counts come from the settings' ``deploy`` section (docs/deplo
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import signal
 import sys
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
 def _embedded_stack():
     from deploy.embedded import EmbeddedStack, embedded_ports
     from deploy.services import port_open
-    from fenqi.settings import load_settings
+    from fenqi.settings import cors_origins, load_settings
 
     settings = load_settings()  # read once, passed down
     d = settings.deploy
@@ -54,9 +55,21 @@ def _embedded_stack():
         raise SystemExit(f"!! port {busy[0]} is already in use (another 'make run'?). "
                          "Stop it or set RASA_PORT/ACTIONS_PORT/WEB_PORT.")
     var = ROOT / "var"
+    private_files(var)
     stack = EmbeddedStack(var, embedded_ports(d.rasa_port, d.actions_port), api_token_value=_api_token(var, d),
-                          interface=d.rasa_interface, web_port=d.web_port, cors="*")
+                          interface=d.rasa_interface, web_port=d.web_port, cors=cors_origins())
     return stack, _print_embedded_ready
+
+
+def private_files(var: Path) -> None:
+    """Databases, logs and secrets owner-only from the start (umask 077 for everything this
+    supervisor and its children write; files an older run left are tightened). var/prod keeps
+    its own modes: PostgreSQL, running as ``postgres``, must reach its data directory."""
+    os.umask(0o077)
+    var.mkdir(parents=True, exist_ok=True)
+    for path in var.rglob("*"):
+        if path.is_file() and var / "prod" not in path.parents:
+            path.chmod(path.stat().st_mode & 0o700)
 
 
 def _api_token(var: Path, d) -> str:

@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from deploy.cluster import BIN, ROOT, Ports, Proc, ProdStack
 from deploy.services import runtime_env
@@ -27,7 +27,7 @@ class EmbeddedStack(ProdStack):
     interface: str = "127.0.0.1"
     web_port: Optional[int] = None
     seed_demo: bool = False  # load the demo accounts after `db init` (fresh test stores)
-    cors: Optional[str] = None
+    cors: Tuple[str, ...] = ()  # FENQI_CORS_ORIGINS: an explicit allowlist, never "*" (issue #11)
     endpoints: Path = EMBEDDED_ENDPOINTS
     extra_env: Dict[str, str] = field(default_factory=dict)
 
@@ -90,7 +90,7 @@ class EmbeddedStack(ProdStack):
         self.wait_ready(timeout)
 
     def spawn_rasa(self, i: int, port: int) -> Proc:
-        cors = ["--cors", self.cors] if self.cors else []
+        cors = [arg for origin in self.cors for arg in ("--cors", origin)]
         return self._spawn(f"rasa-{i}", [str(BIN / "python"), "-m", "deploy.rasa_main", "run",
                                          "--enable-api", "--auth-token", self.api_token, "-i", self.interface,
                                          *cors, "--port", str(port), "--model", str(self.model),

@@ -24,7 +24,7 @@ import os
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Optional, Text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,10 +168,73 @@ def apply_limits() -> None:
     os.umask(0o077)
 
 
+def api_token_matches(provided: Any, expected: str) -> bool:
+    """Constant-time comparison of an API token (never ``==``)."""
+    import hmac
+
+    return isinstance(provided, str) and hmac.compare_digest(provided.encode(), expected.encode())
+
+
+def provided_api_token(request: Any) -> Optional[str]:
+    """The API token from ``Authorization: Bearer|Token <t>`` (preferred: not logged) or ``?token=``."""
+    header = (request.headers.get("authorization") or "").strip()
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() in ("bearer", "token") and value.strip():
+        return value.strip()
+    return request.args.get("token")
+
+
+def harden_api_auth() -> None:
+    """Rasa's ``requires_auth`` with the token in a header as well and a constant-time compare."""
+    from functools import wraps
+    from inspect import isawaitable
+
+    import rasa.server
+
+    original = rasa.server.requires_auth
+    if getattr(original, "_fenqi_hardened", False):
+        return
+
+    def requires_auth(app: Any, token: Optional[str] = None) -> Any:
+        if token is None:  # JWT or no auth: Rasa's own logic
+            return original(app, token)
+        fallback = original(app, None) if app.config.get("USE_JWT") else None
+
+        def decorator(f: Any) -> Any:
+            jwt_guarded = fallback(f) if fallback else None
+
+            @wraps(f)
+            async def decorated(request: Any, *args: Any, **kwargs: Any) -> Any:
+                if api_token_matches(provided_api_token(request), token):
+                    result = f(request, *args, **kwargs)
+                    return await result if isawaitable(result) else result
+                if jwt_guarded is not None:
+                    return await jwt_guarded(request, *args, **kwargs)
+                from rasa.server import ErrorResponse
+                raise ErrorResponse(401, "NotAuthenticated", "User is not authenticated.")
+            return decorated
+        return decorator
+
+    requires_auth._fenqi_hardened = True  # type: ignore[attr-defined]
+    rasa.server.requires_auth = requires_auth
+
+
+def check_api_token(argv: List[str]) -> None:
+    """Outside development, refuse to start with a short or placeholder ``--auth-token``."""
+    from fenqi.settings import check_production_secret, is_development
+
+    if is_development() or "--auth-token" not in argv:
+        return
+    index = argv.index("--auth-token")
+    check_production_secret("RASA_API_TOKEN (--auth-token)", argv[index + 1] if index + 1 < len(argv) else "")
+
+
 def main() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     apply_limits()
+    check_api_token(sys.argv)
+    harden_api_auth()
     install_speedups()
     from rasa.__main__ import main as rasa_main
 

@@ -9,6 +9,7 @@ import jwt
 
 ALGORITHM = "HS256"
 ISSUER = "fenqi-assistant"
+MAX_TOKEN_CHARS = 4096
 
 
 class IdentityError(Exception):
@@ -42,6 +43,8 @@ def verify_token(token: Optional[str], secret: str) -> Identity:
     """Return the verified identity or raise :class:`IdentityError`."""
     if not token or not isinstance(token, str):
         raise IdentityError("missing", "no token")
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+        raise IdentityError("invalid", "token invalid: not a JWT")
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["sub", "exp", "iat"]})

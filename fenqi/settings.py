@@ -3,7 +3,8 @@
 :func:`load_settings` builds :class:`Settings` (pydantic ``BaseSettings``, v1 API) with one section
 per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
 ``wechat`` (WeChat channel) and ``deploy`` (ports and instances of ``make run`` / ``make run-prod``).
-``FENQI_ENV`` is parsed here only; ``Settings.production`` is what the rest reads. Every variable
+``FENQI_ENV`` is parsed here only (only an explicit ``development`` enables demo defaults; anything
+else is production); ``Settings.production`` is what the rest reads. Every variable
 is in the README's configuration table.
 
 The flat names ``database_url``, ``jwt_secret``, ``token_ttl`` and ``production`` stay available
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, BaseSettings, Field, root_validator, validate_model, validator
 
@@ -190,12 +191,10 @@ def env_names(section: Any) -> Dict[str, str]:
 
 
 def environment(environ: Optional[Mapping[str, str]] = None) -> str:
-    """``FENQI_ENV`` (``development`` or ``production``): the one place it is parsed."""
-    environ = os.environ if environ is None else environ
-    env = environ.get("FENQI_ENV") or "development"
-    if env not in ENVIRONMENTS:
-        raise ConfigurationError(f"FENQI_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    return env
+    """``FENQI_ENV``, the one place it is parsed: only an explicit ``development`` (any case) is
+    development; anything else, unset, ``prod`` or ``Production`` included, is production (fail
+    closed, issue #11)."""
+    return "development" if is_development(environ) else "production"
 
 
 def section(cls: Any, environ: Optional[Mapping[str, str]] = None) -> Any:
@@ -226,10 +225,10 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     secret = identity.jwt_secret
     if not secret:
         if production:
-            raise ConfigurationError("FENQI_JWT_SECRET must be set when FENQI_ENV=production")
+            raise ConfigurationError("FENQI_JWT_SECRET must be set unless FENQI_ENV=development")
         secret = _dev_secret()
-    if production and len(secret) < 32:
-        raise ConfigurationError("FENQI_JWT_SECRET must be at least 32 characters in production")
+    if production:
+        check_production_secret("FENQI_JWT_SECRET", secret)
     return Settings(env=env, store=section(StoreSettings, environ),
                     identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl),
                     web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
@@ -255,3 +254,41 @@ def load_console_settings() -> ConsoleSettings:
 def load_settings() -> Settings:
     """The process's settings, from the environment (see :func:`read_settings`)."""
     return read_settings()
+
+
+# --- security settings (issue #11; see docs/security.md) ----------------------------------
+# ``FENQI_ENV``           exactly ``development`` (any case) enables demo defaults; otherwise production.
+# ``FENQI_CORS_ORIGINS``  comma-separated origins allowed to call REST/socket.io from a browser
+#                         (default: none; never ``*``).
+MIN_SECRET_CHARS = 32
+MIN_SECRET_DISTINCT = 10
+PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "example", "replace",
+                     "your-", "your_", "secret-here", "not-for-production", "xxxx", "todo")
+
+
+def is_development(env: Optional[Mapping[str, str]] = None) -> bool:
+    """True only for an explicit ``FENQI_ENV=development``: unset, ``prod``, ``Production``... are production."""
+    env = os.environ if env is None else env
+    return env.get("FENQI_ENV", "").strip().lower() == "development"
+
+
+def check_production_secret(name: str, value: str) -> None:
+    """Refuse a short, low-variety or placeholder secret (``ConfigurationError`` naming ``name``)."""
+    lowered = value.lower()
+    if len(value) < MIN_SECRET_CHARS:
+        raise ConfigurationError(f"{name} must be at least {MIN_SECRET_CHARS} characters in production")
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
+        raise ConfigurationError(f"{name} is a placeholder: generate one (python -c 'import secrets; "
+                                 "print(secrets.token_urlsafe(32))')")
+    if len(set(value)) < MIN_SECRET_DISTINCT:
+        raise ConfigurationError(f"{name} has too little variety to be a secret")
+
+
+def cors_origins(env: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
+    """The browser origins allowed cross-origin (``FENQI_CORS_ORIGINS``); ``*`` is refused."""
+    env = os.environ if env is None else env
+    origins = tuple(o.strip().rstrip("/") for o in env.get("FENQI_CORS_ORIGINS", "").split(",") if o.strip())
+    for origin in origins:
+        if origin == "*" or not origin.startswith(("http://", "https://")):
+            raise ConfigurationError(f"FENQI_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
+    return origins

@@ -9,6 +9,8 @@ from tests.support.stack import start_stack
 
 # endpoints.yml takes the action server URL from the environment (the Makefile sets it too).
 os.environ.setdefault("ACTION_SERVER_URL", "http://localhost:5055/webhook")
+# Tests run the local demo set-up; unset FENQI_ENV means production (fail closed, issue #11).
+os.environ.setdefault("FENQI_ENV", "development")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import time) plus where the static files are.
 ``FENQI_RASA_PUBLIC_URL``  optional: let the browser connect to this Rasa URL directly instead
                            of through the relay (Rasa must then allow the page's origin: --cors)
 ``FENQI_RASA_SOCKET_PATH`` socket.io path of the ``secure_socketio`` channel (default /socket.io)
-``FENQI_ENV``              ``production`` disables the demo login
+``FENQI_ENV``              only ``development`` enables the demo login (unset = production)
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def web_config(web: WebSettings, production: bool) -> WebConfig:
         rasa_url=web.rasa_url.rstrip("/"),
         public_socket_url=web.rasa_public_url.rstrip("/"),
         socket_path=socket_path if socket_path.startswith("/") else "/" + socket_path,
-        dev_login=not production,
+        dev_login=not production,  # fail closed: only FENQI_ENV=development (issue #11)
     )
 
 

@@ -1,8 +1,9 @@
 """Demo-only sign-in: pick a demo user from the account store, get a signed token.
 
 In production the shopping app's own backend mints the token for its logged-in user; this
-module stands in for that so the widget can be tried locally. It is switched off when
-``FENQI_ENV=production`` (see :mod:`webapp.config`).
+module stands in for that so the widget can be tried locally. It is on only with an explicit
+``FENQI_ENV=development`` (see :mod:`webapp.config`), and only for the packaged demo accounts:
+real accounts in the same store are neither listed nor signed in.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from fenqi.accounts.demo import demo_user_ids
 from fenqi.accounts.repository import list_users
 from fenqi.db.engine import make_session_factory, session_scope
 from fenqi.identity import issue_token
@@ -57,10 +59,12 @@ class DemoAccounts:
         self._factory: sessionmaker = make_session_factory(engine)
 
     def users(self) -> Tuple[User, ...]:
+        """The demo users present in the store (never any other account)."""
         if not inspect(self._engine).has_table("users"):
             raise NoAccountTables("run: python -m fenqi db init && python -m fenqi db seed-demo")
+        demo = demo_user_ids()
         with session_scope(self._factory) as session:
-            return list_users(session)
+            return tuple(u for u in list_users(session) if u.user_id in demo)
 
     def login(self, user_id: str, settings: Settings, now: Optional[float] = None) -> DemoLogin:
         """A token for ``user_id`` if it is a user of the store, else :class:`UnknownUser`."""

@@ -290,6 +290,18 @@ class BindingCode(Base):
     used = Column(Boolean, nullable=False, default=False)
 
 
+class BindingAttempt(Base):
+    """Binding attempts per key in the current window (issue #11): ``openid:<hash>``,
+    ``code:<hash>`` and ``global``; counted atomically in the store, shared by every process."""
+
+    __tablename__ = "binding_attempts"
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+
+    key = Column(String(80), primary_key=True)
+    window_start = Column(DateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+
+
 TICKET_STATUSES = ("open", "closed")
 
 

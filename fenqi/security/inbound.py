@@ -126,8 +126,9 @@ def parse_rest_body(body: bytes, max_bytes: int = MAX_BODY_BYTES) -> RestRequest
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError("metadata must be a JSON object")
     token = (metadata or {}).get("auth_token")
-    if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS):
-        raise InputError("metadata.auth_token must be a string")
+    if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS
+                              or not token.isascii()):
+        raise InputError(f"metadata.auth_token must be an ASCII string of at most {MAX_TOKEN_CHARS} characters")
     text = sanitize_payload(clean_text(message))
     if not text:
         raise InputError("message must not be empty")

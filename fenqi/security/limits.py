@@ -4,7 +4,8 @@
 ``FENQI_MAX_MESSAGE_CHARS``    characters of one user message that reach NLU (default 500)
 ``FENQI_SOCKET_RATE``          socket.io messages per connection per minute (default 30)
 ``FENQI_RELAY_RATE``           relay requests per client per minute (default 600)
-``FENQI_RELAY_MAX_CONCURRENT`` relay requests in flight, whole app (default 64); per client 8
+``FENQI_RELAY_MAX_CONCURRENT`` relay requests in flight, whole app (default 64)
+``FENQI_RELAY_PER_CLIENT``     relay requests in flight per client address (default 8)
 """
 from __future__ import annotations
 
@@ -62,4 +63,5 @@ def load_limits(env: Optional[Mapping[str, str]] = None) -> Limits:
         socket_rate_per_minute=_int(env, "FENQI_SOCKET_RATE", SOCKET_RATE_PER_MINUTE, 1, 100000),
         relay_rate_per_minute=_int(env, "FENQI_RELAY_RATE", RELAY_RATE_PER_MINUTE, 1, 1000000),
         relay_max_concurrent=_int(env, "FENQI_RELAY_MAX_CONCURRENT", RELAY_MAX_CONCURRENT, 1, 10000),
+        relay_max_per_client=_int(env, "FENQI_RELAY_PER_CLIENT", RELAY_MAX_PER_CLIENT, 1, 10000),
     )

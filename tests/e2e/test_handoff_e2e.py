@@ -36,7 +36,14 @@ def not_understood(bot_stack):
 def tickets_of(bot_stack, sender, *flags):
     result = bot_stack.fenqi("tickets", "list", *flags)
     assert result.returncode == 0, result.stderr
-    return [row.split("\t") for row in result.stdout.splitlines() if row.split("\t")[6:7] == [sender]]
+    return [row.split("\t") for row in result.stdout.splitlines() if _is_rest(row.split("\t")[6:7], sender)]
+
+
+def _is_rest(column, sender):
+    """The REST channel derives conversation ids: rest:anon:<sender> or rest:u:<user>:<sender>."""
+    conversation = column[0] if column else ""
+    return conversation == f"rest:anon:{sender}" or (
+        conversation.startswith("rest:u:") and conversation.endswith(f":{sender}"))
 
 
 def test_first_fallback_asks_about_two_topics_then_offers_a_human(bot_stack, not_understood):

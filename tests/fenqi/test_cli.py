@@ -18,7 +18,7 @@ SECRET = "test-secret-for-cli-0123456789abcdef"
 def env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FENQI_")}
     env.update(FENQI_DATABASE_URL=f"sqlite:///{tmp_path / 'db' / 'fenqi.db'}", FENQI_VAR_DIR=str(tmp_path / "var"),
-               FENQI_JWT_SECRET=SECRET, SQLALCHEMY_SILENCE_UBER_WARNING="1")
+               FENQI_JWT_SECRET=SECRET, SQLALCHEMY_SILENCE_UBER_WARNING="1", FENQI_ENV="development")
     return env
 
 

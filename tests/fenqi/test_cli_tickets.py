@@ -20,7 +20,8 @@ T0 = datetime(2026, 5, 1, 10, 0, 0)
 def env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FENQI_")}
     env.update(FENQI_DATABASE_URL=f"sqlite:///{tmp_path / 'db' / 'fenqi.db'}", FENQI_VAR_DIR=str(tmp_path / "var"),
-               FENQI_JWT_SECRET="test-secret-for-cli-tickets-0123456789", SQLALCHEMY_SILENCE_UBER_WARNING="1")
+               FENQI_JWT_SECRET="test-secret-for-cli-tickets-0123456789", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+               FENQI_ENV="development")
     assert run(env, "db", "init").returncode == 0
     assert run(env, "db", "seed-demo").returncode == 0
     return env
@@ -102,6 +103,7 @@ def test_an_older_store_without_the_table_gets_it_from_db_init(tmp_path, env):
 
 def test_without_account_tables_the_error_says_what_to_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FENQI_")}
-    env.update(FENQI_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}", FENQI_VAR_DIR=str(tmp_path / "var"))
+    env.update(FENQI_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}", FENQI_VAR_DIR=str(tmp_path / "var"),
+               FENQI_ENV="development")
     result = run(env, "tickets", "list")
     assert result.returncode == 2 and "db init" in result.stderr

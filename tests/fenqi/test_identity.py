@@ -46,3 +46,13 @@ def test_unsigned_token_is_rejected():
 def test_empty_user_id_cannot_be_issued():
     with pytest.raises(ValueError):
         issue_token("", SECRET)
+
+
+def test_non_ascii_or_huge_tokens_are_invalid_not_a_crash():
+    import pytest as _pytest
+
+    from fenqi.identity import IdentityError, verify_token
+    for token in ("eyJ\udfff.x.y", "令牌", "a" * 5000):
+        with _pytest.raises(IdentityError) as info:
+            verify_token(token, "s" * 40)
+        assert info.value.reason == "invalid"

@@ -9,6 +9,7 @@ def env(monkeypatch, tmp_path):
     for name in ("FENQI_DATABASE_URL", "FENQI_JWT_SECRET", "FENQI_ENV", "FENQI_TOKEN_TTL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FENQI_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("FENQI_ENV", "development")
     return monkeypatch
 
 
@@ -28,9 +29,15 @@ def test_environment_overrides(env):
     assert (s.database_url, s.jwt_secret, s.token_ttl) == ("postgresql://db/fenqi", "x" * 32, 60)
 
 
-@pytest.mark.parametrize("secret", ["", "short"])
-def test_production_requires_a_strong_secret(env, secret):
-    env.setenv("FENQI_ENV", "production")
+@pytest.mark.parametrize("secret", ["", "short", "change-me-at-least-32-characters-long-secret",
+                                    "x" * 40, "e2e-test-secret-not-for-production-0123456789"])
+@pytest.mark.parametrize("mode", ["production", "Production", "prod", None])
+def test_production_requires_a_strong_secret(env, secret, mode):
+    """Anything but an explicit FENQI_ENV=development is production (fail closed, issue #11)."""
+    if mode is None:
+        env.delenv("FENQI_ENV")
+    else:
+        env.setenv("FENQI_ENV", mode)
     env.setenv("FENQI_JWT_SECRET", secret)
     with pytest.raises(ConfigurationError):
         load_settings()
@@ -51,12 +58,14 @@ def test_one_object_with_sections_read_from_one_environment(env):
     assert s.store.database_url == s.database_url and s.identity.jwt_secret == s.jwt_secret
 
 
-def test_fenqi_env_is_parsed_once_and_strictly(env):
+def test_fenqi_env_is_parsed_once_and_fails_closed(env):
     from fenqi.settings import environment
 
-    assert environment({"FENQI_ENV": "production"}) == "production" and environment({}) == "development"
+    assert environment({"FENQI_ENV": "development"}) == "development"
+    for value in ({}, {"FENQI_ENV": "production"}, {"FENQI_ENV": "prod"}, {"FENQI_ENV": "Production"}):
+        assert environment(value) == "production"
     env.setenv("FENQI_ENV", "prod")
-    with pytest.raises(ConfigurationError, match="FENQI_ENV"):
+    with pytest.raises(ConfigurationError, match="FENQI_JWT_SECRET"):  # production: no demo secret
         load_settings()
 
 
@@ -71,3 +80,20 @@ def test_flat_constructor_stays_for_callers_that_need_four_values():
 
     s = Settings(database_url="sqlite://", jwt_secret="x" * 32, token_ttl=60, production=True)
     assert (s.database_url, s.jwt_secret, s.token_ttl, s.production) == ("sqlite://", "x" * 32, 60, True)
+
+
+def test_a_random_secret_passes_in_production(env):
+    import secrets
+    env.setenv("FENQI_ENV", "production")
+    env.setenv("FENQI_JWT_SECRET", secrets.token_urlsafe(32))
+    assert load_settings().production
+
+
+def test_cors_origins_are_an_explicit_allowlist():
+    from fenqi.settings import cors_origins
+    assert cors_origins({}) == ()
+    assert cors_origins({"FENQI_CORS_ORIGINS": "https://shop.example, http://localhost:8080/"}) == (
+        "https://shop.example", "http://localhost:8080")
+    for bad in ("*", "shop.example"):
+        with pytest.raises(ConfigurationError):
+            cors_origins({"FENQI_CORS_ORIGINS": bad})

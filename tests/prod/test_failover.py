@@ -53,8 +53,13 @@ def _texts(messages: List[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
+def _conversation(sender: str, user_id: str = "demo_ok") -> str:
+    """The REST channel derives the conversation id from the verified user (issue #11)."""
+    return f"rest:u:{user_id}:{sender}"
+
+
 def _tracker(prod: ProdStack, url: str, sender: str) -> Dict:
-    r = requests.get(f"{url}/conversations/{sender}/tracker",
+    r = requests.get(f"{url}/conversations/{_conversation(sender)}/tracker",
                      params={"token": prod.api_token, "include_events": "ALL"}, timeout=30)
     r.raise_for_status()
     return r.json()
@@ -66,7 +71,7 @@ def _stored_rows(prod: ProdStack, sender: str) -> List[dict]:
                             password=prod.secrets["DB_PASSWORD"], dbname=TRACKER_DB)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+            cur.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (_conversation(sender),))
             return [json.loads(row[0]) for row in cur.fetchall()]
     finally:
         conn.close()
@@ -130,7 +135,7 @@ def test_concurrent_messages_to_both_instances_are_serialised(stack):
     sender, token = "race-demo-ok", issue_token("demo_ok", stack.jwt_secret, ttl=900)
     rounds = [("小米分期怎么还款", "备用金可以提前还款吗"), ("我的额度是多少", "怎么开通自动还款")]
     replies: Dict[str, List[dict]] = {}
-    with LockMonitor(stack.ports.redis, f"{stack.redis_key_prefix}:lock:{sender}") as lock_log:
+    with LockMonitor(stack.ports.redis, f"{stack.redis_key_prefix}:lock:{_conversation(sender)}") as lock_log:
         for pair in rounds:
             barrier = threading.Barrier(len(pair))
             errors: List[BaseException] = []
@@ -190,10 +195,29 @@ def test_conversation_state_survives_losing_its_instance(stack):
     assert "剩余本金" in reply or "提前还" in reply
     assert CHOSEN_ORDER in reply or product in reply, reply
 
-    after = _tracker(stack, stack.balancer_url, sender)
+    after = _tracker(stack, stack.rasa_urls[1], sender)  # the API is internal: not on the balancer
     assert after["slots"]["order_id"] == CHOSEN_ORDER
     assert after["events"][:len(before["events"])] == before["events"]  # history intact
     new = after["events"][len(before["events"]):]
     assert _user_texts(new) == ["那提前还呢？"]
     _assert_turns_not_interleaved(after["events"])
     _assert_no_event_lost_or_doubled(stack, after["events"], sender)
+
+
+def test_balancer_exposes_only_the_channels(stack):
+    """Issue #11: Rasa's HTTP API is internal; the public port routes only REST, WeChat, socket.io."""
+    base, token = stack.balancer_url, stack.api_token
+    for method, path in (("GET", f"/status?token={token}"), ("GET", f"/conversations/x/tracker?token={token}"),
+                         ("POST", f"/model/parse?token={token}"), ("GET", "/version"),
+                         ("POST", f"/model/train?token={token}"), ("GET", "/webhooks/rest/webhook")):
+        r = requests.request(method, base + path, json={"text": "hi"}, timeout=10)
+        assert r.status_code in (403, 404, 405), (path, r.status_code)
+    assert requests.post(f"{base}/webhooks/rest/webhook", json={"message": "你好"}, timeout=60).status_code == 200
+    assert requests.get(f"{base}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10).ok
+    internal = []  # the API answers on the instances' own (internal) ports; one may have been killed above
+    for url in stack.rasa_urls:
+        try:
+            internal.append(requests.get(f"{url}/status", params={"token": token}, timeout=10).ok)
+        except requests.ConnectionError:
+            pass
+    assert any(internal)

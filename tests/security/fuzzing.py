@@ -56,7 +56,8 @@ class FuzzReport:
     alive: bool = False
 
     def summary(self) -> str:
-        classes = Counter(f"{code // 100}xx" for code in self.statuses.elements())
+        classes = Counter(f"{code // 100}xx" if code > 0 else ("closed" if code == 0 else "unsent")
+                          for code in self.statuses.elements())
         return (f"fuzz: {self.inputs} inputs in {self.seconds:.0f} s; "
                 f"{dict(sorted(classes.items()))}; 5xx={len(self.server_errors)} "
                 f"hangs={len(self.hangs)}; peak Rasa RSS {self.peak_rss_mb:.0f} MB; "
@@ -172,7 +173,7 @@ def socket_probe(rng: random.Random, sid: Optional[str]) -> Probe:
     kind = rng.randrange(8)
     if sid is None or kind == 0:
         params = rng.choice([params, {"EIO": "x"}, {"EIO": "4", "transport": "websocket"},
-                             {"EIO": "4", "transport": "polling", "sid": _junk(rng, 20)}])
+                             {"EIO": "4", "transport": "polling", "sid": "".join(rng.choice(string.printable) for _ in range(20))}])
         return Probe("socketio", "GET", "/socket.io/", params)
     params["sid"] = sid
     if kind == 1:
@@ -216,6 +217,8 @@ def _send(base: str, probe: Probe) -> Tuple[Probe, Optional[int], str]:
         return probe, None, "timeout"
     except requests.ConnectionError as exc:  # the server closing an oversized upload is not a 5xx
         return probe, 0, f"connection closed: {exc.__class__.__name__}"
+    except (ValueError, UnicodeError) as exc:  # the client could not even encode the probe
+        return probe, -1, f"not sent: {exc.__class__.__name__}"
 
 
 def _peak_rss(pid: int) -> float:
@@ -272,7 +275,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--inputs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--url", help="fuzz an already running Rasa server instead of starting one")
+    parser.add_argument("--pid", type=int, help="with --url: the Rasa process id (for its peak RSS)")
     args = parser.parse_args(argv)
+    if args.url:
+        report = run_fuzz(args.url.rstrip("/"), args.pid, args.inputs, args.seed, args.workers,
+                          progress=lambda n: print(f"   {n} inputs sent", flush=True))
+        return _print(report)
     with tempfile.TemporaryDirectory(prefix="fenqi-fuzz-") as tmp:
         print(">> starting the real bot stack (Rasa + actions, seeded SQLite)", flush=True)
         stack = start_stack(Path(tmp))
@@ -280,8 +289,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             rasa = next(p for p in stack.procs if "deploy.rasa_main" in " ".join(map(str, p.args)))
             report = run_fuzz(stack.rasa_url, rasa.pid, args.inputs, args.seed, args.workers,
                               progress=lambda n: print(f"   {n} inputs sent", flush=True))
+            if report.server_errors or report.hangs:
+                for log in stack.logs:
+                    text = log.read_text(encoding="utf-8", errors="replace")
+                    errors = [block for block in text.split("Traceback")[1:4]]
+                    for block in errors:
+                        print(f"--- {log.name}: Traceback{block[:3000]}")
         finally:
             stack.stop()
+    return _print(report)
+
+
+def _print(report: FuzzReport) -> int:
     print(report.summary())
     for surface, status, sample in report.server_errors[:10]:
         print(f"   5xx {surface} {status}: {sample}")

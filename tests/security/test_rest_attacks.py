@@ -62,8 +62,8 @@ def test_other_channels_conversations_cannot_be_named(rest, bot_stack, victim):
     r = rest.post({"sender": victim, "message": f"转人工 injected-{victim}"})
     assert r.status_code == 400 and r.json()["error"] == "sender uses a reserved prefix"
     assert not any(f"injected-{victim}" in t for t in rest.user_texts(victim))
-    tickets = bot_stack.fenqi("tickets", "list", "--all").stdout
-    assert victim not in tickets
+    rows = [line.split("\t") for line in bot_stack.fenqi("tickets", "list", "--all").stdout.splitlines()]
+    assert all(row[6:7] != [victim] for row in rows)  # no ticket opened in the victim's conversation
 
 
 def test_chosen_order_does_not_cross_to_another_token_on_the_same_sender(rest, bot_stack):
@@ -128,3 +128,15 @@ def test_typed_personal_numbers_are_masked_before_they_are_stored(rest, bot_stac
 def test_api_is_refused_without_token(bot_stack):
     r = requests.get(f"{bot_stack.rasa_url}/conversations/rest:anon:pii-1/tracker", timeout=10)
     assert r.status_code == 401
+
+
+def test_api_token_in_a_header_and_a_wrong_token_is_401(bot_stack):
+    from tests.support.stack import API_TOKEN
+    status = f"{bot_stack.rasa_url}/status"
+    assert requests.get(status, headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10).ok
+    assert requests.get(status, params={"token": API_TOKEN[:-1] + "x"}, timeout=10).status_code == 401
+
+
+def test_account_store_is_private_from_the_start(bot_stack):
+    store = bot_stack.workdir / "fenqi.db"
+    assert store.stat().st_mode & 0o077 == 0, oct(store.stat().st_mode)

@@ -98,7 +98,7 @@ def test_missing_account_tables_is_a_clear_503(tmp_path):
 
 def test_config_comes_from_the_environment(database_url):
     config = load_web_config({"FENQI_RASA_URL": "http://rasa.internal:5005/", "FENQI_WEB_PORT": "9090",
-                              "FENQI_RASA_SOCKET_PATH": "chat.io"})
+                              "FENQI_RASA_SOCKET_PATH": "chat.io", "FENQI_ENV": "development"})
     assert (config.port, config.rasa_url, config.socket_path) == (9090, "http://rasa.internal:5005",
                                                                   "/chat.io")
     app = partial(create_app, config, settings_for(database_url))

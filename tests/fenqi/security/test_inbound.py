@@ -27,7 +27,7 @@ from fenqi.security.inbound import (
     (b'{"sender": "WX:abc", "message": "hi"}', "sender uses a reserved prefix"),
     (b'{"sender": "a b", "message": "hi"}', "sender must be"),
     (b'{"message": "hi", "metadata": []}', "metadata must be a JSON object"),
-    (b'{"message": "hi", "metadata": {"auth_token": 5}}', "metadata.auth_token must be a string"),
+    (b'{"message": "hi", "metadata": {"auth_token": 5}}', "metadata.auth_token must be an ASCII string"),
     (b'{"message": "  \\u0000 "}', "message must not be empty"),
     (b"[" * 5000 + b"]" * 5000, "body is nested too deeply"),
 ])

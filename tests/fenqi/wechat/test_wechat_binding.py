@@ -27,7 +27,7 @@ def bound_user(sessions, openid):
 
 def test_code_binds_openid_once(sessions):
     code = mint(sessions)
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 10 and set(code) <= set("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
     assert bound_user(sessions, "oA") is None
     outcome = bind(sessions, "oA", code)
     assert outcome.ok and outcome.user_id == "u1001"
@@ -78,3 +78,43 @@ def test_directory_runs_off_the_event_loop_with_a_session_per_call(sessions):
     results, z, y = asyncio.run(scenario())
     assert sorted(r.ok for r in results) == [False, True]  # the code is consumed exactly once
     assert {z, y} == {"u1002", None}
+
+
+
+# --- issue #11: unguessable codes, atomic attempt limits in the store -------------------------
+
+def test_codes_are_case_insensitive(sessions):
+    code = mint(sessions)
+    assert bind(sessions, "oA", f" {code.lower()} ").ok
+
+
+def test_attempts_are_limited_per_openid_per_code_and_globally(sessions):
+    from fenqi.wechat.binding import AttemptLimits
+    limits = AttemptLimits(per_openid=3, per_code=2, total=5, window=600)
+    reasons = [bind(sessions, "oGuesser", f"WRONG{i:05d}", limits=limits).reason for i in range(4)]
+    assert reasons == ["unknown"] * 3 + ["throttled"]
+    assert [bind(sessions, f"o{i}", "SAMECODE22", limits=limits).reason for i in range(3)] == \
+        ["unknown", "unknown", "throttled"]
+    code = mint(sessions)
+    assert bind(sessions, "oLate", code, limits=limits).reason == "throttled"  # global budget spent
+
+
+def test_parallel_guessers_never_exceed_the_limit(sessions):
+    """Many threads (as many processes would) guessing at once: the store counts every attempt."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fenqi.db.models import BindingAttempt
+    from fenqi.wechat.binding import AttemptLimits
+    limits = AttemptLimits(per_openid=5, per_code=100, total=10_000, window=600)
+
+    def guess(i):
+        try:
+            return bind(sessions, "oSwarm", f"GUESS{i:05d}", limits=limits).reason
+        except Exception as exc:  # SQLite "database is locked" under contention counts as refused
+            return type(exc).__name__
+    with ThreadPoolExecutor(8) as pool:
+        reasons = list(pool.map(guess, range(40)))
+    assert reasons.count("unknown") <= 5
+    with session_scope(sessions) as session:
+        rows = session.query(BindingAttempt).all()
+        assert max(r.attempts for r in rows if r.key.startswith("openid:")) <= 5

@@ -45,4 +45,4 @@ def test_module_entry_point(sessions, tmp_path):
     done = subprocess.run([sys.executable, "-m", "fenqi.wechat", "code", "u1002"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().isdigit() and "绑定" in done.stderr
+    assert len(done.stdout.strip()) == 10 and done.stdout.strip().isalnum() and "绑定" in done.stderr
