@@ -79,7 +79,7 @@ def _api_token(var: Path, d) -> str:
     path = var / "rasa-api-token"
     if not path.exists() or not path.read_text().strip():
         var.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(18), encoding="utf-8")
+        path.write_text("k" + secrets.token_urlsafe(24), encoding="utf-8")  # never starts with "-"
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 

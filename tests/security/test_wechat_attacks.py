@@ -7,8 +7,8 @@ import time
 import aiohttp
 import pytest
 
-from fenqi.wechat.simulator import WeChatClient
 from tests.support.stack import WECHAT_ENV
+from tests.support.wechat_simulator import WeChatClient
 
 pytestmark = pytest.mark.e2e
 

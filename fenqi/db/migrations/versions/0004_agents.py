@@ -5,7 +5,7 @@ New tables only: ``handoff_tickets`` is left as it is (its partial unique index 
 SQLite's table rebuild), the takeover state lives 1:1 beside it in ``ticket_takeovers``.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01 21:40:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
