@@ -35,8 +35,18 @@ from fenqi.identity import IdentityError
 from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
 from fenqi.security.ratelimit import RateLimiter
 from fenqi.settings import load_settings
-from fenqi.widget import (DEFAULT_HISTORY_LIMIT, Peer, bot_metadata, handshake_token, history_messages,
-                          log_id, message_text, peer_for_token, reverify, session_allowed)
+from fenqi.widget import (
+    DEFAULT_HISTORY_LIMIT,
+    Peer,
+    bot_metadata,
+    handshake_token,
+    history_messages,
+    log_id,
+    message_text,
+    peer_for_token,
+    reverify,
+    session_allowed,
+)
 
 logger = logging.getLogger(__name__)
 

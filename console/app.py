@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fenqi.accounts.repository import load_snapshot
 from fenqi.db.engine import Store, session_scope
 from fenqi.db.models import Agent, HandoffTicket, TicketMessage
-from fenqi.handoff import live, takeover as tk
+from fenqi.handoff import live
+from fenqi.handoff import takeover as tk
 from fenqi.handoff.agents import SignedIn, authenticate, end_session, resume_session, start_session
 from fenqi.handoff.tickets import list_tickets, queue_position
 from fenqi.handoff.view import account_summary, channel_label, masked_transcript, waiting_text
@@ -28,8 +29,7 @@ from fenqi.privacy import mask_pii
 from fenqi.settings import ConsoleSettings, load_console_settings, load_settings
 
 from . import pages
-from .security import (CSRF_FIELD, CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, LoginLimiter,
-                       cookie_options, csrf_ok)
+from .security import CSRF_FIELD, CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, cookie_options, csrf_ok
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")

@@ -28,8 +28,16 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fenqi.evaluation import (FALLBACK, OUT_OF_SCOPE, by_category, calibration,  # noqa: E402
-                              expected_calibration_error, load_cases, recall_of, score)
+from fenqi.evaluation import (  # noqa: E402
+    FALLBACK,
+    OUT_OF_SCOPE,
+    by_category,
+    calibration,
+    expected_calibration_error,
+    load_cases,
+    recall_of,
+    score,
+)
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
 
 Ranking = List[Tuple[str, float]]

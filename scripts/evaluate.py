@@ -26,9 +26,18 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fenqi.evaluation import (FALLBACK, OUT_OF_SCOPE, IntentReport, by_category, calibration,  # noqa: E402
-                              choose_threshold, expected_calibration_error, load_cases, recall_of, score,
-                              threshold_rows)
+from fenqi.evaluation import (  # noqa: E402
+    OUT_OF_SCOPE,
+    IntentReport,
+    by_category,
+    calibration,
+    choose_threshold,
+    expected_calibration_error,
+    load_cases,
+    recall_of,
+    score,
+    threshold_rows,
+)
 from fenqi.overlap import near_duplicates  # noqa: E402
 
 OVERLAP_THRESHOLD = 0.7  # char-bigram Jaccard: at or above, a training line is a near-copy
@@ -91,7 +100,6 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
-
     from scripts.compare_classifiers import training_data
 
     config = ModelConfig(char_ngrams=(int(entry.get("char_min_ngram", 1)), int(entry.get("char_max_ngram", 3))),

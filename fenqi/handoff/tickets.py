@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fenqi.db.models import Agent, AgentSession, HandoffTicket, TicketMessage, TicketTakeover, User
+from fenqi.db.models import HandoffTicket, User
 
 SUMMARY_MAX = 255
 

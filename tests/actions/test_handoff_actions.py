@@ -83,8 +83,9 @@ def test_importing_the_action_package_installs_the_log_filter():
 
 def test_with_no_agent_online_the_shopper_is_told_and_the_ticket_stays_queued(store):
     from datetime import datetime
-    from fenqi.handoff.messages import NO_AGENT_FREE
+
     from fenqi.handoff.hours import load_service_info
+    from fenqi.handoff.messages import NO_AGENT_FREE
     if not load_service_info().is_open(datetime.now()):
         text = run(ActionHandoff(), tracker("web:demo_ok", conversation(token("demo_ok"))))[0][0]["text"]
         assert "现在不在服务时间" in text and NO_AGENT_FREE not in text
@@ -97,6 +98,7 @@ def test_with_no_agent_online_the_shopper_is_told_and_the_ticket_stays_queued(st
 
 def test_with_an_agent_in_the_console_the_shopper_is_not_told_no_agent_is_free(store):
     from datetime import datetime
+
     from fenqi.handoff.agents import add_agent
     from fenqi.handoff.messages import NO_AGENT_FREE
     with session_scope(store) as s:

@@ -12,8 +12,7 @@ import pytest
 import requests
 
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
-from fenqi.handoff import TicketRequest, open_ticket
-from fenqi.handoff import live
+from fenqi.handoff import TicketRequest, live, open_ticket
 from tests.support.console import AGENT_PASSWORD, add_agent, start_console
 from tests.support.stack import ROOT
 

@@ -37,6 +37,7 @@ def test_console_settings(monkeypatch):
     assert load_console_settings().secure_cookie is True
     monkeypatch.setenv("FENQI_CONSOLE_PORT", "nope")
     import pytest
+
     from fenqi.settings import ConfigurationError
     with pytest.raises(ConfigurationError):
         load_console_settings()

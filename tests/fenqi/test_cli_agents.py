@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from sqlalchemy import select
 
 from fenqi.db.engine import make_engine, make_session_factory, session_scope

@@ -23,8 +23,16 @@ def test_rejects_mismatched_input(gold, pred):
 
 
 # --- robustness set and calibration -----------------------------------------------------------
-from fenqi.evaluation import (Case, by_category, calibration, choose_threshold,  # noqa: E402
-                              expected_calibration_error, parse_cases, recall_of, threshold_rows)
+from fenqi.evaluation import (  # noqa: E402
+    Case,
+    by_category,
+    calibration,
+    choose_threshold,
+    expected_calibration_error,
+    parse_cases,
+    recall_of,
+    threshold_rows,
+)
 
 
 def test_parse_cases_reads_blocks_pairs_and_accept():

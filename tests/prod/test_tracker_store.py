@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted, BotUttered, ConversationPaused, Restarted, SessionStarted, SlotSet, UserUttered,
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
 )
 from rasa.utils.endpoints import EndpointConfig
 

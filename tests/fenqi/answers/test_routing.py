@@ -54,7 +54,7 @@ def test_every_answer_intent_has_a_reserve_fund_topic():
 
 
 def test_installment_answers_unchanged_without_the_product(account):
-    for intent, _, module in TOPICS.values():
+    for intent, _, _module in TOPICS.values():
         assert module_for(intent, None) is MODULES[intent]
 
 

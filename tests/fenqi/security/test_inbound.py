@@ -3,8 +3,14 @@ import json
 
 import pytest
 
-from fenqi.security.inbound import (InputError, clean_text, parse_rest_body, rest_sender_id,
-                                    sanitize_payload, valid_order_id)
+from fenqi.security.inbound import (
+    InputError,
+    clean_text,
+    parse_rest_body,
+    rest_sender_id,
+    sanitize_payload,
+    valid_order_id,
+)
 
 
 @pytest.mark.parametrize("body, reason", [
