@@ -34,9 +34,12 @@ def not_understood(bot_stack):
 
 
 def tickets_of(bot_stack, sender, *flags):
+    """Ticket rows of the conversation the server derived for REST ``sender`` (``rest:anon:<sender>``,
+    ``rest:u:<user>:<sender>``; channels/secure_rest.py)."""
     result = bot_stack.fenqi("tickets", "list", *flags)
     assert result.returncode == 0, result.stderr
-    return [row.split("\t") for row in result.stdout.splitlines() if row.split("\t")[6:7] == [sender]]
+    rows = [row.split("\t") for row in result.stdout.splitlines()]
+    return [row for row in rows if row[6:7] and (row[6] == sender or row[6].endswith(":" + sender))]
 
 
 def test_first_fallback_asks_about_two_topics_then_offers_a_human(bot_stack, not_understood):
