@@ -22,12 +22,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
+import engineio
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-import engineio
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
@@ -37,8 +37,18 @@ from fenqi.identity import IdentityError
 from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
 from fenqi.security.ratelimit import RateLimiter
 from fenqi.settings import load_settings
-from fenqi.widget import (DEFAULT_HISTORY_LIMIT, Peer, bot_metadata, handshake_token, history_messages,
-                          log_id, message_text, peer_for_token, reverify, session_allowed)
+from fenqi.widget import (
+    DEFAULT_HISTORY_LIMIT,
+    Peer,
+    bot_metadata,
+    handshake_token,
+    history_messages,
+    log_id,
+    message_text,
+    peer_for_token,
+    reverify,
+    session_allowed,
+)
 
 logger = logging.getLogger(__name__)
 

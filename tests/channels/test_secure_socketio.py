@@ -20,8 +20,14 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 
-from channels.secure_socketio import (Peer, SecureSocketIOInput, bot_metadata, handshake_token,
-                                      history_messages, session_allowed)
+from channels.secure_socketio import (
+    Peer,
+    SecureSocketIOInput,
+    bot_metadata,
+    handshake_token,
+    history_messages,
+    session_allowed,
+)
 from fenqi.identity import issue_token
 
 SECRET = "test-secret-" + "x" * 32

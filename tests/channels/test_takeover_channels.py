@@ -13,8 +13,7 @@ from channels.takeover import SocketTakeover
 from fenqi.accounts.demo import seed_demo
 from fenqi.db.engine import session_scope
 from fenqi.db.models import TicketTakeover
-from fenqi.handoff import TicketRequest, open_ticket
-from fenqi.handoff import live
+from fenqi.handoff import TicketRequest, live, open_ticket
 from fenqi.handoff.agents import add_agent
 from fenqi.handoff.relay import TakeoverRelay
 from fenqi.handoff.takeover import Accept, HandBack

@@ -20,9 +20,9 @@ from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.binding import SqlDirectory
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import Responder
-from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.webhook import WeChatWebhook
 from tests.fenqi.wechat.test_wechat_webhook import APPID, SECRET, TOKEN, Bot
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,8 +5,7 @@ import pytest
 
 from fenqi.db.engine import session_scope
 from fenqi.db.models import Agent, AgentSession
-from fenqi.handoff.agents import (AgentError, add_agent, authenticate, end_session, resume_session,
-                                  start_session)
+from fenqi.handoff.agents import AgentError, add_agent, authenticate, end_session, resume_session, start_session
 
 T0 = datetime(2026, 5, 1, 10, 0, 0)
 PASSWORD = "correct horse battery"

@@ -3,10 +3,10 @@ from datetime import datetime
 
 import pytest
 
+from fenqi.fallback import load_topics
 from fenqi.handoff import handoff_text, load_service_info, pending_notice
 from fenqi.handoff.hours import parse_service_info
 from fenqi.handoff.summary import ticket_summary, ticket_transcript
-from fenqi.fallback import load_topics
 
 SERVICE = load_service_info()
 MONDAY_NOON, MONDAY_NIGHT = datetime(2026, 6, 1, 12, 0), datetime(2026, 6, 1, 23, 30)

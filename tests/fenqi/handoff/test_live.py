@@ -7,11 +7,19 @@ from sqlalchemy import select
 
 from fenqi.db.engine import session_scope
 from fenqi.db.models import HandoffTicket, TicketMessage, TicketTakeover
-from fenqi.handoff import TicketRequest, open_ticket, open_ticket_for
-from fenqi.handoff import live
+from fenqi.handoff import TicketRequest, live, open_ticket, open_ticket_for
 from fenqi.handoff.agents import add_agent
-from fenqi.handoff.takeover import (ACCEPTED, CLOSED, QUEUED, RETURNED, Accept, Close, HandBack,
-                                    InvalidTransition, Release)
+from fenqi.handoff.takeover import (
+    ACCEPTED,
+    CLOSED,
+    QUEUED,
+    RETURNED,
+    Accept,
+    Close,
+    HandBack,
+    InvalidTransition,
+    Release,
+)
 
 T0 = datetime(2026, 5, 1, 10, 0, 0)
 PASSWORD = "correct horse battery"

@@ -10,8 +10,7 @@ import pytest
 from fenqi.db.engine import session_scope
 from fenqi.handoff import TicketRequest, live, open_ticket
 from fenqi.handoff.agents import add_agent
-from fenqi.handoff.relay import (TakeoverRelay, wechat_sender, wechat_text, wechat_window_open,
-                                 widget_payload)
+from fenqi.handoff.relay import TakeoverRelay, wechat_sender, wechat_text, wechat_window_open, widget_payload
 from fenqi.handoff.takeover import Accept, HandBack
 from fenqi.wechat.api import WeChatApiError
 

@@ -1,8 +1,21 @@
 """The takeover state machine: ticket state + event -> new state, invalid events refused."""
 import pytest
 
-from fenqi.handoff.takeover import (ACCEPTED, CLOSED, QUEUED, RETURNED, Accept, Close, HandBack,
-                                    InvalidTransition, Rate, Release, TakeoverState, apply, status_for)
+from fenqi.handoff.takeover import (
+    ACCEPTED,
+    CLOSED,
+    QUEUED,
+    RETURNED,
+    Accept,
+    Close,
+    HandBack,
+    InvalidTransition,
+    Rate,
+    Release,
+    TakeoverState,
+    apply,
+    status_for,
+)
 
 NEW = TakeoverState()
 

@@ -7,8 +7,15 @@ from sqlalchemy.exc import IntegrityError
 
 from fenqi.db.engine import session_scope
 from fenqi.db.models import HandoffTicket
-from fenqi.handoff import (TicketNotFound, TicketRequest, close_ticket, list_tickets,
-                           open_ticket, open_ticket_for, queue_position)
+from fenqi.handoff import (
+    TicketNotFound,
+    TicketRequest,
+    close_ticket,
+    list_tickets,
+    open_ticket,
+    open_ticket_for,
+    queue_position,
+)
 
 T0 = datetime(2026, 5, 1, 10, 0, 0)
 

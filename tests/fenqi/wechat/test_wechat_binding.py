@@ -6,8 +6,7 @@ import pytest
 
 from fenqi.db.engine import session_scope
 from fenqi.db.models import BindingCode
-from fenqi.wechat.binding import (SqlDirectory, bind_openid, mint_binding_code, unbind_openid,
-                                  user_for_openid)
+from fenqi.wechat.binding import SqlDirectory, bind_openid, mint_binding_code, unbind_openid, user_for_openid
 
 
 def mint(sessions, user_id="u1001", **kwargs):

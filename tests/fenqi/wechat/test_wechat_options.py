@@ -1,5 +1,4 @@
-from fenqi.wechat.options import (OptionMemory, choice_number, render_bot_messages, render_options,
-                                  resolve_choice)
+from fenqi.wechat.options import OptionMemory, choice_number, render_bot_messages, render_options, resolve_choice
 
 BUTTONS = [{"title": "查看额度", "payload": "/ask_credit"}, {"title": "还款方式", "payload": "/ask_repay"}]
 

@@ -6,8 +6,8 @@ from wechatpy.crypto import WeChatCrypto
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.errors import WebhookError
 from fenqi.wechat.signing import open_envelope, seal_reply, verify_echo
-from tests.support.wechat_simulator import WeChatClient
 from fenqi.wechat.xmlsafe import ensure_safe_xml
+from tests.support.wechat_simulator import WeChatClient
 
 TOKEN = "wx-test-token"
 APPID = "wx1234567890abcdef"

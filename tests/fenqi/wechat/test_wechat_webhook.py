@@ -15,9 +15,9 @@ from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
 from fenqi.wechat.config import WeChatConfig
 from fenqi.wechat.conversation import BotRequest, Responder
-from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 from fenqi.wechat.splitting import utf8_len
 from fenqi.wechat.webhook import WeChatWebhook
+from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 
 pytestmark = pytest.mark.timeout(30)
 
