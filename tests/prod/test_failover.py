@@ -53,8 +53,14 @@ def _texts(messages: List[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
+def _conversation(sender: str) -> str:
+    """The conversation id the secure REST channel derives for demo_ok's ``sender`` (rest:u:...)."""
+    from fenqi.security.inbound import rest_sender_id
+    return rest_sender_id("demo_ok", sender)
+
+
 def _tracker(prod: ProdStack, url: str, sender: str) -> Dict:
-    r = requests.get(f"{url}/conversations/{sender}/tracker",
+    r = requests.get(f"{url}/conversations/{_conversation(sender)}/tracker",
                      params={"token": prod.api_token, "include_events": "ALL"}, timeout=30)
     r.raise_for_status()
     return r.json()
@@ -66,7 +72,7 @@ def _stored_rows(prod: ProdStack, sender: str) -> List[dict]:
                             password=prod.secrets["DB_PASSWORD"], dbname=TRACKER_DB)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+            cur.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (_conversation(sender),))
             return [json.loads(row[0]) for row in cur.fetchall()]
     finally:
         conn.close()
@@ -130,7 +136,7 @@ def test_concurrent_messages_to_both_instances_are_serialised(stack):
     sender, token = "race-demo-ok", issue_token("demo_ok", stack.jwt_secret, ttl=900)
     rounds = [("小米分期怎么还款", "备用金可以提前还款吗"), ("我的额度是多少", "怎么开通自动还款")]
     replies: Dict[str, List[dict]] = {}
-    with LockMonitor(stack.ports.redis, f"{stack.redis_key_prefix}:lock:{sender}") as lock_log:
+    with LockMonitor(stack.ports.redis, f"{stack.redis_key_prefix}:lock:{_conversation(sender)}") as lock_log:
         for pair in rounds:
             barrier = threading.Barrier(len(pair))
             errors: List[BaseException] = []
