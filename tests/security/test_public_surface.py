@@ -11,10 +11,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from fenqi.accounts.demo import seed_demo
-from fenqi.db.engine import init_db, make_engine, make_session_factory, session_scope
+from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.db.models import User
 from fenqi.security.limits import Limits
 from fenqi.settings import Settings
+from tests.support.schema import init_db
 from webapp.app import create_app
 from webapp.config import WebConfig, load_web_config
 from webapp.socket_proxy import SESSION, open_client_session, relay
