@@ -26,6 +26,9 @@ REST_USER_PREFIX = "rest:u:"
 REST_ANON_PREFIX = "rest:anon:"
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.@\-]{1,%d}" % MAX_SENDER_CHARS)
 ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,39}")
+# Entities a button payload may carry (what fenqi/answers builds), each as a short string.
+PAYLOAD_ENTITIES = {"order_id": ORDER_ID_PATTERN,
+                    "product": re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,20}")}
 _INTENT = re.compile(r"/([A-Za-z_][A-Za-z0-9_]{0,63})")
 _CONTROL = {c for c in range(0x20) if c not in (0x09, 0x0A)} | set(range(0x7F, 0xA0))
 
@@ -60,9 +63,10 @@ def clean_text(text: str) -> str:
 def sanitize_payload(text: str) -> str:
     """A ``/intent{...}`` payload with only well-formed entities; other text unchanged.
 
-    Rasa turns ``/intent{"order_id": ...}`` into entities (and so slots) without NLU. Only an
-    ``order_id`` that is a short id string survives; anything else (numbers, lists, nested
-    objects, other keys, ``@confidence``) is dropped, leaving ``/intent``.
+    Rasa turns ``/intent{"order_id": ...}`` into entities (and so slots) without NLU. Only the
+    entities our buttons send survive, as short strings (``order_id``: an id; ``product``: a product
+    name such as 备用金); anything else (numbers, lists, nested objects, other keys,
+    ``@confidence``) drops them all, leaving ``/intent``.
     """
     if not text.startswith("/"):
         return text
@@ -76,10 +80,13 @@ def sanitize_payload(text: str) -> str:
         entities = json.loads(rest) if rest.startswith("{") else None
     except (ValueError, RecursionError):
         entities = None
-    order_id = entities.get("order_id") if isinstance(entities, dict) and len(entities) == 1 else None
-    if isinstance(order_id, str) and ORDER_ID_PATTERN.fullmatch(order_id):
-        return "/" + intent + json.dumps({"order_id": order_id}, separators=(",", ":"))
-    return "/" + intent
+    if not isinstance(entities, dict):
+        return "/" + intent
+    kept = {key: value for key, value in entities.items()
+            if key in PAYLOAD_ENTITIES and isinstance(value, str) and PAYLOAD_ENTITIES[key].fullmatch(value)}
+    if not kept or len(kept) != len(entities):
+        return "/" + intent
+    return "/" + intent + json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
 
 def valid_order_id(value: Any) -> Optional[str]:

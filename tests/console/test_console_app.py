@@ -23,7 +23,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FENQI_")}
-    env.update(FENQI_DATABASE_URL=f"sqlite:///{tmp / 'fenqi.db'}", FENQI_VAR_DIR=str(tmp),
+    env.update(FENQI_ENV="development", FENQI_DATABASE_URL=f"sqlite:///{tmp / 'fenqi.db'}", FENQI_VAR_DIR=str(tmp),
                FENQI_JWT_SECRET="console-test-secret-0123456789abcdef", SQLALCHEMY_SILENCE_UBER_WARNING="1")
     for args in (("db", "init"), ("db", "seed-demo")):
         assert subprocess.run([sys.executable, "-m", "fenqi", *args], cwd=ROOT, env=env,

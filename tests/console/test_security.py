@@ -29,10 +29,12 @@ def test_limiter_blocks_after_failures_and_forgets_after_the_window():
 
 
 def test_console_settings(monkeypatch):
-    monkeypatch.delenv("FENQI_ENV", raising=False)
+    monkeypatch.setenv("FENQI_ENV", "development")  # unset is production since #11 (fail closed)
     monkeypatch.setenv("FENQI_CONSOLE_PORT", "9123")
     s = load_console_settings()
     assert (s.host, s.port, s.secure_cookie) == ("127.0.0.1", 9123, False)
+    monkeypatch.delenv("FENQI_ENV")
+    assert load_console_settings().secure_cookie is True
     monkeypatch.setenv("FENQI_ENV", "production")
     assert load_console_settings().secure_cookie is True
     monkeypatch.setenv("FENQI_CONSOLE_PORT", "nope")

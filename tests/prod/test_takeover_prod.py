@@ -94,7 +94,8 @@ def console(prod, tmp_path_factory):
 def test_takeover_through_nginx_with_two_rasa_instances(prod, browser, web_url, console):  # noqa: F811
     for url in prod.rasa_urls:  # both instances are up and serving
         assert requests.get(f"{url}/status", params={"token": prod.api_token}, timeout=30).ok
-    takeover_flow(browser, web_url, console.url, prod.balancer_url, prod.api_token, prod.accounts_url, SHOPPER)
+    # the tracker API is internal (nginx routes only the channels): read it from an instance
+    takeover_flow(browser, web_url, console.url, prod.rasa_urls[0], prod.api_token, prod.accounts_url, SHOPPER)
 
 
 # --- WeChat -------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def say(prod, api: ThreadedFakeApi, openid: str, text: str, url: Optional[str] =
 
 
 def wx_tracker_users(prod, openid: str) -> List[str]:
-    events = requests.get(f"{prod.balancer_url}/conversations/wx:{openid}/tracker",
+    events = requests.get(f"{prod.rasa_urls[0]}/conversations/wx:{openid}/tracker",  # internal API
                           params={"token": prod.api_token}, timeout=30).json()["events"]
     return [e.get("text") for e in events if e.get("event") == "user"]
 

@@ -68,8 +68,7 @@ def rest(bot_stack: Any) -> Rest:
 
 @pytest.fixture
 def rasa_pid(bot_stack: Any) -> int:
-    rasa = [p for p in bot_stack.procs if "deploy.rasa_main" in " ".join(map(str, p.args))]
-    return rasa[0].pid
+    return bot_stack.rasa_pid
 
 
 def texts(messages: List[Dict[str, Any]]) -> str:

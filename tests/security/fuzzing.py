@@ -286,8 +286,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(">> starting the real bot stack (Rasa + actions, seeded SQLite)", flush=True)
         stack = start_stack(Path(tmp))
         try:
-            rasa = next(p for p in stack.procs if "deploy.rasa_main" in " ".join(map(str, p.args)))
-            report = run_fuzz(stack.rasa_url, rasa.pid, args.inputs, args.seed, args.workers,
+            report = run_fuzz(stack.rasa_url, stack.rasa_pid, args.inputs, args.seed, args.workers,
                               progress=lambda n: print(f"   {n} inputs sent", flush=True))
             if report.server_errors or report.hangs:
                 for log in stack.logs:

@@ -58,6 +58,11 @@ class BotStack:
         return [p.log for p in self.supervisor.procs.values()]
 
     @property
+    def rasa_pid(self) -> int:
+        """The process id of the (first) Rasa server."""
+        return next(p.popen.pid for name, p in sorted(self.supervisor.procs.items()) if name.startswith("rasa"))
+
+    @property
     def secret(self) -> str:
         return self.env["FENQI_JWT_SECRET"]
 

@@ -80,3 +80,14 @@ def test_sender_ids_are_derived_on_the_server():
     first, second = rest_sender_id(None, None), rest_sender_id(None, None)
     assert first != second and first.startswith("rest:anon:r-")  # no shared "default"
     assert rest_sender_id("demo_a", "s") != rest_sender_id("demo_b", "s")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('/how_to_repay{"product":"备用金"}', '/how_to_repay{"product":"备用金"}'),      # the 备用金 topic buttons
+    ('/how_to_repay{"product": "备用金", "order_id": "A1"}', '/how_to_repay{"product":"备用金","order_id":"A1"}'),
+    ('/how_to_repay{"product": ["备用金"]}', "/how_to_repay"),
+    ('/how_to_repay{"product": "备用金{}"}', "/how_to_repay"),
+    ('/how_to_repay{"product": "' + "备" * 21 + '"}', "/how_to_repay"),
+])
+def test_button_payload_keeps_only_well_formed_product_and_order_entities(text, expected):
+    assert sanitize_payload(text) == expected
