@@ -355,14 +355,17 @@ async def run_turns(url: str, token: str, turns: int, tag: str, pids: Dict[str, 
     return out, cpu
 
 
-async def run_parse(url: str, api_token: str, concurrency: int, per_client: int, budget_s: float) -> Result:
+async def run_parse(urls: List[str], api_token: str, concurrency: int, per_client: int,
+                    budget_s: float) -> Result:
+    """Bare NLU parses spread over the Rasa instances' internal API (the balancer routes only the
+    channels, docs/security.md)."""
     result = Result()
     deadline = time.monotonic() + budget_s
-    endpoint = f"{url}/model/parse?token={api_token}"
+    endpoints = [f"{url}/model/parse?token={api_token}" for url in urls]
     async with _session(concurrency) as session:
         async def client(i: int) -> None:
             for k in range(per_client):
-                await _post(session, endpoint, {"text": PARSE_TEXTS[(i + k) % len(PARSE_TEXTS)]}, result,
+                await _post(session, endpoints[(i + k) % len(endpoints)], {"text": PARSE_TEXTS[(i + k) % len(PARSE_TEXTS)]}, result,
                             deadline)
         t0 = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(concurrency)))
@@ -458,7 +461,8 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
     startup_cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}  # just after ready
     report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     asyncio.run(run_closed(url, tokens, 4, 6, 60, f"{mode}-warmup"))  # load lazy parts
-    asyncio.run(run_parse(url, api_token, 4, 5, 30))
+    parse_urls = list(getattr(stack, "rasa_urls", None) or [url])
+    asyncio.run(run_parse(parse_urls, api_token, 4, 5, 30))
     report.turns, report.turn_cpu = asyncio.run(run_turns(url, tokens[0], args.turns, mode, pids))
     print(f"   {mode:<9} {args.turns} turns alone: first 10 p50 {1000 * percentile(report.turns[:10], 50):.0f} ms, "
           f"last 10 p50 {1000 * percentile(report.turns[-10:], 50):.0f} ms ({load_text()})", flush=True)
@@ -475,7 +479,7 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
             report.profile = summarise_profile(workdir / f"profile-{mode}.raw")
             if os.environ.get("BENCH_KEEP_PROFILE"):
                 shutil.copy(workdir / f"profile-{mode}.raw", os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}.raw")
-        parse = measured(pids, run_parse(url, api_token, level, max(1, conv.count // level), args.budget))
+        parse = measured(pids, run_parse(parse_urls, api_token, level, max(1, conv.count // level), args.budget))
         report.closed.append({"level": level, "conv": conv, "parse": parse, "load": load_text()})
         print(f"   {mode:<9} {level:>3} closed: {conv.count} msgs, p50 {conv.pct(50):.0f} ms, "
               f"p95 {conv.pct(95):.0f} ms, {conv.throughput:.1f} msg/s, errors {sum(conv.errors.values())}; "
