@@ -6,7 +6,6 @@ whichever instance holds it. Unset (the embedded default): the in-process manage
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Mapping, Optional
 
 ENV_URL = "FENQI_SOCKETIO_REDIS_URL"
@@ -15,10 +14,12 @@ ENV_CHANNEL = "FENQI_SOCKETIO_REDIS_CHANNEL"
 
 def manager_options(env: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """Extra ``AsyncServer`` options: ``client_manager`` when a Redis URL is configured."""
-    env = os.environ if env is None else env
-    url = env.get(ENV_URL, "")
-    if not url:
+    from fenqi.settings import ScaleoutSettings, section
+
+    scaleout = section(ScaleoutSettings, env)
+    if not scaleout.socketio_redis_url:
         return {}
     from socketio import AsyncRedisManager
 
-    return {"client_manager": AsyncRedisManager(url, channel=env.get(ENV_CHANNEL) or "fenqi-socketio")}
+    return {"client_manager": AsyncRedisManager(scaleout.socketio_redis_url,
+                                                channel=scaleout.socketio_redis_channel or "fenqi-socketio")}

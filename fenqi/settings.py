@@ -2,7 +2,9 @@
 
 :func:`load_settings` builds :class:`Settings` (pydantic ``BaseSettings``, v1 API) with one section
 per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
-``wechat`` (WeChat channel) and ``deploy`` (ports and instances of ``make run`` / ``make run-prod``).
+``wechat`` (WeChat channel), ``console`` (agent console), ``limits`` (input and rate limits),
+``scaleout`` (Redis across Rasa instances) and ``deploy`` (ports and instances of ``make run`` /
+``make run-prod``).
 ``FENQI_ENV`` is parsed here only (only an explicit ``development`` enables demo defaults; anything
 else is production); ``Settings.production`` is what the rest reads. Every variable
 is in the README's configuration table.
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, BaseSettings, Field, root_validator, validate_model, validator
+
+from fenqi.security import limits as _limits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
@@ -109,6 +113,27 @@ class ConsoleSettings(_Section):
     @property
     def secure_cookie(self) -> bool:
         return bool(self.console_secure_cookie)
+
+
+class LimitsSettings(_Section):
+    """Input and rate limits (``fenqi.security.limits`` holds the defaults; docs/security.md)."""
+
+    max_body_bytes: int = Field(default=_limits.MAX_BODY_BYTES, ge=1024, le=1024 * 1024)
+    max_message_chars: int = Field(default=_limits.MAX_MESSAGE_CHARS, ge=10, le=4000)
+    socket_rate: int = Field(default=_limits.SOCKET_RATE_PER_MINUTE, ge=1, le=100000)
+    relay_rate: int = Field(default=_limits.RELAY_RATE_PER_MINUTE, ge=1, le=1000000)
+    relay_max_concurrent: int = Field(default=_limits.RELAY_MAX_CONCURRENT, ge=1, le=10000)
+    relay_per_client: int = Field(default=_limits.RELAY_MAX_PER_CLIENT, ge=1, le=10000)
+
+
+class ScaleoutSettings(_Section):
+    """Several Rasa instances (production mode sets these): socket.io emits through Redis
+    (``FENQI_SOCKETIO_REDIS_URL``, ``FENQI_SOCKETIO_REDIS_CHANNEL``) and WeChat MsgId claims
+    (``FENQI_WECHAT_REDIS_URL``)."""
+
+    socketio_redis_url: str = ""
+    socketio_redis_channel: str = "fenqi-socketio"
+    wechat_redis_url: str = ""
 
 
 class DeploySettings(_Section):

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from fenqi.db.engine import make_engine
+from fenqi.db.engine import Store
 from fenqi.settings import Settings, load_settings
 from webapp.config import STATIC_DIR, WebConfig, load_web_config
 from webapp.demo_login import DemoAccounts, NoAccountTables, UnknownUser, user_card
@@ -108,18 +108,18 @@ async def health(request: web.Request) -> web.Response:
 
 def create_app(config: Optional[WebConfig] = None,
                settings: Callable[[], Settings] = load_settings) -> web.Application:
-    """The web app; the account-store engine is created on startup, disposed on cleanup."""
+    """The web app; the process's account store is opened on startup, closed on cleanup."""
     config = config or load_web_config()
     app = web.Application(middlewares=[security_headers], client_max_size=16 * 1024)
     app[CONFIG] = config
     app[SETTINGS] = settings
 
     async def open_store(app: web.Application):
-        engine = make_engine(settings().database_url) if config.dev_login else None
-        app[ACCOUNTS] = DemoAccounts(engine) if engine is not None else None
+        store = Store.open(settings().database_url) if config.dev_login else None
+        app[ACCOUNTS] = DemoAccounts(store.engine) if store is not None else None
         yield
-        if engine is not None:
-            engine.dispose()
+        if store is not None:
+            store.close()
 
     app.cleanup_ctx.append(open_store)
     app.cleanup_ctx.append(open_client_session())

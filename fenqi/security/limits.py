@@ -1,4 +1,5 @@
-"""Every input limit in one place; each can be overridden by an environment variable.
+"""Every input limit in one place; each can be overridden by an environment variable, read by the
+settings object (``fenqi.settings.LimitsSettings``).
 
 ``FENQI_MAX_BODY_BYTES``       REST / socket.io body size (default 16 KiB)
 ``FENQI_MAX_MESSAGE_CHARS``    characters of one user message that reach NLU (default 500)
@@ -9,7 +10,6 @@
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -41,27 +41,15 @@ class Limits:
         return TOO_LONG_TEXT.format(limit=self.max_message_chars)
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer") from exc
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}")
-    return value
-
-
 def load_limits(env: Optional[Mapping[str, str]] = None) -> Limits:
-    """The limits from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
-    return Limits(
-        max_body_bytes=_int(env, "FENQI_MAX_BODY_BYTES", MAX_BODY_BYTES, 1024, 1024 * 1024),
-        max_message_chars=_int(env, "FENQI_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, 10, 4000),
-        socket_rate_per_minute=_int(env, "FENQI_SOCKET_RATE", SOCKET_RATE_PER_MINUTE, 1, 100000),
-        relay_rate_per_minute=_int(env, "FENQI_RELAY_RATE", RELAY_RATE_PER_MINUTE, 1, 1000000),
-        relay_max_concurrent=_int(env, "FENQI_RELAY_MAX_CONCURRENT", RELAY_MAX_CONCURRENT, 1, 10000),
-        relay_max_per_client=_int(env, "FENQI_RELAY_PER_CLIENT", RELAY_MAX_PER_CLIENT, 1, 10000),
-    )
+    """The limits from the settings' limits section read from ``env`` (default: the process
+    environment); a bad value is a ``ValueError`` naming its variable."""
+    from fenqi.settings import ConfigurationError, LimitsSettings, section
+
+    try:
+        s = section(LimitsSettings, env)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from exc
+    return Limits(max_body_bytes=s.max_body_bytes, max_message_chars=s.max_message_chars,
+                  socket_rate_per_minute=s.socket_rate, relay_rate_per_minute=s.relay_rate,
+                  relay_max_concurrent=s.relay_max_concurrent, relay_max_per_client=s.relay_per_client)

@@ -8,7 +8,6 @@ or through the customer-service API). ``FENQI_WECHAT_REDIS_URL`` unset: no claim
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from typing import Any, Mapping, Optional, Protocol
 
@@ -48,6 +47,8 @@ class RedisTurnClaims:
 
 
 def claims_from_env(env: Optional[Mapping[str, str]] = None) -> Optional[RedisTurnClaims]:
-    env = os.environ if env is None else env
-    url = env.get(ENV_URL, "")
+    """Claims in Redis when the settings name ``FENQI_WECHAT_REDIS_URL`` (production), else None."""
+    from fenqi.settings import ScaleoutSettings, section
+
+    url = section(ScaleoutSettings, env).wechat_redis_url
     return RedisTurnClaims(url) if url else None
