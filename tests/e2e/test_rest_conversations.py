@@ -114,7 +114,7 @@ def test_reserve_fund_repayment_questions_answer_about_the_reserve_fund(bot_stac
 RESERVE_FUND_TOPICS = [
     ("那怎么还备用金", "how_to_repay", "备用金还款步骤"),
     ("备用金每个月几号还", "repayment_due", "备用金"),
-    ("备用金能提前还清吗", "early_repayment", "备用金"),
+    ("备用金想一次性提前还完行不行", "early_repayment", "备用金"),
     ("备用金自动扣款怎么关", "auto_repay", "备用金"),
     ("备用金利息怎么算", "installment_fees", "备用金"),
     ("备用金额度能提高吗", "reserve_fund_limit", "备用金"),

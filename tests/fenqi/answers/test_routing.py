@@ -11,7 +11,7 @@ from fenqi.answers.routing import RESERVE_FUND_TOPICS, keeps_order, product_of, 
 TOPICS = {
     "repay": ("how_to_repay", "那怎么还备用金", reserve_fund.how_to_repay),
     "due": ("repayment_due", "备用金几号要还", reserve_fund.repayment_due),
-    "early": ("early_repayment", "备用金能提前还清吗", reserve_fund.early_repayment),
+    "early": ("early_repayment", "备用金想一次性提前还完行不行", reserve_fund.early_repayment),
     "auto": ("auto_repay", "备用金自动扣款怎么关", reserve_fund.auto_repay),
     "fees": ("installment_fees", "备用金利息怎么算", reserve_fund.fees),
     "limit": ("credit_limit", "备用金额度能提吗", reserve_fund_limit),
