@@ -56,9 +56,11 @@ def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory]
         api = WeChatApi(config)
     responder = Responder(bot=bot, directory=directory or sql_directory(settings),
                           mint_token=mint_token or token_minter(settings), takeover=takeover)
-    from fenqi.security.replay import nonce_cache_from_env
+    from fenqi.security.replay import nonce_cache
+    from fenqi.settings import ScaleoutSettings, section
 
-    from .shared import claims_from_env  # Redis claims across instances when configured (#13)
+    from .shared import turn_claims  # Redis claims across instances when configured (#13)
 
+    redis_url = section(ScaleoutSettings).wechat_redis_url
     return WeChatWebhook(config, responder, api=api, turns=turns,
-                         nonces=nonce_cache_from_env(2 * config.timestamp_window), claims=claims_from_env())
+                         nonces=nonce_cache(2 * config.timestamp_window, redis_url), claims=turn_claims(redis_url))
