@@ -127,6 +127,9 @@ class ProdStack:
     procs: Dict[str, Proc] = field(default_factory=dict)
     env: Dict[str, str] = field(default_factory=dict)
     timings: Dict[str, float] = field(default_factory=dict)
+    # the agent console (python -m console), one more supervised process when a port is given
+    console_port: Optional[int] = None
+    console_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
@@ -162,6 +165,11 @@ class ProdStack:
     @property
     def rasa_urls(self) -> List[str]:
         return [f"http://127.0.0.1:{p}" for p in self.ports.rasa]
+
+    @property
+    def console_url(self) -> str:
+        host = "127.0.0.1" if self.console_host in ("", "0.0.0.0") else self.console_host
+        return f"http://{host}:{self.console_port}"
 
     def _environment(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -232,6 +240,9 @@ class ProdStack:
             self.spawn_rasa(i, port)
             if i == 1 and len(self.ports.rasa) > 1:
                 self._wait_tracker_table(timeout)
+        if self.console_port:
+            log(f">> agent console on {self.console_url}")
+            self.spawn_console()
         self.wait_ready(timeout)
 
     def spawn_actions(self, i: int, port: int) -> Proc:
@@ -246,6 +257,23 @@ class ProdStack:
                                          "--endpoints", str(ENDPOINTS),
                                          "--credentials", str(ROOT / "credentials.yml"),
                                          "--auth-token", self.api_token])
+
+    def spawn_console(self) -> Proc:
+        """The agent console on ``console_host:console_port``, on the stack's account store."""
+        self.env.update(FENQI_CONSOLE_HOST=self.console_host, FENQI_CONSOLE_PORT=str(self.console_port))
+        return self._spawn("console-1", [str(BIN / "python"), "-m", "console"])
+
+    def has_agents(self) -> bool:
+        """Whether the stack's account store has a console agent (the ready banner says how to add one)."""
+        from fenqi.db.engine import Store
+        from fenqi.handoff.agents import list_agents
+
+        store = Store.open(self.env["FENQI_DATABASE_URL"])
+        try:
+            with store.session() as session:
+                return bool(list_agents(session))
+        finally:
+            store.close()
 
     def _spawn(self, name: str, args: List[str]) -> Proc:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -285,6 +313,8 @@ class ProdStack:
 
     def _health_url(self, proc: Proc) -> str:
         kind, i = proc.name.rsplit("-", 1)
+        if kind == "console":
+            return f"{self.console_url}/healthz"
         if kind == "rasa":
             return f"http://127.0.0.1:{self.ports.rasa[int(i) - 1]}/status?token={self.api_token}"
         return f"http://127.0.0.1:{self.ports.actions[int(i) - 1]}/health"
@@ -323,6 +353,10 @@ class ProdStack:
 
     def restart(self, name: str, timeout: float = 300) -> None:
         kind, i = name.rsplit("-", 1)
+        if kind == "console":
+            self.spawn_console()
+            self.wait_ready(timeout)
+            return
         ports = self.ports.rasa if kind == "rasa" else self.ports.actions
         spawn = self.spawn_rasa if kind == "rasa" else self.spawn_actions
         spawn(int(i), ports[int(i) - 1])
