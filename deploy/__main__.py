@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     if args.install_only:
         return 0
     console = console_settings()
+    os.umask(0o077)  # logs, secrets, configs of this supervisor and its children: owner only
     return supervise(ProdStack(args.root, Ports.from_env(), console_port=console.port,
                                console_host=console.host), _print_ready)
 

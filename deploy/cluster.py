@@ -76,6 +76,24 @@ def load_or_create_secrets(path: Path) -> Dict[str, str]:
     return values
 
 
+def private_dirs(root: Path, shared: bool) -> None:
+    """The supervisor's own state under ``root``, owner-only: ``log/`` and ``redis/`` 0700 with
+    their files 0600 (also what an older run left), ``secrets.env`` 0600. ``root`` and ``nginx/``
+    are 0711 when ``shared`` (as root: PostgreSQL, running as ``postgres``, and nginx's ``nobody``
+    workers may only traverse them to their own directories, never list or read), else 0700.
+    The PostgreSQL data directory is left to PostgreSQL (0700, its own: :meth:`Postgres.init`)."""
+    traverse = 0o711 if shared else 0o700
+    for path, mode in ((root, traverse), (root / "nginx", traverse), (root / "log", 0o700), (root / "redis", 0o700)):
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(mode)
+    for directory in (root / "log", root / "redis"):
+        for path in directory.iterdir():
+            if path.is_file():
+                path.chmod(0o600)
+    if (root / "secrets.env").exists():
+        (root / "secrets.env").chmod(0o600)
+
+
 def process_rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and its children, in MiB (0 if gone)."""
     total = 0
@@ -134,12 +152,17 @@ class ProdStack:
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
         self.logs = self.root / "log"
+        private_dirs(self.root, shared=is_root())  # before anything is written there
         self.secrets = load_or_create_secrets(self.root / "secrets.env")
-        # PostgreSQL runs as `postgres` (when we are root): its files go where it can enter.
+        # PostgreSQL runs as `postgres` (when we are root): its files go where it can enter, its
+        # log beside its data directory (log/ is the supervisor's, owner-only).
         pg_home = postgres_home(self.root, "postgres" if is_root() else None)
+        if pg_home != self.root:  # /var/tmp/fenqi-…: postgres traverses it, whatever our umask
+            pg_home.mkdir(parents=True, exist_ok=True)
+            pg_home.chmod(0o711)
         self.postgres = Postgres(self.pg_dir or pg_home / "pg", self.ports.postgres,
                                  self.secrets["PG_SUPERUSER_PASSWORD"], durable=self.durable,
-                                 log=(self.root / "log" if pg_home == self.root else pg_home) / "postgres.log")
+                                 log=(pg_home if is_root() else self.logs) / "postgres.log")
         self.redis = Redis(self.root / "redis", self.ports.redis)
         self.nginx = Nginx(self.root / "nginx", self.ports.balancer, self.ports.rasa,
                            self.ports.actions_balancer, self.ports.actions)
