@@ -18,10 +18,11 @@ and time. Writes Markdown (``--out docs/benchmarks.md``) and SVG plots next to i
 
     .venv/bin/python scripts/bench.py [--quick] [--modes embedded,prod] [--levels 10,20,50]
         [--rounds 2] [--rates 6.7,33] [--open-seconds 30] [--turns 200] [--profile]
-        [--model models/fenqi.tar.gz] [--stock] [--out docs/benchmarks.md] [--json FILE]
+        [--model models/fenqi.tar.gz] [--out docs/benchmarks.md] [--json FILE]
 
-``--stock`` runs the stack as before issue #14 (Rasa's own SQLTrackerStore, plain ``rasa run``)
-for A/B comparisons with the same model and load.
+The stacks are the launchers of `make run` (``deploy.embedded.EmbeddedStack``) and `make run-prod`
+(``deploy.cluster.ProdStack``) themselves. For an A/B comparison run this script from two
+worktrees back to back (``--json`` each, ``--before`` to draw the first beside the second).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ import os
 import platform
 import random
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,7 +51,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import BIN, ENDPOINTS, MODEL, Ports, Proc, ProdStack, _children  # noqa: E402
+from deploy.cluster import BIN, MODEL, Ports, ProdStack, _children  # noqa: E402
 from deploy.services import free_port, install_missing  # noqa: E402
 from fenqi.identity import issue_token  # noqa: E402
 
@@ -86,125 +88,35 @@ def load_text() -> str:
 
 
 # --- the stacks -------------------------------------------------------------------------------
-def rasa_command(stock: bool) -> List[str]:
-    """`make run`'s launcher (deploy.rasa_main), or plain `rasa` for the stock A/B side."""
-    return [str(BIN / "rasa")] if stock else [str(BIN / "python"), "-m", "deploy.rasa_main"]
+def embedded_stack(root: Path, model: Path):
+    """`make run`'s stack (deploy.embedded.EmbeddedStack, the one launcher) on free ports, state under
+    ``root``: explicit development setting as the Makefile exports it, a strong random API token and
+    JWT secret, demo accounts, and endpoints.yml with only its tracker file moved under ``root``."""
+    from deploy.embedded import EmbeddedStack, embedded_ports
+
+    root.mkdir(parents=True, exist_ok=True)
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    store = endpoints["tracker_store"]
+    store["db"] = str(root / Path(store["db"]).name)
+    path = root / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True), encoding="utf-8")
+    env = {"FENQI_ENV": "development", "FENQI_JWT_SECRET": "k" + secrets.token_urlsafe(48),
+           "FENQI_DATABASE_URL": f"sqlite:///{root / 'fenqi.db'}"}
+    return EmbeddedStack(root, embedded_ports(free_port(), free_port()), model=model,
+                         api_token_value="k" + secrets.token_urlsafe(24), seed_demo=True, endpoints=path,
+                         extra_env=env)
 
 
-@dataclass
-class EmbeddedStack:
-    """scripts/run.sh's layout: one action server, one Rasa with endpoints.yml's SQLite tracker store."""
-
-    root: Path
-    model: Path = MODEL
-    stock: bool = False
-    secret: str = "bench-secret-0123456789-0123456789-0123456789"
-    api_token: str = "bench-api-token"
-    procs: Dict[str, Proc] = field(default_factory=dict)
-
-    def start(self, timeout: float = 300) -> "EmbeddedStack":
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.rasa_port, self.actions_port = free_port(), free_port()
-        self.env = dict(os.environ, FENQI_DATABASE_URL=f"sqlite:///{self.root / 'fenqi.db'}",
-                        FENQI_VAR_DIR=str(self.root), FENQI_JWT_SECRET=self.secret,
-                        SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2",
-                        RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore", SANIC_HOST="127.0.0.1")
-        for args in (("db", "init"), ("db", "seed-demo")):
-            subprocess.run([str(BIN / "python"), "-m", "fenqi", *args], cwd=ROOT, env=self.env, check=True,
-                           capture_output=True, timeout=120)
-        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
-        store = endpoints["tracker_store"]
-        store["db"] = str(self.root / Path(store["db"]).name)
-        if self.stock:
-            endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": store["db"]}
-        path = self.root / "endpoints.yml"
-        path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-        self.t0 = time.monotonic()
-        self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                "--port", str(self.actions_port)])
-        self._spawn("rasa", [*rasa_command(self.stock), "run", "--enable-api", "--port", str(self.rasa_port),
-                             "-i", "127.0.0.1", "--model", str(self.model), "--endpoints", str(path),
-                             "--credentials", str(ROOT / "credentials.yml"), "--auth-token", self.api_token])
-        health = {"actions": f"http://127.0.0.1:{self.actions_port}/health",
-                  "rasa": f"http://127.0.0.1:{self.rasa_port}/status?token={self.api_token}"}
-        _wait_ready(self.procs, health, timeout)
-        self.ready_s = time.monotonic() - self.t0
-        return self
-
-    def _spawn(self, name: str, args: List[str]) -> None:
-        log = self.root / f"{name}.log"
-        with open(log, "w", encoding="utf-8") as fh:
-            popen = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        self.procs[name] = Proc(name, popen, log, time.monotonic())
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
-
-    def pids(self) -> Dict[str, int]:
-        return {p.name: p.popen.pid for p in self.procs.values()}
-
-    def process_table(self) -> List[dict]:
-        return [{"name": p.name, "pid": p.popen.pid, "startup_s": p.ready_after, "rss_mb": p.rss_mb}
-                for p in self.procs.values()]
-
-    def stop(self) -> None:
-        for p in self.procs.values():
-            if p.popen.poll() is None:
-                p.popen.terminate()
-        for p in self.procs.values():
-            try:
-                p.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.popen.kill()
+def start_timed(stack) -> None:
+    """``stack.start()`` as `make run` / `make run-prod` do it; ``ready_s``: until every process is healthy."""
+    t0 = time.monotonic()
+    stack.start(log=lambda _: None)
+    stack.ready_s = time.monotonic() - t0
 
 
-class BenchProdStack(ProdStack):
-    """deploy.cluster's production stack; ``stock`` swaps in Rasa's own tracker store and CLI."""
-
-    stock: bool = False
-
-    def spawn_rasa(self, i: int, port: int) -> Proc:
-        if not self.stock:
-            return super().spawn_rasa(i, port)
-        endpoints = yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))
-        store = endpoints["tracker_store"]
-        store["type"] = "SQL"
-        store.pop("recent_events", None)
-        path = self.root / "endpoints.stock.yml"
-        path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-        return self._spawn(f"rasa-{i}", [*rasa_command(True), "run", "--enable-api", "--port", str(port),
-                                         "-i", "127.0.0.1", "--model", str(self.model), "--endpoints", str(path),
-                                         "--credentials", str(ROOT / "credentials.yml"),
-                                         "--auth-token", self.api_token])
-
-    def pids(self) -> Dict[str, int]:
-        out = {p.name: p.popen.pid for p in self.procs.values()}
-        for row in self.process_table():
-            if row["name"] not in out and row.get("pid"):
-                out[row["name"].split(" ")[0]] = row["pid"]
-        return out
-
-
-def _wait_ready(procs: Dict[str, Proc], health: Dict[str, str], timeout: float) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while any(p.ready_after is None for p in procs.values()):
-        for name, proc in procs.items():
-            if proc.popen.poll() is not None:
-                raise RuntimeError(f"{name} exited while starting; see {proc.log}")
-            if proc.ready_after is None:
-                try:
-                    if requests.get(health[name], timeout=2).ok:
-                        proc.ready_after = time.monotonic() - proc.started_at
-                except requests.RequestException:
-                    pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"not ready after {timeout:.0f} s")
-        time.sleep(0.2)
+def stack_pids(stack) -> Dict[str, int]:
+    """Process name -> pid of every process of the stack (PostgreSQL: its postmaster and backends)."""
+    return {row["name"].split(" ")[0]: row["pid"] for row in stack.process_table() if row.get("pid")}
 
 
 # --- load -------------------------------------------------------------------------------------
@@ -453,11 +365,12 @@ def _user_ids(database_url: str) -> List[str]:
         engine.dispose()
 
 
-def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database_url: str, args,
-               profile_pid: Optional[int], workdir: Path) -> ModeReport:
-    users = _user_ids(database_url)
-    tokens = [issue_token(u, secret, ttl=3600) for u in users]
-    pids = stack.pids()
+def bench_mode(mode: str, stack, url: str, args, profile_pid: Optional[int], workdir: Path) -> ModeReport:
+    """Every measurement of one mode against a started ``stack`` (``url``: where shoppers post)."""
+    api_token = stack.api_token
+    users = _user_ids(stack.env["FENQI_DATABASE_URL"])
+    tokens = [issue_token(u, stack.jwt_secret, ttl=3600) for u in users]
+    pids = stack_pids(stack)
     startup_cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}  # just after ready
     report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     asyncio.run(run_closed(url, tokens, 4, 6, 60, f"{mode}-warmup"))  # load lazy parts
@@ -540,8 +453,7 @@ def summary_rows(rep: ModeReport) -> List[tuple]:
 
 def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str]) -> str:
     lines = ["# Benchmarks", "",
-             f"Measured by `make bench` (`scripts/bench.py{' --quick' if args.quick else ''}"
-             f"{' --stock' if args.stock else ''}`) on {started}: {platform.machine()}, "
+             f"Measured by `make bench` (`scripts/bench.py{' --quick' if args.quick else ''}`) on {started}: {platform.machine()}, "
              f"{load_text_at(args)}, Python {platform.python_version()}, loopback only. The machine's cores "
              "are shared with other work: absolute figures move with the load average (given beside each "
              "figure); compare before/after only from back-to-back runs.", "",
@@ -711,8 +623,6 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=180, help="seconds per closed-loop run (hard cap)")
     parser.add_argument("--profile", action="store_true", help="py-spy a Rasa process at 20 concurrent")
     parser.add_argument("--model", type=Path, default=MODEL)
-    parser.add_argument("--stock", action="store_true",
-                        help="A/B: Rasa's own SQLTrackerStore and plain `rasa run` (before issue #14)")
     parser.add_argument("--notes", help="Markdown appended to the report (analysis)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (plots in img/ beside it)")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON")
@@ -737,33 +647,23 @@ def main(argv=None) -> int:
     try:
         for mode in modes:
             if mode == "embedded":
-                stack = EmbeddedStack(workdir / "embedded", model=args.model.resolve(), stock=args.stock).start()
-                print(f">> embedded mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
-                try:
-                    reports.append(bench_mode(mode, stack, stack.url, stack.api_token, stack.secret,
-                                              stack.env["FENQI_DATABASE_URL"], args,
-                                              stack.procs["rasa"].popen.pid if args.profile else None, workdir))
-                finally:
-                    stack.stop()
+                stack = embedded_stack(workdir / "embedded", args.model.resolve())
             elif mode == "prod":
                 missing = install_missing()
                 if missing:
                     print(f"!! production mode skipped: {missing} missing", file=sys.stderr)
                     continue
-                stack = BenchProdStack(workdir / "prod", Ports.random(2, 2), model=args.model.resolve())
-                stack.stock = args.stock
-                t0 = time.monotonic()
-                stack.start(log=lambda m: None)
-                stack.ready_s = time.monotonic() - t0
-                print(f">> production mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
-                try:
-                    reports.append(bench_mode(mode, stack, stack.balancer_url, stack.api_token, stack.jwt_secret,
-                                              stack.accounts_url, args,
-                                              stack.procs["rasa-1"].popen.pid if args.profile else None, workdir))
-                finally:
-                    stack.stop()
+                stack = ProdStack(workdir / "prod", Ports.random(2, 2), model=args.model.resolve())
             else:
                 parser.error(f"unknown mode {mode!r}")
+            start_timed(stack)
+            print(f">> {mode} mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
+            try:
+                url = stack.rasa_url if mode == "embedded" else stack.balancer_url
+                reports.append(bench_mode(mode, stack, url, args,
+                                          stack.procs["rasa-1"].popen.pid if args.profile else None, workdir))
+            finally:
+                stack.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
