@@ -146,13 +146,16 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             rows = []
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
-                rows.append(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"), data=json.dumps(data)))
-            session.add_all(rows)
-            session.flush()  # the rows get their ids
-            last_id = rows[-1].id if rows else None
+                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                             "timestamp": data.get("timestamp"),
+                             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             "action_name": data.get("name"), "data": json.dumps(data)})
+            last_id = None
+            if rows:  # Core inserts (the ORM's unit of work cost more than the rows); the last one
+                table = self.SQLEvent.__table__  # alone, for its id
+                if len(rows) > 1:
+                    session.execute(table.insert(), rows[:-1])
+                last_id = session.execute(table.insert(), rows[-1]).inserted_primary_key[0]
             session.commit()
         setattr(tracker, _STORED, len(tracker.events))  # all of them are stored now
         if last_id is not None and self._cacheable(tracker):
