@@ -123,3 +123,42 @@ def test_serving_load_gives_the_same_predictions_as_rasas_load():
     finally:
         RasaModel.load = serving
     assert asyncio.run(rankings()) == expected
+
+
+@pytest.mark.e2e
+def test_graph_runs_without_dask_give_dasks_results():
+    """The sequential graph runner (deploy.rasa_main) parses and predicts exactly as dask's."""
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import UserUttered
+
+    from deploy.rasa_main import install_sequential_graph_runner
+
+    model = Path(__file__).resolve().parents[2] / "models" / "fenqi.tar.gz"
+    assert model.exists(), "run `make train` first"
+    texts = ["你好", "我这个月要还多少钱", "那提前还呢？", "备用金怎么用", "帮我转人工", "+++ === ---"]
+
+    async def outcomes():
+        agent = Agent.load(str(model))
+        out = []
+        for k, text in enumerate(texts):
+            parsed = await agent.parse_message(text)
+            tracker = await agent.processor.fetch_tracker_with_initial_session(f"graph-{k}")
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            prediction = agent.processor.predict_next_with_tracker(tracker)
+            out.append((parsed["intent"], parsed["entities"], [r["name"] for r in parsed["intent_ranking"]],
+                        prediction["policy"], prediction["confidence"]))
+        return out
+
+    install_sequential_graph_runner()
+    sequential = DaskGraphRunner.run
+    assert sequential._fenqi_sequential
+    try:
+        DaskGraphRunner.run = sequential._fenqi_original  # Rasa's own, with dask
+        expected = asyncio.run(outcomes())
+    finally:
+        DaskGraphRunner.run = sequential
+    assert asyncio.run(outcomes()) == expected
