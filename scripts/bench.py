@@ -9,7 +9,7 @@ Per mode:
 - closed loop (``--levels``, default 10/20/50 shoppers at once, each running the 6-turn script
   ``--rounds`` times): p50/p95/p99, msg/s, errors, bare NLU parse (``POST /model/parse``) at the
   same concurrency and the e2e/parse p50 ratio, CPU-ms per message of every process;
-- open loop (``--rates``, default 6.7 and 33 msg/s): shoppers each sending one message every 3 s
+- open loop (``--rates``, default 6.7 and 33.3 msg/s: 20 and 100 shoppers): shoppers each sending one message every 3 s
   whether or not the bot is keeping up; latency counts from the scheduled send (queueing included).
 
 Every simulated shopper is an authenticated demo user (signed token in the REST metadata).
@@ -17,7 +17,7 @@ Servers run on free loopback ports, state in a temporary directory; every loop i
 and time. Writes Markdown (``--out docs/benchmarks.md``) and SVG plots next to it (``img/``).
 
     .venv/bin/python scripts/bench.py [--quick] [--modes embedded,prod] [--levels 10,20,50]
-        [--rounds 2] [--rates 6.7,33] [--open-seconds 30] [--turns 200] [--profile]
+        [--rounds 2] [--rates 6.7,33.3] [--open-seconds 30] [--turns 200] [--profile]
         [--model models/fenqi.tar.gz] [--out docs/benchmarks.md] [--json FILE]
 
 The stacks are the launchers of `make run` (``deploy.embedded.EmbeddedStack``) and `make run-prod`
@@ -306,25 +306,37 @@ def profile_during(pid: int, seconds: int, out: Path) -> Optional[subprocess.Pop
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-PROFILE_BUCKETS = [  # (label, frame substring); the first bucket with a frame in the stack wins
-    ("action-response JSON-schema check", "_validate_action_result"),
-    ("tracker store: save events (SQL)", "TrackerStore.save"),
-    ("tracker store: load conversation (SQL)", "TrackerStore.retrieve"),
-    ("lock store (Redis)", "lock_store.py"),
-    ("TED policy inference (TensorFlow)", "TEDPolicy.predict_action_probabilities"),
-    ("DIET intent classifier (TensorFlow)", "DIETClassifier.process"),
-    ("rest of NLU (spaCy/jieba, featurizers, graph)", "_parse_message_with_graph"),
-    ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
-    ("RulePolicy", "RulePolicy.predict_action_probabilities"),
-    ("MemoizationPolicy", "MemoizationPolicy.predict_action_probabilities"),
-    ("rest of dialogue prediction (graph, ensemble)", "_predict_next_with_tracker"),
-    ("prediction loop bookkeeping (tracker copies, events)", "_run_prediction_loop"),
-    ("rest of message handling (session, slots, NLU bookkeeping)", "handle_message"),
-]
+PROFILE_BUCKETS = {  # (label, frame substring); the first bucket with a frame in the stack wins
+    "rasa": [
+        ("action-response JSON-schema check", "_validate_action_result"),
+        ("tracker store: save events (SQL)", "TrackerStore.save"),
+        ("tracker store: load conversation (SQL, or the cached tracker)", "TrackerStore.retrieve"),
+        ("lock store (Redis)", "lock_store.py"),
+        ("intent classifier (n-gram TF-IDF + LR)", "NgramIntentClassifier.process"),
+        ("spaCy pipeline, tokenizer, entities", "Spacy"),
+        ("rest of NLU (graph, fallback, bookkeeping)", "_parse_message_with_graph"),
+        ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
+        ("RulePolicy", "RulePolicy.predict_action_probabilities"),
+        ("MemoizationPolicy", "MemoizationPolicy.predict_action_probabilities"),
+        ("rest of dialogue prediction (graph, ensemble)", "_predict_next_with_tracker"),
+        ("prediction loop bookkeeping (tracker copies, events)", "_run_prediction_loop"),
+        ("rest of message handling (session, slots, NLU bookkeeping)", "handle_message"),
+        ("REST channel (token check, request, response)", "channels/"),
+    ],
+    "actions": [
+        ("service status (SQL: maintenance, suspensions, regions)", "load_service_status"),
+        ("account snapshot (SQL: user, credit, orders, bills, cart)", "load_snapshot"),
+        ("open handoff ticket notice (SQL)", "open_ticket_notice"),
+        ("token check", "verify_token"),
+        ("answer text (core, pure)", "fenqi/answers"),
+        ("rest of our actions", "actions/"),
+        ("rasa-sdk (tracker from JSON, response)", "rasa_sdk/"),
+    ],
+}
 
 
-def summarise_profile(raw: Path, top: int = 14) -> List[tuple]:
-    """Share of the Rasa process's wall-clock samples per part of the message pipeline."""
+def summarise_profile(raw: Path, buckets: List[tuple], top: int = 14) -> List[tuple]:
+    """Share of a process's wall-clock samples per part of the message pipeline."""
     counts: Counter = Counter()
     total = 0
     if not raw.exists():
@@ -334,7 +346,7 @@ def summarise_profile(raw: Path, top: int = 14) -> List[tuple]:
         if not n.isdigit():
             continue
         total += int(n)
-        label = next((lab for lab, key in PROFILE_BUCKETS if key in stack), "HTTP server, event loop, idle")
+        label = next((lab for lab, key in buckets if key in stack), "HTTP server, event loop, idle")
         counts[label] += int(n)
     return [(label, 100.0 * c / total) for label, c in counts.most_common(top)] if total else []
 
@@ -350,7 +362,7 @@ class ModeReport:
     open: List[dict] = field(default_factory=list)
     turns: List[float] = field(default_factory=list)
     turn_cpu: List[tuple] = field(default_factory=list)  # (rasa, actions) CPU-ms per turn, per 10 turns
-    profile: List[tuple] = field(default_factory=list)
+    profile: Dict[str, List[tuple]] = field(default_factory=dict)  # process -> (part, share %)
 
 
 def _user_ids(database_url: str) -> List[str]:
@@ -365,7 +377,37 @@ def _user_ids(database_url: str) -> List[str]:
         engine.dispose()
 
 
-def bench_mode(mode: str, stack, url: str, args, profile_pid: Optional[int], workdir: Path) -> ModeReport:
+PROFILE_SECONDS = 15
+
+
+def profile_pass(mode: str, url: str, tokens: Sequence[str], pids: Dict[str, int], workdir: Path) -> Dict[str, list]:
+    """py-spy the first Rasa instance and the first action server for PROFILE_SECONDS while 20
+    shoppers keep talking (a pass of its own: the measured runs are not slowed by the sampler)."""
+    spies = {}
+    for kind in ("rasa", "actions"):
+        name = f"{kind}-1"
+        if name in pids:
+            spies[kind] = (profile_during(pids[name], PROFILE_SECONDS, workdir / f"profile-{mode}-{kind}.raw"),
+                           workdir / f"profile-{mode}-{kind}.raw")
+    if not any(spy for spy, _ in spies.values()):
+        return {}
+    time.sleep(1)  # py-spy attached
+    asyncio.run(run_closed(url, tokens, 20, 10_000, PROFILE_SECONDS, f"{mode}-profile"))  # until the time is up
+    out = {}
+    for kind, (spy, raw) in spies.items():
+        if spy is None:
+            continue
+        try:
+            spy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        out[kind] = summarise_profile(raw, PROFILE_BUCKETS[kind])
+        if os.environ.get("BENCH_KEEP_PROFILE"):
+            shutil.copy(raw, os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}-{kind}.raw")
+    return out
+
+
+def bench_mode(mode: str, stack, url: str, args, profile: bool, workdir: Path) -> ModeReport:
     """Every measurement of one mode against a started ``stack`` (``url``: where shoppers post)."""
     api_token = stack.api_token
     users = _user_ids(stack.env["FENQI_DATABASE_URL"])
@@ -380,18 +422,7 @@ def bench_mode(mode: str, stack, url: str, args, profile_pid: Optional[int], wor
     print(f"   {mode:<9} {args.turns} turns alone: first 10 p50 {1000 * percentile(report.turns[:10], 50):.0f} ms, "
           f"last 10 p50 {1000 * percentile(report.turns[-10:], 50):.0f} ms ({load_text()})", flush=True)
     for level in args.level_list:
-        spy = None
-        if profile_pid and level == 20:
-            spy = profile_during(profile_pid, 15, workdir / f"profile-{mode}.raw")
         conv = measured(pids, run_closed(url, tokens, level, 6 * args.rounds, args.budget, f"{mode}-{level}"))
-        if spy is not None:
-            try:
-                spy.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-            report.profile = summarise_profile(workdir / f"profile-{mode}.raw")
-            if os.environ.get("BENCH_KEEP_PROFILE"):
-                shutil.copy(workdir / f"profile-{mode}.raw", os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}.raw")
         parse = measured(pids, run_parse(parse_urls, api_token, level, max(1, conv.count // level), args.budget))
         report.closed.append({"level": level, "conv": conv, "parse": parse, "load": load_text()})
         print(f"   {mode:<9} {level:>3} closed: {conv.count} msgs, p50 {conv.pct(50):.0f} ms, "
@@ -403,6 +434,8 @@ def bench_mode(mode: str, stack, url: str, args, profile_pid: Optional[int], wor
         print(f"   {mode:<9} open {rate:g} msg/s: {res.count} msgs, p50 {res.pct(50):.0f} ms, "
               f"p95 {res.pct(95):.0f} ms, p99 {res.pct(99):.0f} ms, errors {sum(res.errors.values())} "
               f"({load_text()})", flush=True)
+    if profile:
+        report.profile = profile_pass(mode, url, tokens, pids, workdir)
     report.processes = stack.process_table()  # RSS after load
     for proc in report.processes:
         proc["startup_cpu_s"] = startup_cpu.get(proc["name"], startup_cpu.get(proc["name"].split(" ")[0]))
@@ -506,11 +539,12 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
             start = f"{proc['startup_s']:.1f}" if proc.get("startup_s") is not None else "–"
             cpu = f"{proc['startup_cpu_s']:.1f}" if proc.get("startup_cpu_s") is not None else "–"
             lines.append(f"| {proc['name']} | {start} | {cpu} | {proc['rss_mb']:.0f} |")
-        if rep.profile:
-            lines += ["", "Where a Rasa process spends its time at 20 concurrent (py-spy, 15 s of wall-clock "
-                          "samples of the event-loop thread; blocking I/O counts):", "", "| part | share |",
-                      "|---|---:|"]
-            lines += [f"| {label} | {share:.0f} % |" for label, share in rep.profile]
+        for kind, shares in rep.profile.items():
+            what = "a Rasa process" if kind == "rasa" else "an action server"
+            lines += ["", f"Where {what} spends its time at 20 concurrent ({rep.mode}; py-spy, "
+                          f"{PROFILE_SECONDS} s of wall-clock samples of the event-loop thread; blocking I/O "
+                          "counts):", "", "| part | share |", "|---|---:|"]
+            lines += [f"| {label} | {share:.0f} % |" for label, share in shares]
         lines.append("")
     if plots:
         lines += ["## Plots", ""] + [f"![{title}]({path})" for title, path in plots.items()] + [""]
@@ -616,12 +650,13 @@ def main(argv=None) -> int:
                         help="a few minutes: embedded only, 10/20 shoppers, 1 round, 12 s open loop, 120 turns")
     parser.add_argument("--levels", help="closed-loop shoppers (default 10,20,50)")
     parser.add_argument("--rounds", type=int, help="script repetitions per closed-loop shopper (default 2)")
-    parser.add_argument("--rates", help="open-loop arrival rates msg/s (default 6.7,33)")
+    parser.add_argument("--rates", help="open-loop arrival rates msg/s (default 6.7,33.3)")
     parser.add_argument("--open-seconds", type=float, help="duration of each open-loop run (default 30)")
     parser.add_argument("--turns", type=int, help="turns of the one long conversation (default 200)")
     parser.add_argument("--modes", help="embedded,prod (default both; --quick: embedded)")
     parser.add_argument("--budget", type=float, default=180, help="seconds per closed-loop run (hard cap)")
-    parser.add_argument("--profile", action="store_true", help="py-spy a Rasa process at 20 concurrent")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy a Rasa process and an action server at 20 concurrent (a 15 s pass of its own)")
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--notes", help="Markdown appended to the report (analysis)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (plots in img/ beside it)")
@@ -630,7 +665,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
     args.level_list = [int(x) for x in (args.levels or ("10,20" if quick else "10,20,50")).split(",") if x]
-    args.rate_list = [float(x) for x in (args.rates or "6.7,33").split(",") if x]
+    args.rate_list = [float(x) for x in (args.rates or "6.7,33.3").split(",") if x]
     args.rounds = args.rounds or (1 if quick else 2)
     args.open_seconds = args.open_seconds or (12.0 if quick else 30.0)
     args.turns = args.turns or (120 if quick else 200)
@@ -660,8 +695,7 @@ def main(argv=None) -> int:
             print(f">> {mode} mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
             try:
                 url = stack.rasa_url if mode == "embedded" else stack.balancer_url
-                reports.append(bench_mode(mode, stack, url, args,
-                                          stack.procs["rasa-1"].popen.pid if args.profile else None, workdir))
+                reports.append(bench_mode(mode, stack, url, args, args.profile, workdir))
             finally:
                 stack.stop()
     finally:
