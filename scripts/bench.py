@@ -9,8 +9,10 @@ Per mode:
 - closed loop (``--levels``, default 10/20/50 shoppers at once, each running the 6-turn script
   ``--rounds`` times): p50/p95/p99, msg/s, errors, bare NLU parse (``POST /model/parse``) at the
   same concurrency and the e2e/parse p50 ratio, CPU-ms per message of every process;
-- open loop (``--rates``, default 6.7 and 33.3 msg/s: 20 and 100 shoppers): shoppers each sending one message every 3 s
-  whether or not the bot is keeping up; latency counts from the scheduled send (queueing included).
+- open loop (``--rates``, default 6.7 and 33.3 msg/s: 20 and 100 shoppers): shoppers each sending
+  one message every 3 s whether or not the bot is keeping up; latency counts from the scheduled
+  send (queueing included);
+- with ``--profile``, where a Rasa process and an action server spend their time (py-spy).
 
 Every simulated shopper is an authenticated demo user (signed token in the REST metadata).
 Servers run on free loopback ports, state in a temporary directory; every loop is bounded in count
@@ -21,8 +23,9 @@ and time. Writes Markdown (``--out docs/benchmarks.md``) and SVG plots next to i
         [--model models/fenqi.tar.gz] [--out docs/benchmarks.md] [--json FILE]
 
 The stacks are the launchers of `make run` (``deploy.embedded.EmbeddedStack``) and `make run-prod`
-(``deploy.cluster.ProdStack``) themselves. For an A/B comparison run this script from two
-worktrees back to back (``--json`` each, ``--before`` to draw the first beside the second).
+(``deploy.cluster.ProdStack``) themselves. For an A/B comparison run this script in two
+checkouts (each with its own `make setup`) back to back (``--json`` each, ``--before`` to draw
+the first beside the second).
 """
 from __future__ import annotations
 
