@@ -11,7 +11,12 @@ Work Rasa 3.6 repeats for every message although it does not depend on the messa
   (``EndpointConfig.request``). Here each endpoint keeps one session (same headers, auth and
   timeout) whose connections are reused;
 * at start-up, loading DIET trains it for one step before restoring its weights: about half of
-  a Rasa process's start-up (py-spy). Here it is built by one prediction instead.
+  a Rasa process's start-up (py-spy). Here it is built by one prediction instead;
+* every graph run (the NLU parse, then each dialogue prediction: three per message) builds a
+  dask task graph of the model's nodes and has dask's scheduler walk it: about a twelfth of a
+  Rasa process's CPU per message (py-spy, docs/benchmarks-analysis.md). Here the nodes of each
+  target set are put in dependency order once and called in that order, with the same inputs
+  and outputs.
 
 The project root goes on ``sys.path`` so endpoints.yml's classes (``deploy.tracker_store``,
 ``deploy.lock_store``) always import: Rasa silently falls back to an in-memory store otherwise.
@@ -123,11 +128,71 @@ def install_inference_loading() -> None:
     RasaModel.load = classmethod(load)
 
 
+def install_sequential_graph_runner() -> None:
+    """``DaskGraphRunner.run`` without dask: the minimal schema's nodes called in dependency order.
+
+    Each ``GraphNode`` is called exactly as dask calls it: with the ``(node name, output)`` pair
+    of every node (or input) it needs, in the order of its ``needs``; the result is the same
+    ``{target: output}`` dict. The order for a set of targets is computed once.
+    """
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    if getattr(DaskGraphRunner.run, "_fenqi_sequential", False):
+        return
+
+    def plan(self, targets: tuple) -> List[tuple]:
+        plans = self.__dict__.setdefault("_fenqi_plans", {})
+        if targets not in plans:
+            nodes = self._graph_schema.minimal_graph_schema(list(targets)).nodes
+            order: List[tuple] = []
+            done: set = set()
+
+            def visit(name: str) -> None:
+                if name in done:
+                    return
+                done.add(name)
+                needs = tuple(nodes[name].needs.values())
+                for need in needs:
+                    if need in nodes:
+                        visit(need)
+                order.append((name, self._instantiated_nodes[name], needs))
+
+            for target in targets:
+                visit(target)
+            plans[targets] = order
+        return plans[targets]
+
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        order = plan(self, run_targets)
+        values: Dict[Text, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and any(value == node for node, _, _ in order):
+                raise GraphRunError(f"Input value '{value}' clashes with a node name. Make sure that none of "
+                                    "the input names passed to the `run` method are the same as node names "
+                                    "in the graph schema.")
+            values[name] = (name, value)
+        try:
+            for name, node, needs in order:
+                # dask passes a key it cannot resolve as the key itself; GraphNode reports it
+                values[name] = node(*(values.get(need, need) for need in needs))
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+        return dict(values[target] for target in run_targets)
+
+    run._fenqi_sequential = True
+    run._fenqi_original = DaskGraphRunner.run
+    DaskGraphRunner.run = run
+
+
 def install_speedups() -> None:
-    """Serving-only model loading, cached response validator, shared HTTP sessions (module docstring)."""
+    """Serving-only model loading, cached response validator, shared HTTP sessions, graph runs
+    without dask (module docstring)."""
     install_inference_loading()
     install_shared_sessions()
     install_validator()
+    install_sequential_graph_runner()
 
 
 def install_validator() -> None:

@@ -14,6 +14,10 @@ write-ahead log without an fsync per message (see ``_sqlite_wal``). Every event 
 PostgreSQL); ``retrieve_full_tracker`` (the HTTP API's ``/tracker``) still reads everything
 (the API's ``/story`` export of the current session shows the window; ``all_sessions=true``
 reads everything).
+The tracker a process saved last for a conversation is kept (``cached_trackers``, LRU) and
+handed out again for the next message when the newest stored event of that conversation is still
+the one it wrote (one indexed query instead of reading and replaying the window); another
+instance, the HTTP API or a new session makes it read the store again.
 The policies (MemoizationPolicy/RulePolicy, max_history 3), the fallback counter and the
 handoff transcript look at the last few turns only, far inside the window.
 
@@ -27,17 +31,22 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Iterator, Optional, Text
+from collections import OrderedDict
+from functools import cached_property
+from typing import Any, Iterator, Optional, Text, Tuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RECENT_EVENTS = 40
+DEFAULT_CACHED_TRACKERS = 256  # trackers of recently active conversations kept in memory (save -> retrieve)
 # Events whose effect outlives their turn: always loaded, whatever their age in the session.
 STATE_EVENTS = ("slot", "reset_slots", "pause", "resume", "restart", "active_loop", "session_started")
 # Marker on a windowed tracker: how many of its events are already stored.
@@ -58,11 +67,14 @@ def _sqlite_wal(dbapi_connection, _record) -> None:
 class WindowedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose ``retrieve`` loads at most ``recent_events`` (+ state) events."""
 
-    def __init__(self, *args: Any, recent_events: int = DEFAULT_RECENT_EVENTS, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, recent_events: int = DEFAULT_RECENT_EVENTS,
+                 cached_trackers: int = DEFAULT_CACHED_TRACKERS, **kwargs: Any) -> None:
         recent_events = int(recent_events)
         if recent_events < 20:
             raise ValueError(f"recent_events must be at least 20 (the policies' history), got {recent_events}")
         self.recent_events = recent_events
+        self.cached_trackers = int(cached_trackers)
+        self._cache: "OrderedDict[Text, Tuple[int, DialogueStateTracker]]" = OrderedDict()
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             # Rasa's engine opens and closes the file per message (SQLAlchemy 1.4's NullPool for
@@ -76,25 +88,47 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The current session's recent events and state events, as a tracker (``None`` if unknown)."""
+        """The current session's recent events and state events, as a tracker (``None`` if unknown).
+
+        The tracker this process saved last for ``sender_id`` is handed out again (once: it
+        leaves the cache) when no event was stored for the sender since (the newest event id is
+        the one it saved; one indexed query). Otherwise, or when it has grown past twice the
+        window, the window is read and deserialised."""
+        cached = self._cache.pop(sender_id, None)
         with self.session_scope() as session:
-            events = self._window_query(session, sender_id).all()
-            if not events or not self.domain:
-                return None
-            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(e.data) for e in events],
-                                                     self.domain.slots)
+            if cached is not None:
+                last_id = session.execute(self._last_id_statement, {"sender_id": sender_id}).scalar()
+                if last_id == cached[0]:
+                    return cached[1]
+            data = session.execute(self._window_statement, {"sender_id": sender_id}).scalars().all()
+        if not data or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(d) for d in data], self.domain.slots)
         setattr(tracker, _STORED, len(tracker.events))
         return tracker
 
-    def _window_query(self, session, sender_id: Text):
-        session_events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-        cut = (session_events.with_entities(self.SQLEvent.id)
-               .order_by(None).order_by(self.SQLEvent.id.desc())
-               .offset(self.recent_events - 1).limit(1).scalar())
-        if cut is None:  # a session shorter than the window: all of it
-            return session_events
-        return session_events.filter(sa.or_(self.SQLEvent.id >= cut,
-                                            self.SQLEvent.type_name.in_(STATE_EVENTS)))
+    @cached_property
+    def _last_id_statement(self) -> sa.sql.Select:
+        e = self.SQLEvent.__table__.c
+        return sa.select(sa.func.max(e.id)).where(e.sender_id == sa.bindparam("sender_id"))
+
+    @cached_property
+    def _window_statement(self) -> sa.sql.Select:
+        """One statement (built once: SQLAlchemy reuses its compiled form) for the window's
+        ``data`` column: the events of the current session as Rasa's ``_event_query`` finds them
+        (from the latest ``session_started`` by timestamp, ordered by id), from the
+        ``recent_events``-th newest on, plus the state events before it. One round trip and
+        no ORM objects, where the ORM query took three and built an object per row."""
+        e = self.SQLEvent.__table__.c
+        sender = sa.bindparam("sender_id")
+        start = (sa.select(sa.func.max(e.timestamp))
+                 .where(e.sender_id == sender, e.type_name == SessionStarted.type_name).scalar_subquery())
+        in_session = sa.and_(e.sender_id == sender, sa.or_(e.timestamp >= start, start.is_(None)))
+        cut = (sa.select(e.id).where(in_session).order_by(e.id.desc())
+               .offset(self.recent_events - 1).limit(1).scalar_subquery())
+        return (sa.select(e.data)
+                .where(in_session, sa.or_(e.id >= sa.func.coalesce(cut, 0), e.type_name.in_(STATE_EVENTS)))
+                .order_by(e.id))
 
     def _additional_events(self, session, tracker: DialogueStateTracker) -> Iterator:
         """Events appended since this tracker was loaded (a windowed one knows how many it had)."""
@@ -104,5 +138,34 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         return iter(list(tracker.events)[stored:])
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        """Rasa's ``SQLTrackerStore.save`` (same rows), remembering the id of the newest row
+        written: the saved tracker is then cached for the sender's next message (``retrieve``)."""
+        await self.stream_events(tracker)
+        self._cache.pop(tracker.sender_id, None)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                             "timestamp": data.get("timestamp"),
+                             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             "action_name": data.get("name"), "data": json.dumps(data)})
+            last_id = None
+            if rows:  # Core inserts (the ORM's unit of work cost more than the rows); the last one
+                table = self.SQLEvent.__table__  # alone, for its id
+                if len(rows) > 1:
+                    session.execute(table.insert(), rows[:-1])
+                last_id = session.execute(table.insert(), rows[-1]).inserted_primary_key[0]
+            session.commit()
         setattr(tracker, _STORED, len(tracker.events))  # all of them are stored now
+        if last_id is not None and self._cacheable(tracker):
+            self._cache[tracker.sender_id] = (last_id, tracker)
+            while len(self._cache) > self.cached_trackers:
+                self._cache.popitem(last=False)
+
+    def _cacheable(self, tracker: DialogueStateTracker) -> bool:
+        """Whether the saved tracker is what ``retrieve`` would read: at most twice the window
+        and one session (after a new session Rasa reads only the new one)."""
+        events = tracker.events
+        return (0 < self.cached_trackers and len(events) <= 2 * self.recent_events
+                and sum(isinstance(e, SessionStarted) for e in events) <= 1)

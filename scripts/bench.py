@@ -9,19 +9,23 @@ Per mode:
 - closed loop (``--levels``, default 10/20/50 shoppers at once, each running the 6-turn script
   ``--rounds`` times): p50/p95/p99, msg/s, errors, bare NLU parse (``POST /model/parse``) at the
   same concurrency and the e2e/parse p50 ratio, CPU-ms per message of every process;
-- open loop (``--rates``, default 6.7 and 33 msg/s): shoppers each sending one message every 3 s
-  whether or not the bot is keeping up; latency counts from the scheduled send (queueing included).
+- open loop (``--rates``, default 6.7 and 33.3 msg/s: 20 and 100 shoppers): shoppers each sending
+  one message every 3 s whether or not the bot is keeping up; latency counts from the scheduled
+  send (queueing included);
+- with ``--profile``, where a Rasa process and an action server spend their time (py-spy).
 
 Every simulated shopper is an authenticated demo user (signed token in the REST metadata).
 Servers run on free loopback ports, state in a temporary directory; every loop is bounded in count
 and time. Writes Markdown (``--out docs/benchmarks.md``) and SVG plots next to it (``img/``).
 
     .venv/bin/python scripts/bench.py [--quick] [--modes embedded,prod] [--levels 10,20,50]
-        [--rounds 2] [--rates 6.7,33] [--open-seconds 30] [--turns 200] [--profile]
-        [--model models/fenqi.tar.gz] [--stock] [--out docs/benchmarks.md] [--json FILE]
+        [--rounds 2] [--rates 6.7,33.3] [--open-seconds 30] [--turns 200] [--profile]
+        [--model models/fenqi.tar.gz] [--out docs/benchmarks.md] [--json FILE]
 
-``--stock`` runs the stack as before issue #14 (Rasa's own SQLTrackerStore, plain ``rasa run``)
-for A/B comparisons with the same model and load.
+The stacks are the launchers of `make run` (``deploy.embedded.EmbeddedStack``) and `make run-prod`
+(``deploy.cluster.ProdStack``) themselves. For an A/B comparison run this script in two
+checkouts (each with its own `make setup`) back to back (``--json`` each, ``--before`` to draw
+the first beside the second).
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import os
 import platform
 import random
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,7 +54,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import BIN, ENDPOINTS, MODEL, Ports, Proc, ProdStack, _children  # noqa: E402
+from deploy.cluster import BIN, MODEL, Ports, ProdStack, _children  # noqa: E402
 from deploy.services import free_port, install_missing  # noqa: E402
 from fenqi.identity import issue_token  # noqa: E402
 
@@ -86,125 +91,35 @@ def load_text() -> str:
 
 
 # --- the stacks -------------------------------------------------------------------------------
-def rasa_command(stock: bool) -> List[str]:
-    """`make run`'s launcher (deploy.rasa_main), or plain `rasa` for the stock A/B side."""
-    return [str(BIN / "rasa")] if stock else [str(BIN / "python"), "-m", "deploy.rasa_main"]
+def embedded_stack(root: Path, model: Path):
+    """`make run`'s stack (deploy.embedded.EmbeddedStack, the one launcher) on free ports, state under
+    ``root``: explicit development setting as the Makefile exports it, a strong random API token and
+    JWT secret, demo accounts, and endpoints.yml with only its tracker file moved under ``root``."""
+    from deploy.embedded import EmbeddedStack, embedded_ports
+
+    root.mkdir(parents=True, exist_ok=True)
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    store = endpoints["tracker_store"]
+    store["db"] = str(root / Path(store["db"]).name)
+    path = root / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True), encoding="utf-8")
+    env = {"FENQI_ENV": "development", "FENQI_JWT_SECRET": "k" + secrets.token_urlsafe(48),
+           "FENQI_DATABASE_URL": f"sqlite:///{root / 'fenqi.db'}"}
+    return EmbeddedStack(root, embedded_ports(free_port(), free_port()), model=model,
+                         api_token_value="k" + secrets.token_urlsafe(24), seed_demo=True, endpoints=path,
+                         extra_env=env)
 
 
-@dataclass
-class EmbeddedStack:
-    """scripts/run.sh's layout: one action server, one Rasa with endpoints.yml's SQLite tracker store."""
-
-    root: Path
-    model: Path = MODEL
-    stock: bool = False
-    secret: str = "bench-secret-0123456789-0123456789-0123456789"
-    api_token: str = "bench-api-token"
-    procs: Dict[str, Proc] = field(default_factory=dict)
-
-    def start(self, timeout: float = 300) -> "EmbeddedStack":
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.rasa_port, self.actions_port = free_port(), free_port()
-        self.env = dict(os.environ, FENQI_DATABASE_URL=f"sqlite:///{self.root / 'fenqi.db'}",
-                        FENQI_VAR_DIR=str(self.root), FENQI_JWT_SECRET=self.secret,
-                        SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2",
-                        RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore", SANIC_HOST="127.0.0.1")
-        for args in (("db", "init"), ("db", "seed-demo")):
-            subprocess.run([str(BIN / "python"), "-m", "fenqi", *args], cwd=ROOT, env=self.env, check=True,
-                           capture_output=True, timeout=120)
-        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
-        store = endpoints["tracker_store"]
-        store["db"] = str(self.root / Path(store["db"]).name)
-        if self.stock:
-            endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": store["db"]}
-        path = self.root / "endpoints.yml"
-        path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-        self.t0 = time.monotonic()
-        self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                "--port", str(self.actions_port)])
-        self._spawn("rasa", [*rasa_command(self.stock), "run", "--enable-api", "--port", str(self.rasa_port),
-                             "-i", "127.0.0.1", "--model", str(self.model), "--endpoints", str(path),
-                             "--credentials", str(ROOT / "credentials.yml"), "--auth-token", self.api_token])
-        health = {"actions": f"http://127.0.0.1:{self.actions_port}/health",
-                  "rasa": f"http://127.0.0.1:{self.rasa_port}/status?token={self.api_token}"}
-        _wait_ready(self.procs, health, timeout)
-        self.ready_s = time.monotonic() - self.t0
-        return self
-
-    def _spawn(self, name: str, args: List[str]) -> None:
-        log = self.root / f"{name}.log"
-        with open(log, "w", encoding="utf-8") as fh:
-            popen = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        self.procs[name] = Proc(name, popen, log, time.monotonic())
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
-
-    def pids(self) -> Dict[str, int]:
-        return {p.name: p.popen.pid for p in self.procs.values()}
-
-    def process_table(self) -> List[dict]:
-        return [{"name": p.name, "pid": p.popen.pid, "startup_s": p.ready_after, "rss_mb": p.rss_mb}
-                for p in self.procs.values()]
-
-    def stop(self) -> None:
-        for p in self.procs.values():
-            if p.popen.poll() is None:
-                p.popen.terminate()
-        for p in self.procs.values():
-            try:
-                p.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.popen.kill()
+def start_timed(stack) -> None:
+    """``stack.start()`` as `make run` / `make run-prod` do it; ``ready_s``: until every process is healthy."""
+    t0 = time.monotonic()
+    stack.start(log=lambda _: None)
+    stack.ready_s = time.monotonic() - t0
 
 
-class BenchProdStack(ProdStack):
-    """deploy.cluster's production stack; ``stock`` swaps in Rasa's own tracker store and CLI."""
-
-    stock: bool = False
-
-    def spawn_rasa(self, i: int, port: int) -> Proc:
-        if not self.stock:
-            return super().spawn_rasa(i, port)
-        endpoints = yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))
-        store = endpoints["tracker_store"]
-        store["type"] = "SQL"
-        store.pop("recent_events", None)
-        path = self.root / "endpoints.stock.yml"
-        path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-        return self._spawn(f"rasa-{i}", [*rasa_command(True), "run", "--enable-api", "--port", str(port),
-                                         "-i", "127.0.0.1", "--model", str(self.model), "--endpoints", str(path),
-                                         "--credentials", str(ROOT / "credentials.yml"),
-                                         "--auth-token", self.api_token])
-
-    def pids(self) -> Dict[str, int]:
-        out = {p.name: p.popen.pid for p in self.procs.values()}
-        for row in self.process_table():
-            if row["name"] not in out and row.get("pid"):
-                out[row["name"].split(" ")[0]] = row["pid"]
-        return out
-
-
-def _wait_ready(procs: Dict[str, Proc], health: Dict[str, str], timeout: float) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while any(p.ready_after is None for p in procs.values()):
-        for name, proc in procs.items():
-            if proc.popen.poll() is not None:
-                raise RuntimeError(f"{name} exited while starting; see {proc.log}")
-            if proc.ready_after is None:
-                try:
-                    if requests.get(health[name], timeout=2).ok:
-                        proc.ready_after = time.monotonic() - proc.started_at
-                except requests.RequestException:
-                    pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"not ready after {timeout:.0f} s")
-        time.sleep(0.2)
+def stack_pids(stack) -> Dict[str, int]:
+    """Process name -> pid of every process of the stack (PostgreSQL: its postmaster and backends)."""
+    return {row["name"].split(" ")[0]: row["pid"] for row in stack.process_table() if row.get("pid")}
 
 
 # --- load -------------------------------------------------------------------------------------
@@ -394,25 +309,37 @@ def profile_during(pid: int, seconds: int, out: Path) -> Optional[subprocess.Pop
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-PROFILE_BUCKETS = [  # (label, frame substring); the first bucket with a frame in the stack wins
-    ("action-response JSON-schema check", "_validate_action_result"),
-    ("tracker store: save events (SQL)", "TrackerStore.save"),
-    ("tracker store: load conversation (SQL)", "TrackerStore.retrieve"),
-    ("lock store (Redis)", "lock_store.py"),
-    ("TED policy inference (TensorFlow)", "TEDPolicy.predict_action_probabilities"),
-    ("DIET intent classifier (TensorFlow)", "DIETClassifier.process"),
-    ("rest of NLU (spaCy/jieba, featurizers, graph)", "_parse_message_with_graph"),
-    ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
-    ("RulePolicy", "RulePolicy.predict_action_probabilities"),
-    ("MemoizationPolicy", "MemoizationPolicy.predict_action_probabilities"),
-    ("rest of dialogue prediction (graph, ensemble)", "_predict_next_with_tracker"),
-    ("prediction loop bookkeeping (tracker copies, events)", "_run_prediction_loop"),
-    ("rest of message handling (session, slots, NLU bookkeeping)", "handle_message"),
-]
+PROFILE_BUCKETS = {  # (label, frame substring); the first bucket with a frame in the stack wins
+    "rasa": [
+        ("action-response JSON-schema check", "_validate_action_result"),
+        ("tracker store: save events (SQL)", "TrackerStore.save"),
+        ("tracker store: load conversation (SQL, or the cached tracker)", "TrackerStore.retrieve"),
+        ("lock store (Redis)", "lock_store.py"),
+        ("intent classifier (n-gram TF-IDF + LR)", "NgramIntentClassifier.process"),
+        ("spaCy pipeline, tokenizer, entities", "Spacy"),
+        ("rest of NLU (graph, fallback, bookkeeping)", "_parse_message_with_graph"),
+        ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
+        ("RulePolicy", "RulePolicy.predict_action_probabilities"),
+        ("MemoizationPolicy", "MemoizationPolicy.predict_action_probabilities"),
+        ("rest of dialogue prediction (graph, ensemble)", "_predict_next_with_tracker"),
+        ("prediction loop bookkeeping (tracker copies, events)", "_run_prediction_loop"),
+        ("rest of message handling (session, slots, NLU bookkeeping)", "handle_message"),
+        ("REST channel (token check, request, response)", "channels/"),
+    ],
+    "actions": [
+        ("service status (SQL: maintenance, suspensions, regions)", "load_service_status"),
+        ("account snapshot (SQL: user, credit, orders, bills, cart)", "load_snapshot"),
+        ("open handoff ticket notice (SQL)", "open_ticket_notice"),
+        ("token check", "verify_token"),
+        ("answer text (core, pure)", "fenqi/answers"),
+        ("rest of our actions", "actions/"),
+        ("rasa-sdk (tracker from JSON, response)", "rasa_sdk/"),
+    ],
+}
 
 
-def summarise_profile(raw: Path, top: int = 14) -> List[tuple]:
-    """Share of the Rasa process's wall-clock samples per part of the message pipeline."""
+def summarise_profile(raw: Path, buckets: List[tuple], top: int = 14) -> List[tuple]:
+    """Share of a process's wall-clock samples per part of the message pipeline."""
     counts: Counter = Counter()
     total = 0
     if not raw.exists():
@@ -422,7 +349,7 @@ def summarise_profile(raw: Path, top: int = 14) -> List[tuple]:
         if not n.isdigit():
             continue
         total += int(n)
-        label = next((lab for lab, key in PROFILE_BUCKETS if key in stack), "HTTP server, event loop, idle")
+        label = next((lab for lab, key in buckets if key in stack), "HTTP server, event loop, idle")
         counts[label] += int(n)
     return [(label, 100.0 * c / total) for label, c in counts.most_common(top)] if total else []
 
@@ -438,7 +365,7 @@ class ModeReport:
     open: List[dict] = field(default_factory=list)
     turns: List[float] = field(default_factory=list)
     turn_cpu: List[tuple] = field(default_factory=list)  # (rasa, actions) CPU-ms per turn, per 10 turns
-    profile: List[tuple] = field(default_factory=list)
+    profile: Dict[str, List[tuple]] = field(default_factory=dict)  # process -> (part, share %)
 
 
 def _user_ids(database_url: str) -> List[str]:
@@ -453,11 +380,42 @@ def _user_ids(database_url: str) -> List[str]:
         engine.dispose()
 
 
-def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database_url: str, args,
-               profile_pid: Optional[int], workdir: Path) -> ModeReport:
-    users = _user_ids(database_url)
-    tokens = [issue_token(u, secret, ttl=3600) for u in users]
-    pids = stack.pids()
+PROFILE_SECONDS = 15
+
+
+def profile_pass(mode: str, url: str, tokens: Sequence[str], pids: Dict[str, int], workdir: Path) -> Dict[str, list]:
+    """py-spy the first Rasa instance and the first action server for PROFILE_SECONDS while 20
+    shoppers keep talking (a pass of its own: the measured runs are not slowed by the sampler)."""
+    spies = {}
+    for kind in ("rasa", "actions"):
+        name = f"{kind}-1"
+        if name in pids:
+            spies[kind] = (profile_during(pids[name], PROFILE_SECONDS, workdir / f"profile-{mode}-{kind}.raw"),
+                           workdir / f"profile-{mode}-{kind}.raw")
+    if not any(spy for spy, _ in spies.values()):
+        return {}
+    time.sleep(1)  # py-spy attached
+    asyncio.run(run_closed(url, tokens, 20, 10_000, PROFILE_SECONDS, f"{mode}-profile"))  # until the time is up
+    out = {}
+    for kind, (spy, raw) in spies.items():
+        if spy is None:
+            continue
+        try:
+            spy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        out[kind] = summarise_profile(raw, PROFILE_BUCKETS[kind])
+        if os.environ.get("BENCH_KEEP_PROFILE"):
+            shutil.copy(raw, os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}-{kind}.raw")
+    return out
+
+
+def bench_mode(mode: str, stack, url: str, args, profile: bool, workdir: Path) -> ModeReport:
+    """Every measurement of one mode against a started ``stack`` (``url``: where shoppers post)."""
+    api_token = stack.api_token
+    users = _user_ids(stack.env["FENQI_DATABASE_URL"])
+    tokens = [issue_token(u, stack.jwt_secret, ttl=3600) for u in users]
+    pids = stack_pids(stack)
     startup_cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}  # just after ready
     report = ModeReport(mode, stack.process_table(), ready_s=stack.ready_s, load=load_text())
     asyncio.run(run_closed(url, tokens, 4, 6, 60, f"{mode}-warmup"))  # load lazy parts
@@ -467,18 +425,7 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
     print(f"   {mode:<9} {args.turns} turns alone: first 10 p50 {1000 * percentile(report.turns[:10], 50):.0f} ms, "
           f"last 10 p50 {1000 * percentile(report.turns[-10:], 50):.0f} ms ({load_text()})", flush=True)
     for level in args.level_list:
-        spy = None
-        if profile_pid and level == 20:
-            spy = profile_during(profile_pid, 15, workdir / f"profile-{mode}.raw")
         conv = measured(pids, run_closed(url, tokens, level, 6 * args.rounds, args.budget, f"{mode}-{level}"))
-        if spy is not None:
-            try:
-                spy.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-            report.profile = summarise_profile(workdir / f"profile-{mode}.raw")
-            if os.environ.get("BENCH_KEEP_PROFILE"):
-                shutil.copy(workdir / f"profile-{mode}.raw", os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}.raw")
         parse = measured(pids, run_parse(parse_urls, api_token, level, max(1, conv.count // level), args.budget))
         report.closed.append({"level": level, "conv": conv, "parse": parse, "load": load_text()})
         print(f"   {mode:<9} {level:>3} closed: {conv.count} msgs, p50 {conv.pct(50):.0f} ms, "
@@ -490,6 +437,8 @@ def bench_mode(mode: str, stack, url: str, api_token: str, secret: str, database
         print(f"   {mode:<9} open {rate:g} msg/s: {res.count} msgs, p50 {res.pct(50):.0f} ms, "
               f"p95 {res.pct(95):.0f} ms, p99 {res.pct(99):.0f} ms, errors {sum(res.errors.values())} "
               f"({load_text()})", flush=True)
+    if profile:
+        report.profile = profile_pass(mode, url, tokens, pids, workdir)
     report.processes = stack.process_table()  # RSS after load
     for proc in report.processes:
         proc["startup_cpu_s"] = startup_cpu.get(proc["name"], startup_cpu.get(proc["name"].split(" ")[0]))
@@ -540,8 +489,7 @@ def summary_rows(rep: ModeReport) -> List[tuple]:
 
 def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str]) -> str:
     lines = ["# Benchmarks", "",
-             f"Measured by `make bench` (`scripts/bench.py{' --quick' if args.quick else ''}"
-             f"{' --stock' if args.stock else ''}`) on {started}: {platform.machine()}, "
+             f"Measured by `make bench` (`scripts/bench.py{' --quick' if args.quick else ''}`) on {started}: {platform.machine()}, "
              f"{load_text_at(args)}, Python {platform.python_version()}, loopback only. The machine's cores "
              "are shared with other work: absolute figures move with the load average (given beside each "
              "figure); compare before/after only from back-to-back runs.", "",
@@ -594,11 +542,12 @@ def render(reports: List[ModeReport], args, started: str, plots: Dict[str, str])
             start = f"{proc['startup_s']:.1f}" if proc.get("startup_s") is not None else "–"
             cpu = f"{proc['startup_cpu_s']:.1f}" if proc.get("startup_cpu_s") is not None else "–"
             lines.append(f"| {proc['name']} | {start} | {cpu} | {proc['rss_mb']:.0f} |")
-        if rep.profile:
-            lines += ["", "Where a Rasa process spends its time at 20 concurrent (py-spy, 15 s of wall-clock "
-                          "samples of the event-loop thread; blocking I/O counts):", "", "| part | share |",
-                      "|---|---:|"]
-            lines += [f"| {label} | {share:.0f} % |" for label, share in rep.profile]
+        for kind, shares in rep.profile.items():
+            what = "a Rasa process" if kind == "rasa" else "an action server"
+            lines += ["", f"Where {what} spends its time at 20 concurrent ({rep.mode}; py-spy, "
+                          f"{PROFILE_SECONDS} s of wall-clock samples of the event-loop thread; blocking I/O "
+                          "counts):", "", "| part | share |", "|---|---:|"]
+            lines += [f"| {label} | {share:.0f} % |" for label, share in shares]
         lines.append("")
     if plots:
         lines += ["## Plots", ""] + [f"![{title}]({path})" for title, path in plots.items()] + [""]
@@ -704,15 +653,14 @@ def main(argv=None) -> int:
                         help="a few minutes: embedded only, 10/20 shoppers, 1 round, 12 s open loop, 120 turns")
     parser.add_argument("--levels", help="closed-loop shoppers (default 10,20,50)")
     parser.add_argument("--rounds", type=int, help="script repetitions per closed-loop shopper (default 2)")
-    parser.add_argument("--rates", help="open-loop arrival rates msg/s (default 6.7,33)")
+    parser.add_argument("--rates", help="open-loop arrival rates msg/s (default 6.7,33.3)")
     parser.add_argument("--open-seconds", type=float, help="duration of each open-loop run (default 30)")
     parser.add_argument("--turns", type=int, help="turns of the one long conversation (default 200)")
     parser.add_argument("--modes", help="embedded,prod (default both; --quick: embedded)")
     parser.add_argument("--budget", type=float, default=180, help="seconds per closed-loop run (hard cap)")
-    parser.add_argument("--profile", action="store_true", help="py-spy a Rasa process at 20 concurrent")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy a Rasa process and an action server at 20 concurrent (a 15 s pass of its own)")
     parser.add_argument("--model", type=Path, default=MODEL)
-    parser.add_argument("--stock", action="store_true",
-                        help="A/B: Rasa's own SQLTrackerStore and plain `rasa run` (before issue #14)")
     parser.add_argument("--notes", help="Markdown appended to the report (analysis)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (plots in img/ beside it)")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON")
@@ -720,7 +668,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
     args.level_list = [int(x) for x in (args.levels or ("10,20" if quick else "10,20,50")).split(",") if x]
-    args.rate_list = [float(x) for x in (args.rates or "6.7,33").split(",") if x]
+    args.rate_list = [float(x) for x in (args.rates or "6.7,33.3").split(",") if x]
     args.rounds = args.rounds or (1 if quick else 2)
     args.open_seconds = args.open_seconds or (12.0 if quick else 30.0)
     args.turns = args.turns or (120 if quick else 200)
@@ -737,33 +685,22 @@ def main(argv=None) -> int:
     try:
         for mode in modes:
             if mode == "embedded":
-                stack = EmbeddedStack(workdir / "embedded", model=args.model.resolve(), stock=args.stock).start()
-                print(f">> embedded mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
-                try:
-                    reports.append(bench_mode(mode, stack, stack.url, stack.api_token, stack.secret,
-                                              stack.env["FENQI_DATABASE_URL"], args,
-                                              stack.procs["rasa"].popen.pid if args.profile else None, workdir))
-                finally:
-                    stack.stop()
+                stack = embedded_stack(workdir / "embedded", args.model.resolve())
             elif mode == "prod":
                 missing = install_missing()
                 if missing:
                     print(f"!! production mode skipped: {missing} missing", file=sys.stderr)
                     continue
-                stack = BenchProdStack(workdir / "prod", Ports.random(2, 2), model=args.model.resolve())
-                stack.stock = args.stock
-                t0 = time.monotonic()
-                stack.start(log=lambda m: None)
-                stack.ready_s = time.monotonic() - t0
-                print(f">> production mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
-                try:
-                    reports.append(bench_mode(mode, stack, stack.balancer_url, stack.api_token, stack.jwt_secret,
-                                              stack.accounts_url, args,
-                                              stack.procs["rasa-1"].popen.pid if args.profile else None, workdir))
-                finally:
-                    stack.stop()
+                stack = ProdStack(workdir / "prod", Ports.random(2, 2), model=args.model.resolve())
             else:
                 parser.error(f"unknown mode {mode!r}")
+            start_timed(stack)
+            print(f">> {mode} mode ready in {stack.ready_s:.1f} s ({load_text()})", flush=True)
+            try:
+                url = stack.rasa_url if mode == "embedded" else stack.balancer_url
+                reports.append(bench_mode(mode, stack, url, args, args.profile, workdir))
+            finally:
+                stack.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None

@@ -1,6 +1,9 @@
 """The production Rasa launcher's speed-up keeps the action-response check intact."""
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -94,32 +97,69 @@ def test_action_calls_reuse_one_session_and_connection(monkeypatch):
     assert headers == ["1", "1", None, None, None]
 
 
+MODEL = Path(__file__).resolve().parents[2] / "models" / "fenqi.tar.gz"
+TEXTS = ["你好", "我这个月要还多少钱", "那提前还呢？", "备用金怎么用", "为什么我有额度却不能分期", "帮我转人工",
+         "+++ === ---"]
+
+
+def with_fresh_agent(collect):
+    """``await collect(agent)`` on the trained model, freshly loaded."""
+    from rasa.core.agent import Agent
+
+    assert MODEL.exists(), "run `make train` first"
+
+    async def go():
+        return await collect(Agent.load(str(MODEL)))
+    return asyncio.run(go())
+
+
 @pytest.mark.e2e
 def test_serving_load_gives_the_same_predictions_as_rasas_load():
     """DIET built by one prediction (deploy.rasa_main) predicts exactly as after Rasa's training step."""
-    import asyncio
-    from pathlib import Path
-
-    from rasa.core.agent import Agent
     from rasa.utils.tensorflow.models import RasaModel
 
     from deploy.rasa_main import install_inference_loading
 
-    model = Path(__file__).resolve().parents[2] / "models" / "fenqi.tar.gz"
-    assert model.exists(), "run `make train` first"
-    texts = ["你好", "我这个月要还多少钱", "那提前还呢？", "备用金怎么用", "为什么我有额度却不能分期", "+++ === ---"]
-
-    async def rankings():
-        agent = Agent.load(str(model))
+    async def rankings(agent):
         return [[(r["name"], round(r["confidence"], 5)) for r in (await agent.parse_message(t))["intent_ranking"]]
-                for t in texts]
+                for t in TEXTS]
 
     install_inference_loading()
     serving = RasaModel.__dict__["load"]  # the classmethod itself
     assert getattr(serving.__func__, "_fenqi_inference", False)
     try:
         RasaModel.load = classmethod(serving.__func__._fenqi_original)
-        expected = asyncio.run(rankings())
+        expected = with_fresh_agent(rankings)
     finally:
         RasaModel.load = serving
-    assert asyncio.run(rankings()) == expected
+    assert with_fresh_agent(rankings) == expected
+
+
+@pytest.mark.e2e
+def test_graph_runs_without_dask_give_dasks_results():
+    """The sequential graph runner (deploy.rasa_main) parses and predicts exactly as dask's."""
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import UserUttered
+
+    from deploy.rasa_main import install_sequential_graph_runner
+
+    async def outcomes(agent):
+        out = []
+        for k, text in enumerate(TEXTS):
+            parsed = await agent.parse_message(text)
+            tracker = await agent.processor.fetch_tracker_with_initial_session(f"graph-{k}")
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            prediction = agent.processor.predict_next_with_tracker(tracker)
+            out.append((parsed["intent"], parsed["entities"], [r["name"] for r in parsed["intent_ranking"]],
+                        prediction["policy"], prediction["confidence"]))
+        return out
+
+    install_sequential_graph_runner()
+    sequential = DaskGraphRunner.run
+    assert sequential._fenqi_sequential
+    try:
+        DaskGraphRunner.run = sequential._fenqi_original  # Rasa's own, with dask
+        expected = with_fresh_agent(outcomes)
+    finally:
+        DaskGraphRunner.run = sequential
+    assert with_fresh_agent(outcomes) == expected

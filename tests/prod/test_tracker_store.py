@@ -140,3 +140,41 @@ def test_sqlite_store_commits_to_a_write_ahead_log(domain, tmp_path):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     build(store, "wal", turn(0))
     assert len(rows(store, "wal")) == 7
+
+
+def test_a_tracker_saved_here_is_reused_until_another_instance_stores_events(store, domain):
+    build(store, "cached", *[turn(i) for i in range(3)])
+    tracker = run(store.retrieve("cached"))
+    for event in turn(3):
+        tracker.update(event)
+    run(store.save(tracker))
+    assert run(store.retrieve("cached")) is tracker  # nothing stored since: the saved tracker itself
+    run(store.save(tracker))
+
+    from rasa.core.tracker_store import create_tracker_store
+    other = create_tracker_store(EndpointConfig.from_dict(
+        {"type": "deploy.tracker_store.WindowedSQLTrackerStore", "dialect": store.engine.dialect.name,
+         "url": store.engine.url.host, "port": store.engine.url.port, "db": store.engine.url.database,
+         "username": store.engine.url.username, "password": store.engine.url.password,
+         "recent_events": WINDOW}), domain)  # a second Rasa instance on the same database
+    try:
+        theirs = run(other.retrieve("cached"))
+        for event in turn(4):
+            theirs.update(event)
+        run(other.save(theirs))
+    finally:
+        other.engine.dispose()
+    mine = run(store.retrieve("cached"))
+    assert mine is not tracker
+    assert [e.text for e in mine.events if isinstance(e, UserUttered)][-2:] == ["问题 3", "问题 4"]
+
+
+def test_a_new_session_is_read_from_the_store_not_the_cache(store):
+    tracker = build(store, "renewed", *[turn(i) for i in range(3)])
+    for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                  *turn(3)]:
+        tracker.update(event)
+    run(store.save(tracker))
+    window = run(store.retrieve("renewed"))
+    assert window is not tracker
+    assert [e.text for e in window.events if isinstance(e, UserUttered)] == ["问题 3"]
