@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from fenqi.identity import IdentityError, verify_token
 from fenqi.security.inbound import InputError, RestRequest, parse_rest_body, rest_sender_id
 from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits, load_limits
-from fenqi.settings import load_settings
+from fenqi.settings import jwt_secret_once
 
 logger = logging.getLogger(__name__)
 _DONE = object()
@@ -64,7 +64,7 @@ class SecureRestInput(RestInput):
     def __init__(self, limits: Optional[Limits] = None,
                  secret_provider: Optional[Callable[[], str]] = None) -> None:
         self.limits = limits or load_limits()
-        self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
+        self._secret_provider = secret_provider or jwt_secret_once()
 
     def message_for(self, request: RestRequest) -> tuple[str, Dict[str, Any]]:
         """The server-derived sender id and the metadata handed to the bot."""

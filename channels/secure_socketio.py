@@ -36,7 +36,7 @@ from channels.takeover import SocketTakeover
 from fenqi.identity import IdentityError
 from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
 from fenqi.security.ratelimit import RateLimiter
-from fenqi.settings import load_settings
+from fenqi.settings import jwt_secret_once
 from fenqi.widget import (
     DEFAULT_HISTORY_LIMIT,
     Peer,
@@ -166,7 +166,7 @@ class SecureSocketIOInput(SocketIOInput):
         self.history_limit = history_limit
         self.cors_allowed_origins = list(cors_allowed_origins) if not isinstance(
             cors_allowed_origins, str) else cors_allowed_origins
-        self._secret_provider = secret_provider or (lambda: load_settings().jwt_secret)
+        self._secret_provider = secret_provider or jwt_secret_once()
         self._history_source = history_source or tracker_history
         self.limits = limits or load_limits()
         self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, BaseSettings, Field, root_validator, validate_model, validator
 
@@ -283,6 +283,18 @@ def load_console_settings() -> ConsoleSettings:
 def load_settings() -> Settings:
     """The process's settings, from the environment (see :func:`read_settings`)."""
     return read_settings()
+
+
+def jwt_secret_once() -> Callable[[], str]:
+    """A provider of the token secret that reads the settings on its first call only (a channel's
+    per-request lookup; a missing production secret still fails on use, with the variable named)."""
+    cached: List[str] = []
+
+    def provider() -> str:
+        if not cached:
+            cached.append(load_settings().jwt_secret)
+        return cached[0]
+    return provider
 
 
 # --- security settings (issue #11; see docs/security.md) ----------------------------------

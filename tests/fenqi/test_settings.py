@@ -1,7 +1,7 @@
 """Settings: SQLite default under var/, a local-only random secret, production refuses demo defaults."""
 import pytest
 
-from fenqi.settings import ConfigurationError, load_settings
+from fenqi.settings import ConfigurationError, jwt_secret_once, load_settings
 
 
 @pytest.fixture
@@ -97,3 +97,13 @@ def test_cors_origins_are_an_explicit_allowlist():
     for bad in ("*", "shop.example"):
         with pytest.raises(ConfigurationError):
             cors_origins({"FENQI_CORS_ORIGINS": bad})
+
+
+def test_jwt_secret_once_reads_the_settings_on_first_use_only(monkeypatch):
+    monkeypatch.setenv("FENQI_ENV", "development")
+    monkeypatch.setenv("FENQI_JWT_SECRET", "first-secret-9f8e7d6c5b4a3210-aXbYcZdW")
+    provider = jwt_secret_once()
+    assert provider() == "first-secret-9f8e7d6c5b4a3210-aXbYcZdW"
+    monkeypatch.setenv("FENQI_JWT_SECRET", "second-secret-0a1b2c3d4e5f6789-QwErTy")
+    assert provider() == "first-secret-9f8e7d6c5b4a3210-aXbYcZdW"
+    assert jwt_secret_once()() == "second-secret-0a1b2c3d4e5f6789-QwErTy"
