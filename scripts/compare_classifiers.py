@@ -33,10 +33,12 @@ from fenqi.evaluation import (  # noqa: E402
     OUT_OF_SCOPE,
     by_category,
     calibration,
+    choose_threshold,
     expected_calibration_error,
     load_cases,
     recall_of,
     score,
+    threshold_rows,
 )
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
 
@@ -44,17 +46,27 @@ Ranking = List[Tuple[str, float]]
 START, END = "<!-- candidates:start -->", "<!-- candidates:end -->"
 
 
-def load_yaml_examples(path: Path) -> List[Tuple[str, str]]:
+def load_yaml_labelled(path: Path) -> List[Tuple[str, str, Optional[str]]]:
+    """(text, intent, sub-label or None) of every example; the sub-label is the block's ``metadata: sublabel``."""
     out = []
     for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        sub = (block.get("metadata") or {}).get("sublabel")
         for line in block["examples"].splitlines():
             if line.strip().startswith("- "):
-                out.append((line.strip()[2:].strip(), block["intent"]))
+                out.append((line.strip()[2:].strip(), block["intent"], sub))
     return out
 
 
+def load_yaml_examples(path: Path) -> List[Tuple[str, str]]:
+    return [(t, lab) for t, lab, _ in load_yaml_labelled(path)]
+
+
+def training_labelled() -> List[Tuple[str, str, Optional[str]]]:
+    return [ex for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) for ex in load_yaml_labelled(p)]
+
+
 def training_data() -> List[Tuple[str, str]]:
-    return [ex for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) for ex in load_yaml_examples(p)]
+    return [(t, lab) for t, lab, _ in training_labelled()]
 
 
 def folds(labels: Sequence[str], n_folds: int, repeats: int, seed: int = 7) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -69,7 +81,7 @@ class Candidate:
     name: str
     note: str = ""
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+    def fit(self, texts: Sequence[str], labels: Sequence[str], subs: Optional[Sequence[Optional[str]]] = None) -> None:
         raise NotImplementedError
 
     def rank(self, texts: Sequence[str]) -> List[Ranking]:
@@ -77,12 +89,12 @@ class Candidate:
 
 
 class NgramCandidate(Candidate):
-    def __init__(self, name: str, config: ModelConfig, note: str = "") -> None:
-        self.name, self.config, self.note = name, config, note
+    def __init__(self, name: str, config: ModelConfig, note: str = "", sublabels: bool = False) -> None:
+        self.name, self.config, self.note, self.sublabels = name, config, note, sublabels
         self.model: Optional[NgramIntentModel] = None
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
-        self.model = NgramIntentModel(self.config).fit(texts, labels)
+    def fit(self, texts: Sequence[str], labels: Sequence[str], subs: Optional[Sequence[Optional[str]]] = None) -> None:
+        self.model = NgramIntentModel(self.config).fit(texts, labels, subs if self.sublabels else None)
 
     def rank(self, texts: Sequence[str]) -> List[Ranking]:
         assert self.model is not None
@@ -99,7 +111,7 @@ class RasaCandidate(Candidate):
         self.agent: Any = None
         self.tmp = tempfile.TemporaryDirectory()
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+    def fit(self, texts: Sequence[str], labels: Sequence[str], subs: Optional[Sequence[Optional[str]]] = None) -> None:
         from rasa.core.agent import Agent
         from rasa.model_training import train_nlu
 
@@ -184,6 +196,8 @@ class Result:
     oos: List[float] = field(default_factory=list)
     conf: List[float] = field(default_factory=list)
     correct: List[bool] = field(default_factory=list)
+    margins: List[float] = field(default_factory=list)
+    threshold: Optional[float] = None  # its own fallback threshold, from its CV (lowest catching half the errors)
     oof: Dict[int, Ranking] = field(default_factory=dict)  # (repeat*n + index) -> ranking
     sets: Dict[str, Dict[str, float]] = field(default_factory=dict)
     train_s: float = 0.0
@@ -192,18 +206,20 @@ class Result:
 
 def cross_validate(cand: Candidate, texts: List[str], labels: List[str],
                    splits: Sequence[Tuple[np.ndarray, np.ndarray]],
-                   n_folds: int, repeats: int) -> Result:
+                   n_folds: int, repeats: int, subs: Optional[List[Optional[str]]] = None) -> Result:
     res = Result(cand.name, cand.note, f"{n_folds}×{repeats}")
     per_repeat: Dict[int, Dict[int, str]] = {}
     for k, (train, test) in enumerate(splits):
         repeat = k // n_folds
-        cand.fit([texts[i] for i in train], [labels[i] for i in train])
+        cand.fit([texts[i] for i in train], [labels[i] for i in train],
+                 [subs[i] for i in train] if subs else None)
         ranks = cand.rank([texts[i] for i in test])
         for i, r in zip(test, ranks):
             per_repeat.setdefault(repeat, {})[int(i)] = r[0][0]
             res.oof[repeat * len(texts) + int(i)] = r
             res.conf.append(r[0][1])
             res.correct.append(r[0][0] == labels[i])
+            res.margins.append(r[0][1] - (r[1][1] if len(r) > 1 else 0.0))
         print(f"  {cand.name}: fold {k + 1}/{len(splits)}", flush=True)
     for preds in per_repeat.values():
         pred = [preds[i] for i in range(len(texts))]
@@ -214,19 +230,32 @@ def cross_validate(cand: Candidate, texts: List[str], labels: List[str],
     return res
 
 
+def own_threshold(res: Result, ambiguity: float) -> float:
+    """The fallback threshold the CV rule gives this candidate: the lowest catching half its wrong answers."""
+    grid = [round(0.3 + 0.05 * k, 2) for k in range(11)]
+    return choose_threshold(threshold_rows(res.conf, res.correct, grid, res.margins, ambiguity))
+
+
 def measure_sets(cand: Candidate, res: Result, texts: List[str], labels: List[str],
-                 sets: Dict[str, Tuple[List[str], List[str], Any]], threshold: float) -> None:
+                 sets: Dict[str, Tuple[List[str], List[str], Any]], threshold: float,
+                 subs: Optional[List[Optional[str]]] = None, ambiguity: float = 0.05) -> None:
+    """Fit on all data and score every set; ``threshold`` < 0: the candidate's own CV threshold."""
+    if threshold < 0:
+        threshold = own_threshold(res, ambiguity) if res.conf else 0.0
+    res.threshold = threshold
     started = time.perf_counter()
-    cand.fit(texts, labels)
+    cand.fit(texts, labels, subs)
     res.train_s = time.perf_counter() - started
     for name, (qs, gold, cases) in sets.items():
         started = time.perf_counter()
         ranks = cand.rank(qs)
         res.infer_ms = max(res.infer_ms, (time.perf_counter() - started) / len(qs) * 1000)
-        pred = [r[0][0] if r[0][1] >= threshold else FALLBACK for r in ranks]
+        pred = [r[0][0] if r[0][1] >= threshold and (len(r) < 2 or r[0][1] - r[1][1] >= ambiguity) else FALLBACK
+                for r in ranks]
         raw = [r[0][0] for r in ranks]
-        entry = {"acc": score(gold, pred).accuracy, "acc_raw": score(gold, raw).accuracy,
-                 "oos": recall_of(OUT_OF_SCOPE, gold, pred)}
+        rep = score(gold, pred)
+        entry = {"acc": rep.accuracy, "acc_raw": score(gold, raw).accuracy, "f1": rep.macro_f1,
+                 "oos": recall_of(OUT_OF_SCOPE, gold, pred), "oos_raw": recall_of(OUT_OF_SCOPE, gold, raw)}
         if cases is not None:
             entry["handled"] = sum(c.handled(p) for c, p in zip(cases, pred)) / len(cases)
             cats = {c.category: c for c in by_category(cases, pred)}

@@ -6,6 +6,10 @@ Word n-grams come from the project's jieba tokenizer with the domain dictionary
 
 A question with none of the known n-grams (emoji or punctuation only, unseen letters) gets the
 uniform distribution, i.e. the lowest confidence: the fallback question.
+
+An intent made of several unlike kinds of question (out_of_scope: account support, other lenders,
+banking, after-sales, nonsense, unrelated topics) can be learnt as sub-labels: ``fit(..., sublabels=...)``
+trains one class per (intent, sub-label) and ``predict_proba`` sums them back into the intent.
 """
 from __future__ import annotations
 
@@ -19,11 +23,13 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 FALLBACK = "nlu_fallback"
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 MAX_CHARS = 500  # longer input is cut before featurising (bounded work per message)
+SUB = "/"  # joins an intent and its training-only sub-label into one fine class
 
 
 def normalise(text: str) -> str:
@@ -60,6 +66,9 @@ class ModelConfig:
     temperature: float = 1.0
     class_weight: Optional[str] = None
     max_iter: int = 2000
+    combine: str = "stack"  # "stack": one LR on char+word features; "average": char LR and word LR, mean probs
+    classifier: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM, logistic link on its margins)
+    word_weight: float = 0.5  # weight of the word model when combine == "average"
 
 
 class NgramIntentModel:
@@ -71,37 +80,73 @@ class NgramIntentModel:
                                         preprocessor=chars, min_df=1)
         self.word_vec: Optional[TfidfVectorizer] = (
             TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1) if config.use_words else None)
-        self.clf = LogisticRegression(C=config.C, max_iter=config.max_iter, class_weight=config.class_weight)
+        self.clf = self._classifier()
+        self.word_clf: Optional[Any] = (self._classifier() if config.use_words and config.combine == "average"
+                                        else None)
         self.classes: List[str] = []
+        self.collapse: Optional[np.ndarray] = None  # fine class × intent 0/1 matrix (None: fine == intents)
 
-    def _features(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
+    def _classifier(self) -> Any:
+        if self.config.classifier == "svm":
+            return LinearSVC(C=self.config.C, class_weight=self.config.class_weight, max_iter=self.config.max_iter)
+        return LogisticRegression(C=self.config.C, max_iter=self.config.max_iter,
+                                  class_weight=self.config.class_weight)
+
+    def _features(self, texts: Sequence[str], fit: bool = False) -> List[sparse.csr_matrix]:
         parts = [self.char_vec.fit_transform(texts) if fit else self.char_vec.transform(texts)]
         if self.word_vec is not None:
             parts.append(self.word_vec.fit_transform(texts) if fit else self.word_vec.transform(texts))
-        return sparse.hstack(parts).tocsr()
+        if self.word_clf is None:
+            return [sparse.hstack(parts).tocsr()]
+        return [p.tocsr() for p in parts]
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "NgramIntentModel":
+    def fit(self, texts: Sequence[str], labels: Sequence[str],
+            sublabels: Optional[Sequence[Optional[str]]] = None) -> "NgramIntentModel":
         """Learn from ``texts``; examples without any n-gram (emoji or punctuation only) teach nothing
-        and are left out (they would only bias the intercepts)."""
-        if len(texts) != len(labels):
+        and are left out (they would only bias the intercepts). ``sublabels`` (optional, one per text,
+        None for none) split an intent into classes of its own for training only."""
+        subs = list(sublabels) if sublabels is not None else [None] * len(texts)
+        if len(texts) != len(labels) or len(subs) != len(texts):
             raise ValueError("need equally many texts and labels")
-        kept = [(t, lab) for t, lab in zip(texts, labels) if chars(t)]
-        if len({lab for _, lab in kept}) < 2:
+        kept = [(t, lab, f"{lab}{SUB}{sub}" if sub else lab) for t, lab, sub in zip(texts, labels, subs) if chars(t)]
+        if len({lab for _, lab, _ in kept}) < 2:
             raise ValueError("need examples of at least two intents")
-        features = self._features([t for t, _ in kept], fit=True)
-        self.clf.fit(features, [lab for _, lab in kept])
-        self.classes = [str(c) for c in self.clf.classes_]
+        features = self._features([t for t, _, _ in kept], fit=True)
+        fine = [f for _, _, f in kept]
+        self.clf.fit(features[0], fine)
+        if self.word_clf is not None:
+            self.word_clf.fit(features[1], fine)
+        fine_classes = [str(c) for c in self.clf.classes_]
+        intent_of = {f: lab for _, lab, f in kept}
+        self.classes = sorted({lab for _, lab, _ in kept})
+        if fine_classes == self.classes:
+            self.collapse = None
+        else:
+            self.collapse = np.zeros((len(fine_classes), len(self.classes)))
+            for i, f in enumerate(fine_classes):
+                self.collapse[i, self.classes.index(intent_of[f])] = 1.0
         return self
+
+    def _softmax(self, clf: Any, features: sparse.csr_matrix) -> np.ndarray:
+        scores = clf.decision_function(features)
+        if scores.ndim == 1:  # two classes: one margin
+            scores = np.column_stack([-scores, scores])
+        logits = scores / self.config.temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, columns in ``self.classes`` order. A text with no known n-gram
         gets the uniform distribution: there is no evidence for any intent."""
         features = self._features(texts)
-        logits = self.clf.decision_function(features) / self.config.temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        probs = exp / exp.sum(axis=1, keepdims=True)
-        unknown = np.asarray(features.getnnz(axis=1) == 0)
+        probs = self._softmax(self.clf, features[0])
+        if self.word_clf is not None:
+            w = self.config.word_weight
+            probs = (1 - w) * probs + w * self._softmax(self.word_clf, features[1])
+        if self.collapse is not None:
+            probs = probs @ self.collapse
+        unknown = np.asarray(sum(f.getnnz(axis=1) for f in features) == 0)
         probs[unknown] = 1.0 / len(self.classes)
         return probs
 
@@ -112,12 +157,13 @@ class NgramIntentModel:
 
     def state(self) -> Dict[str, Any]:
         return {"config": self.config, "char_vec": self.char_vec, "word_vec": self.word_vec,
-                "clf": self.clf, "classes": self.classes}
+                "clf": self.clf, "word_clf": self.word_clf, "classes": self.classes, "collapse": self.collapse}
 
     @classmethod
     def from_state(cls, state: Dict[str, Any]) -> "NgramIntentModel":
         model = cls(state["config"])
         model.char_vec, model.word_vec, model.clf = state["char_vec"], state["word_vec"], state["clf"]
+        model.word_clf, model.collapse = state.get("word_clf"), state.get("collapse")
         model.classes = list(state["classes"])
         return model
 

@@ -75,3 +75,34 @@ def test_fit_rejects_bad_input():
 ])
 def test_small_talk_needs_its_own_threshold(ranking, expected):
     assert gate(ranking, 0.6) == (expected, ranking[0][1])
+
+
+SUB_TEXTS = TEXTS + ["花呗怎么还", "借呗额度", "asdf", "qwer"]
+SUB_LABELS = LABELS + ["out_of_scope"] * 4
+SUBS = [None] * 9 + ["after_sales", "after_sales", "unrelated", "other_lender", "other_lender", "nonsense",
+                     "nonsense"]
+
+
+def test_sublabels_train_classes_of_their_own_and_sum_back_into_the_intent():
+    model = NgramIntentModel(ModelConfig(C=10)).fit(SUB_TEXTS, SUB_LABELS, SUBS)
+    assert model.classes == sorted(set(SUB_LABELS)) and model.collapse is not None
+    assert model.collapse.shape == (3 + 4, 4)  # 3 plain intents + 4 out_of_scope kinds → 4 intents
+    probs = model.predict_proba(["花呗还款", "还款在哪里"])
+    assert probs.shape == (2, 4) and np.allclose(probs.sum(axis=1), 1.0)
+    assert model.rank("花呗怎么还")[0][0] == "out_of_scope"
+    copy = NgramIntentModel.from_state(pickle.loads(pickle.dumps(model.state())))
+    assert copy.rank("花呗怎么还") == model.rank("花呗怎么还")
+
+
+def test_sublabels_must_match_the_texts():
+    with pytest.raises(ValueError):
+        NgramIntentModel().fit(SUB_TEXTS, SUB_LABELS, SUBS[:-1])
+
+
+@pytest.mark.parametrize("config", [ModelConfig(combine="average"), ModelConfig(classifier="svm", C=1.0,
+                                                                                temperature=0.3)])
+def test_word_char_average_and_svm_rank_probabilities(config):
+    model = NgramIntentModel(config).fit(TEXTS, LABELS)
+    probs = model.predict_proba(["怎么还款", "😀"])
+    assert np.allclose(probs.sum(axis=1), 1.0) and model.rank("还款在哪里")[0][0] == "how_to_repay"
+    assert {round(p, 6) for p in probs[1]} == {0.25}
