@@ -1,15 +1,16 @@
-"""Rasa adapter for :class:`fenqi.nlp.intent_model.NgramIntentModel` (char + word n-gram TF-IDF + LR).
+"""Rasa adapter for :class:`fenqi.nlp.intent_model.NgramIntentModel` (char + word n-gram TF-IDF, linear model).
 
     - name: components.ngram_intent.NgramIntentClassifier
-      char_max_ngram: 3
-      C: 100
-      temperature: 1.0
+      classifier: svm
+      C: 1
+      temperature: 0.2
 
 Trains on the texts and intents of the NLU data, sets ``intent`` and ``intent_ranking`` like Rasa's
 classifiers, so FallbackClassifier and the clarifying question work unchanged. Small talk below
 ``small_talk_threshold`` becomes ``nlu_fallback`` (the ranking keeps the real intents for the suggestions).
-A block's ``metadata: {sublabel: ...}`` in the NLU data (out_of_scope.yml) trains a class of its own that
-is summed back into the block's intent: Rasa, the domain and the stories see only the intent.
+With ``use_sublabels``, a block's ``metadata: {sublabel: ...}`` in the NLU data (out_of_scope.yml) trains a
+class of its own that is summed back into the block's intent: Rasa, the domain and the stories see only
+the intent (measured, not configured: docs/evaluation.md).
 """
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"char_min_ngram": 1, "char_max_ngram": 3, "use_words": True, "C": 100.0, "temperature": 1.0,
-                "class_weight": None, "combine": "stack", "classifier": "lr", "word_weight": 0.5,
-                "use_sublabels": True, "ranking_length": 10, "small_talk_threshold": 0.0}
+        d = ModelConfig()
+        return {"char_min_ngram": d.char_ngrams[0], "char_max_ngram": d.char_ngrams[1], "use_words": d.use_words,
+                "C": d.C, "temperature": d.temperature, "class_weight": d.class_weight, "combine": d.combine,
+                "classifier": d.classifier, "word_weight": d.word_weight, "sublabel_pool": d.sublabel_pool,
+                "use_sublabels": False, "ranking_length": 10, "small_talk_threshold": 0.0}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[NgramIntentModel] = None) -> None:
@@ -60,11 +63,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def _model_config(self) -> ModelConfig:
-        c = self.component_config
-        return ModelConfig(char_ngrams=(int(c["char_min_ngram"]), int(c["char_max_ngram"])),
-                           use_words=bool(c["use_words"]), C=float(c["C"]), temperature=float(c["temperature"]),
-                           class_weight=c.get("class_weight"), combine=str(c["combine"]),
-                           classifier=str(c["classifier"]), word_weight=float(c["word_weight"]))
+        return ModelConfig.from_options(self.component_config)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]

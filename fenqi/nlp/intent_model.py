@@ -1,4 +1,4 @@
-"""Intent classifier: char and word n-gram TF-IDF + logistic regression, temperature-calibrated.
+"""Intent classifier: char and word n-gram TF-IDF + a linear SVM (or logistic regression), temperature-calibrated.
 
 Rasa-free (scikit-learn only); ``components/ngram_intent.py`` adapts it to a Rasa graph component.
 Word n-grams come from the project's jieba tokenizer with the domain dictionary
@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
@@ -60,15 +60,32 @@ def chars(text: str) -> str:
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """Defaults are the configured pipeline's (config.yml; chosen in docs/evaluation.md)."""
+
     char_ngrams: Tuple[int, int] = (1, 3)
     use_words: bool = True
-    C: float = 100.0
-    temperature: float = 1.0
+    C: float = 1.0
+    temperature: float = 0.2
     class_weight: Optional[str] = None
     max_iter: int = 2000
-    combine: str = "stack"  # "stack": one LR on char+word features; "average": char LR and word LR, mean probs
-    classifier: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM, logistic link on its margins)
+    combine: str = "stack"  # "stack": one model on char+word features; "average": char and word models, mean probs
+    classifier: str = "svm"  # "svm" (linear SVM, softmax of its margins / T) or "lr" (logistic regression)
     word_weight: float = 0.5  # weight of the word model when combine == "average"
+    sublabel_pool: str = "sum"  # an intent's sub-labels: "sum" their probabilities or take their "max" score
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> "ModelConfig":
+        """From a pipeline entry's options (config.yml keys); a missing key keeps the default."""
+        d = cls()
+        return cls(char_ngrams=(int(options.get("char_min_ngram", d.char_ngrams[0])),
+                                int(options.get("char_max_ngram", d.char_ngrams[1]))),
+                   use_words=bool(options.get("use_words", d.use_words)), C=float(options.get("C", d.C)),
+                   temperature=float(options.get("temperature", d.temperature)),
+                   class_weight=options.get("class_weight", d.class_weight),
+                   combine=str(options.get("combine", d.combine)),
+                   classifier=str(options.get("classifier", d.classifier)),
+                   word_weight=float(options.get("word_weight", d.word_weight)),
+                   sublabel_pool=str(options.get("sublabel_pool", d.sublabel_pool)))
 
 
 class NgramIntentModel:
@@ -88,7 +105,8 @@ class NgramIntentModel:
 
     def _classifier(self) -> Any:
         if self.config.classifier == "svm":
-            return LinearSVC(C=self.config.C, class_weight=self.config.class_weight, max_iter=self.config.max_iter)
+            return LinearSVC(C=self.config.C, class_weight=self.config.class_weight, max_iter=self.config.max_iter,
+                             random_state=0)
         return LogisticRegression(C=self.config.C, max_iter=self.config.max_iter,
                                   class_weight=self.config.class_weight)
 
@@ -132,6 +150,9 @@ class NgramIntentModel:
         if scores.ndim == 1:  # two classes: one margin
             scores = np.column_stack([-scores, scores])
         logits = scores / self.config.temperature
+        if self.collapse is not None and self.config.sublabel_pool == "max":
+            logits = np.stack([logits[:, self.collapse[:, j] > 0].max(axis=1) for j in range(len(self.classes))],
+                              axis=1)
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
@@ -144,7 +165,7 @@ class NgramIntentModel:
         if self.word_clf is not None:
             w = self.config.word_weight
             probs = (1 - w) * probs + w * self._softmax(self.word_clf, features[1])
-        if self.collapse is not None:
+        if self.collapse is not None and self.config.sublabel_pool != "max":
             probs = probs @ self.collapse
         unknown = np.asarray(sum(f.getnnz(axis=1) for f in features) == 0)
         probs[unknown] = 1.0 / len(self.classes)
