@@ -47,7 +47,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         d = ModelConfig()
         return {"char_min_ngram": d.char_ngrams[0], "char_max_ngram": d.char_ngrams[1], "use_words": d.use_words,
                 "C": d.C, "temperature": d.temperature, "class_weight": d.class_weight, "combine": d.combine,
-                "classifier": d.classifier, "word_weight": d.word_weight, "sublabel_pool": d.sublabel_pool,
+                "classifier": d.classifier, "second_weight": d.second_weight, "sublabel_pool": d.sublabel_pool,
                 "use_sublabels": False, "ranking_length": 10, "small_talk_threshold": 0.0}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

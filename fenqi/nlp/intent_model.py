@@ -60,17 +60,19 @@ def chars(text: str) -> str:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Defaults are the configured pipeline's (config.yml; chosen in docs/evaluation.md)."""
+    """Defaults are the configured pipeline's but for ``class_weight`` (config.yml; chosen in docs/evaluation.md)."""
 
     char_ngrams: Tuple[int, int] = (1, 3)
     use_words: bool = True
     C: float = 1.0
     temperature: float = 0.2
-    class_weight: Optional[str] = None
+    class_weight: Optional[Any] = None  # None, "balanced" or {intent: weight}
     max_iter: int = 2000
-    combine: str = "stack"  # "stack": one model on char+word features; "average": char and word models, mean probs
+    # "stack": one model on char+word features; two models, probabilities averaged: "average" (a char model
+    # and a word model) or "char+stack" (a char model and a char+word model)
+    combine: str = "char+stack"
     classifier: str = "svm"  # "svm" (linear SVM, softmax of its margins / T) or "lr" (logistic regression)
-    word_weight: float = 0.5  # weight of the word model when combine == "average"
+    second_weight: float = 0.5  # weight of the second model (word or char+word) when two are averaged
     sublabel_pool: str = "sum"  # an intent's sub-labels: "sum" their probabilities or take their "max" score
 
     @classmethod
@@ -84,7 +86,7 @@ class ModelConfig:
                    class_weight=options.get("class_weight", d.class_weight),
                    combine=str(options.get("combine", d.combine)),
                    classifier=str(options.get("classifier", d.classifier)),
-                   word_weight=float(options.get("word_weight", d.word_weight)),
+                   second_weight=float(options.get("second_weight", d.second_weight)),
                    sublabel_pool=str(options.get("sublabel_pool", d.sublabel_pool)))
 
 
@@ -98,8 +100,8 @@ class NgramIntentModel:
         self.word_vec: Optional[TfidfVectorizer] = (
             TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1) if config.use_words else None)
         self.clf = self._classifier()
-        self.word_clf: Optional[Any] = (self._classifier() if config.use_words and config.combine == "average"
-                                        else None)
+        self.second_clf: Optional[Any] = (self._classifier() if config.use_words and config.combine != "stack"
+                                          else None)
         self.classes: List[str] = []
         self.collapse: Optional[np.ndarray] = None  # fine class × intent 0/1 matrix (None: fine == intents)
 
@@ -114,8 +116,10 @@ class NgramIntentModel:
         parts = [self.char_vec.fit_transform(texts) if fit else self.char_vec.transform(texts)]
         if self.word_vec is not None:
             parts.append(self.word_vec.fit_transform(texts) if fit else self.word_vec.transform(texts))
-        if self.word_clf is None:
+        if self.second_clf is None:
             return [sparse.hstack(parts).tocsr()]
+        if self.config.combine == "char+stack":
+            return [parts[0].tocsr(), sparse.hstack(parts).tocsr()]
         return [p.tocsr() for p in parts]
 
     def fit(self, texts: Sequence[str], labels: Sequence[str],
@@ -131,9 +135,15 @@ class NgramIntentModel:
             raise ValueError("need examples of at least two intents")
         features = self._features([t for t, _, _ in kept], fit=True)
         fine = [f for _, _, f in kept]
+        weights = self.config.class_weight
+        if isinstance(weights, Mapping):  # an intent's weight holds for each of its sub-labels
+            weights = {f: float(weights[lab]) for _, lab, f in kept if lab in weights}
+            for clf in (self.clf, self.second_clf):
+                if clf is not None:
+                    clf.set_params(class_weight=weights)
         self.clf.fit(features[0], fine)
-        if self.word_clf is not None:
-            self.word_clf.fit(features[1], fine)
+        if self.second_clf is not None:
+            self.second_clf.fit(features[1], fine)
         fine_classes = [str(c) for c in self.clf.classes_]
         intent_of = {f: lab for _, lab, f in kept}
         self.classes = sorted({lab for _, lab, _ in kept})
@@ -162,9 +172,9 @@ class NgramIntentModel:
         gets the uniform distribution: there is no evidence for any intent."""
         features = self._features(texts)
         probs = self._softmax(self.clf, features[0])
-        if self.word_clf is not None:
-            w = self.config.word_weight
-            probs = (1 - w) * probs + w * self._softmax(self.word_clf, features[1])
+        if self.second_clf is not None:
+            w = self.config.second_weight
+            probs = (1 - w) * probs + w * self._softmax(self.second_clf, features[1])
         if self.collapse is not None and self.config.sublabel_pool != "max":
             probs = probs @ self.collapse
         unknown = np.asarray(sum(f.getnnz(axis=1) for f in features) == 0)
@@ -178,13 +188,13 @@ class NgramIntentModel:
 
     def state(self) -> Dict[str, Any]:
         return {"config": self.config, "char_vec": self.char_vec, "word_vec": self.word_vec,
-                "clf": self.clf, "word_clf": self.word_clf, "classes": self.classes, "collapse": self.collapse}
+                "clf": self.clf, "second_clf": self.second_clf, "classes": self.classes, "collapse": self.collapse}
 
     @classmethod
     def from_state(cls, state: Dict[str, Any]) -> "NgramIntentModel":
         model = cls(state["config"])
         model.char_vec, model.word_vec, model.clf = state["char_vec"], state["word_vec"], state["clf"]
-        model.word_clf, model.collapse = state.get("word_clf"), state.get("collapse")
+        model.second_clf, model.collapse = state.get("second_clf"), state.get("collapse")
         model.classes = list(state["classes"])
         return model
 

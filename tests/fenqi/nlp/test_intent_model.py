@@ -99,10 +99,18 @@ def test_sublabels_must_match_the_texts():
         NgramIntentModel().fit(SUB_TEXTS, SUB_LABELS, SUBS[:-1])
 
 
-@pytest.mark.parametrize("config", [ModelConfig(combine="average"), ModelConfig(classifier="svm", C=1.0,
-                                                                                temperature=0.3)])
+@pytest.mark.parametrize("config", [ModelConfig(combine="average"), ModelConfig(combine="char+stack"),
+                                    ModelConfig(classifier="lr", C=100, temperature=1.0)])
 def test_word_char_average_and_svm_rank_probabilities(config):
     model = NgramIntentModel(config).fit(TEXTS, LABELS)
     probs = model.predict_proba(["怎么还款", "😀"])
     assert np.allclose(probs.sum(axis=1), 1.0) and model.rank("还款在哪里")[0][0] == "how_to_repay"
     assert {round(p, 6) for p in probs[1]} == {0.25}
+
+
+def test_an_intents_class_weight_holds_for_its_sublabels():
+    model = NgramIntentModel(ModelConfig(class_weight={"out_of_scope": 2.0})).fit(SUB_TEXTS, SUB_LABELS, SUBS)
+    assert model.clf.class_weight == {f"out_of_scope/{s}": 2.0 for s in set(SUBS) if s}
+    plain = NgramIntentModel(ModelConfig()).fit(SUB_TEXTS, SUB_LABELS)
+    heavy = NgramIntentModel(ModelConfig(class_weight={"out_of_scope": 3.0})).fit(SUB_TEXTS, SUB_LABELS)
+    assert dict(heavy.rank("额度怎么退货"))["out_of_scope"] > dict(plain.rank("额度怎么退货"))["out_of_scope"]
