@@ -178,6 +178,8 @@ def ngram_candidates() -> List[Candidate]:
         NgramCandidate("SVM, char 1-4 + words", replace(svm, char_ngrams=(1, 4)), "C=1, T=0.2"),
         NgramCandidate("SVM, char 1-3 + words, balanced", replace(svm, class_weight="balanced"), "C=1, T=0.2"),
         NgramCandidate("SVM, char 1-3 + words, C=3", replace(svm, C=3, temperature=0.15), "T=0.15"),
+        NgramCandidate("SVM + Platt sigmoids, char 1-3 + words", replace(svm, classifier="svm-platt", temperature=1.0),
+                       "sklearn CalibratedClassifierCV, 3 inner folds"),
         NgramCandidate("SVM, sub-labels summed, T=0.2", svm, "out_of_scope as 8 kinds", sublabels=True),
         NgramCandidate("SVM, sub-labels summed, T=0.3", replace(svm, temperature=0.3), "flatter: more mass to the kinds",
                        sublabels=True),

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -71,7 +72,9 @@ class ModelConfig:
     # "stack": one model on char+word features; two models, probabilities averaged: "average" (a char model
     # and a word model) or "char+stack" (a char model and a char+word model)
     combine: str = "char+stack"
-    classifier: str = "svm"  # "svm" (linear SVM, softmax of its margins / T) or "lr" (logistic regression)
+    # "svm" (linear SVM, softmax of its margins / T), "svm-platt" (linear SVM with sklearn's sigmoid
+    # calibration on inner folds) or "lr" (logistic regression)
+    classifier: str = "svm"
     second_weight: float = 0.5  # weight of the second model (word or char+word) when two are averaged
     sublabel_pool: str = "sum"  # an intent's sub-labels: "sum" their probabilities or take their "max" score
 
@@ -106,6 +109,10 @@ class NgramIntentModel:
         self.collapse: Optional[np.ndarray] = None  # fine class × intent 0/1 matrix (None: fine == intents)
 
     def _classifier(self) -> Any:
+        if self.config.classifier == "svm-platt":  # per-class sigmoid fitted on 3 inner folds
+            return CalibratedClassifierCV(LinearSVC(C=self.config.C, class_weight=self.config.class_weight,
+                                                    max_iter=self.config.max_iter, random_state=0),
+                                          method="sigmoid", cv=3)
         if self.config.classifier == "svm":
             return LinearSVC(C=self.config.C, class_weight=self.config.class_weight, max_iter=self.config.max_iter,
                              random_state=0)
@@ -134,13 +141,14 @@ class NgramIntentModel:
         if len({lab for _, lab, _ in kept}) < 2:
             raise ValueError("need examples of at least two intents")
         features = self._features([t for t, _, _ in kept], fit=True)
-        fine = [f for _, _, f in kept]
+        fine = np.asarray([f for _, _, f in kept])
         weights = self.config.class_weight
         if isinstance(weights, Mapping):  # an intent's weight holds for each of its sub-labels
             weights = {f: float(weights[lab]) for _, lab, f in kept if lab in weights}
             for clf in (self.clf, self.second_clf):
                 if clf is not None:
-                    clf.set_params(class_weight=weights)
+                    (clf.base_estimator if isinstance(clf, CalibratedClassifierCV) else clf).set_params(
+                        class_weight=weights)
         self.clf.fit(features[0], fine)
         if self.second_clf is not None:
             self.second_clf.fit(features[1], fine)
@@ -156,7 +164,10 @@ class NgramIntentModel:
         return self
 
     def _softmax(self, clf: Any, features: sparse.csr_matrix) -> np.ndarray:
-        scores = clf.decision_function(features)
+        if isinstance(clf, CalibratedClassifierCV):  # already probabilities: their logs are the scores
+            scores = np.log(np.clip(clf.predict_proba(features), 1e-12, None))
+        else:
+            scores = clf.decision_function(features)
         if scores.ndim == 1:  # two classes: one margin
             scores = np.column_stack([-scores, scores])
         logits = scores / self.config.temperature

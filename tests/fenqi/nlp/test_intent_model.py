@@ -100,7 +100,8 @@ def test_sublabels_must_match_the_texts():
 
 
 @pytest.mark.parametrize("config", [ModelConfig(combine="average"), ModelConfig(combine="char+stack"),
-                                    ModelConfig(classifier="lr", C=100, temperature=1.0)])
+                                    ModelConfig(classifier="lr", C=100, temperature=1.0),
+                                    ModelConfig(classifier="svm-platt", temperature=1.0)])
 def test_word_char_average_and_svm_rank_probabilities(config):
     model = NgramIntentModel(config).fit(TEXTS, LABELS)
     probs = model.predict_proba(["怎么还款", "😀"])
