@@ -188,6 +188,9 @@ def ngram_candidates() -> List[Candidate]:
         NgramCandidate("SVM, char model + char&word model averaged", replace(svm, combine="char+stack"), "C=1, T=0.2"),
         NgramCandidate("SVM, char + char&word averaged, out_of_scope ×1.6 (chosen)",
                        replace(svm, combine="char+stack", class_weight=oos16), "C=1, T=0.2"),
+        NgramCandidate("same, 2 typo variants per training line, C=0.5",
+                       replace(svm, combine="char+stack", class_weight=oos16, augment=2, C=0.5),
+                       "one character dropped; T=0.2"),
         NgramCandidate("same, with out_of_scope sub-labels", replace(svm, combine="char+stack", class_weight=oos16),
                        "summed", sublabels=True),
     ]

@@ -59,6 +59,14 @@ def chars(text: str) -> str:
     return normalise(text)
 
 
+def typo_variants(text: str, n: int) -> List[str]:
+    """Up to ``n`` copies of ``text`` with one character dropped (deterministic; texts of 5+ characters)."""
+    if n <= 0 or len(text) < 5:
+        return []
+    step = max(1, len(text) // (n + 1))
+    return [text[:i] + text[i + 1:] for i in range(step, len(text), step)][:n]
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Defaults are the configured pipeline's but for ``class_weight`` (config.yml; chosen in docs/evaluation.md)."""
@@ -77,6 +85,7 @@ class ModelConfig:
     classifier: str = "svm"
     second_weight: float = 0.5  # weight of the second model (word or char+word) when two are averaged
     sublabel_pool: str = "sum"  # an intent's sub-labels: "sum" their probabilities or take their "max" score
+    augment: int = 0  # typo variants per training text (one character dropped), learnt with the same intent
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "ModelConfig":
@@ -90,7 +99,8 @@ class ModelConfig:
                    combine=str(options.get("combine", d.combine)),
                    classifier=str(options.get("classifier", d.classifier)),
                    second_weight=float(options.get("second_weight", d.second_weight)),
-                   sublabel_pool=str(options.get("sublabel_pool", d.sublabel_pool)))
+                   sublabel_pool=str(options.get("sublabel_pool", d.sublabel_pool)),
+                   augment=int(options.get("augment", d.augment)))
 
 
 class NgramIntentModel:
@@ -140,6 +150,7 @@ class NgramIntentModel:
         kept = [(t, lab, f"{lab}{SUB}{sub}" if sub else lab) for t, lab, sub in zip(texts, labels, subs) if chars(t)]
         if len({lab for _, lab, _ in kept}) < 2:
             raise ValueError("need examples of at least two intents")
+        kept += [(v, lab, f) for t, lab, f in kept for v in typo_variants(t, self.config.augment)]
         features = self._features([t for t, _, _ in kept], fit=True)
         fine = np.asarray([f for _, _, f in kept])
         weights = self.config.class_weight

@@ -4,7 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
-from fenqi.nlp.intent_model import FALLBACK, ModelConfig, NgramIntentModel, gate, normalise, words
+from fenqi.nlp.intent_model import FALLBACK, ModelConfig, NgramIntentModel, gate, normalise, typo_variants, words
 
 TEXTS = ["怎么还款", "在哪里还款", "还款方式有哪些", "额度多少", "怎么提额", "额度太低了", "你好", "您好呀", "嗨你好",
          "快递到哪了", "怎么退货", "天气怎么样"]
@@ -115,3 +115,10 @@ def test_an_intents_class_weight_holds_for_its_sublabels():
     plain = NgramIntentModel(ModelConfig()).fit(SUB_TEXTS, SUB_LABELS)
     heavy = NgramIntentModel(ModelConfig(class_weight={"out_of_scope": 3.0})).fit(SUB_TEXTS, SUB_LABELS)
     assert dict(heavy.rank("额度怎么退货"))["out_of_scope"] > dict(plain.rank("额度怎么退货"))["out_of_scope"]
+
+
+def test_typo_variants_drop_one_character_and_are_learnt_with_the_same_intent():
+    assert typo_variants("小米分期怎么还款", 2) == ["小米期怎么还款", "小米分期么还款"]
+    assert typo_variants("怎么还", 2) == [] and typo_variants("小米分期怎么还款", 0) == []
+    model = NgramIntentModel(ModelConfig(augment=2)).fit(TEXTS + ["小米分期怎么还款"], LABELS + ["how_to_repay"])
+    assert model.rank("小米期怎么还款")[0][0] == "how_to_repay"
