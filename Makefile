@@ -25,7 +25,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 include $(sort $(wildcard mk/*.mk))
 
 help:
-	@echo "make run    set everything up and start the bot (REST :5005, actions :5055, widget :8080)"
+	@echo "make run    set everything up and start the bot (REST :5005, actions :5055, widget :8080, console :8090)"
 	@echo "make test   set everything up, lint (ruff, mypy) and run all tests"
 	@echo "make shell  chat with a running bot in the terminal (AS=demo_low_limit to log in as a demo user)"
 	@echo "make train  train the Rasa model when data or config changed"

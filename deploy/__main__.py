@@ -4,6 +4,9 @@ process that dies (up to MAX_RESTARTS times each), stop everything on Ctrl-C.
 ``python -m deploy --embedded`` (``make run``): the same supervisor for the embedded stack (one
 action server, one Rasa server, the widget web app; SQLite under ``var/``).
 
+Both modes also supervise the agent console (``python -m console``, ``FENQI_CONSOLE_PORT``, 8090);
+no agent is ever created here: the ready banner prints the ``agents add`` command while there is none.
+
 Ports and instance counts come from the settings' ``deploy`` section (docs/deploy.md, README).
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from deploy.cluster import ROOT, Ports, ProdStack
 from deploy.services import ServiceError, install_missing
+from fenqi.settings import console_settings
 
 MAX_RESTARTS = 5
 
@@ -40,7 +44,10 @@ def main(argv=None) -> int:
         return 1
     if args.install_only:
         return 0
-    return supervise(ProdStack(args.root, Ports.from_env()), _print_ready)
+    console = console_settings()
+    os.umask(0o077)  # logs, secrets, configs of this supervisor and its children: owner only
+    return supervise(ProdStack(args.root, Ports.from_env(), console_port=console.port,
+                               console_host=console.host), _print_ready)
 
 
 def _embedded_stack():
@@ -50,14 +57,16 @@ def _embedded_stack():
 
     settings = load_settings()  # read once, passed down
     d = settings.deploy
-    busy = [p for p in (d.rasa_port, d.actions_port, d.web_port) if port_open(p)]
+    console = settings.console
+    busy = [p for p in (d.rasa_port, d.actions_port, d.web_port, console.port) if port_open(p)]
     if busy:
         raise SystemExit(f"!! port {busy[0]} is already in use (another 'make run'?). "
-                         "Stop it or set RASA_PORT/ACTIONS_PORT/WEB_PORT.")
+                         "Stop it or set RASA_PORT/ACTIONS_PORT/WEB_PORT/FENQI_CONSOLE_PORT.")
     var = ROOT / "var"
     private_files(var)
     stack = EmbeddedStack(var, embedded_ports(d.rasa_port, d.actions_port), api_token_value=_api_token(var, d),
-                          interface=d.rasa_interface, web_port=d.web_port, cors=cors_origins())
+                          interface=d.rasa_interface, web_port=d.web_port, cors=cors_origins(),
+                          console_port=console.port, console_host=console.host)
     return stack, _print_embedded_ready
 
 
@@ -122,22 +131,41 @@ def supervise(stack, print_ready) -> int:
     return 0
 
 
+def console_banner(stack, add_agent: str, indent: str) -> str:
+    """The console's banner lines: its URL and, while the store has no agent, how to add one
+    (no agent or password is ever made here)."""
+    if not stack.console_port:
+        return "(not started)"
+    try:
+        hint = "sign in as an agent (list: fenqi agents list)" if stack.has_agents() else "no agent yet, add one:"
+    except Exception as exc:  # the banner never stops the stack
+        hint = f"agents unknown ({exc.__class__.__name__}); add one:"
+    return f"{stack.console_url}   {hint}" + ("" if hint.startswith("sign in") else f"\n{indent}{add_agent}")
+
+
 def _print_embedded_ready(stack, seconds: float) -> None:
     port = stack.ports.rasa[0]
+    console = console_banner(stack, "FENQI_ENV=development .venv/bin/python -m fenqi agents add NAME", " " * 20)
     print(f""">> 分期助手 is ready ({seconds:.0f} s).
    Terminal chat:   make shell                      (anonymous: general guidance)
                     make shell AS=demo_low_limit    (logged in as a demo user)
    REST:            curl -s localhost:{port}/webhooks/rest/webhook -d '{{"sender":"me","message":"小米分期怎么还款"}}'
    With a login:    TOKEN=$(.venv/bin/python -m fenqi token demo_ok); send "metadata": {{"auth_token": "$TOKEN"}}
    Chat widget:     http://localhost:{stack.web_port}
+   Agent console:   {console}
    Logs:            var/log/
    Stop with Ctrl-C.""", flush=True)
 
 
 def _print_ready(stack: ProdStack, seconds: float) -> None:
     rel = stack.root.relative_to(ROOT) if stack.root.is_relative_to(ROOT) else stack.root
+    add_agent = (f"(after the set -a line below) FENQI_DATABASE_URL=postgresql+psycopg2://fenqi:$DB_PASSWORD"
+                 f"@127.0.0.1:{stack.ports.postgres}/fenqi .venv/bin/python -m fenqi agents add NAME")
+    console = console_banner(stack, add_agent, " " * 22)
     print(f""">> 分期助手 production mode is ready ({seconds:.0f} s).
    Balancer (nginx):  {stack.balancer_url}   (Rasa instances: {', '.join(stack.rasa_urls)})
+   Agent console:     {console}
+                      (Secure cookies in production: over HTTPS, or from this machine)
    Secrets:           {rel}/secrets.env (RASA_API_TOKEN, FENQI_JWT_SECRET, DB passwords)
    Logs:              {rel}/log/
    Try:  set -a; . {rel}/secrets.env; set +a

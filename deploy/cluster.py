@@ -76,6 +76,24 @@ def load_or_create_secrets(path: Path) -> Dict[str, str]:
     return values
 
 
+def private_dirs(root: Path, shared: bool) -> None:
+    """The supervisor's own state under ``root``, owner-only: ``log/`` and ``redis/`` 0700 with
+    their files 0600 (also what an older run left), ``secrets.env`` 0600. ``root`` and ``nginx/``
+    are 0711 when ``shared`` (as root: PostgreSQL, running as ``postgres``, and nginx's ``nobody``
+    workers may only traverse them to their own directories, never list or read), else 0700.
+    The PostgreSQL data directory is left to PostgreSQL (0700, its own: :meth:`Postgres.init`)."""
+    traverse = 0o711 if shared else 0o700
+    for path, mode in ((root, traverse), (root / "nginx", traverse), (root / "log", 0o700), (root / "redis", 0o700)):
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(mode)
+    for directory in (root / "log", root / "redis"):
+        for path in directory.iterdir():
+            if path.is_file():
+                path.chmod(0o600)
+    if (root / "secrets.env").exists():
+        (root / "secrets.env").chmod(0o600)
+
+
 def process_rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and its children, in MiB (0 if gone)."""
     total = 0
@@ -127,16 +145,24 @@ class ProdStack:
     procs: Dict[str, Proc] = field(default_factory=dict)
     env: Dict[str, str] = field(default_factory=dict)
     timings: Dict[str, float] = field(default_factory=dict)
+    # the agent console (python -m console), one more supervised process when a port is given
+    console_port: Optional[int] = None
+    console_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()
         self.logs = self.root / "log"
+        private_dirs(self.root, shared=is_root())  # before anything is written there
         self.secrets = load_or_create_secrets(self.root / "secrets.env")
-        # PostgreSQL runs as `postgres` (when we are root): its files go where it can enter.
+        # PostgreSQL runs as `postgres` (when we are root): its files go where it can enter, its
+        # log beside its data directory (log/ is the supervisor's, owner-only).
         pg_home = postgres_home(self.root, "postgres" if is_root() else None)
+        if pg_home != self.root:  # /var/tmp/fenqi-…: postgres traverses it, whatever our umask
+            pg_home.mkdir(parents=True, exist_ok=True)
+            pg_home.chmod(0o711)
         self.postgres = Postgres(self.pg_dir or pg_home / "pg", self.ports.postgres,
                                  self.secrets["PG_SUPERUSER_PASSWORD"], durable=self.durable,
-                                 log=(self.root / "log" if pg_home == self.root else pg_home) / "postgres.log")
+                                 log=(pg_home if is_root() else self.logs) / "postgres.log")
         self.redis = Redis(self.root / "redis", self.ports.redis)
         self.nginx = Nginx(self.root / "nginx", self.ports.balancer, self.ports.rasa,
                            self.ports.actions_balancer, self.ports.actions)
@@ -162,6 +188,11 @@ class ProdStack:
     @property
     def rasa_urls(self) -> List[str]:
         return [f"http://127.0.0.1:{p}" for p in self.ports.rasa]
+
+    @property
+    def console_url(self) -> str:
+        host = "127.0.0.1" if self.console_host in ("", "0.0.0.0") else self.console_host
+        return f"http://{host}:{self.console_port}"
 
     def _environment(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -232,6 +263,9 @@ class ProdStack:
             self.spawn_rasa(i, port)
             if i == 1 and len(self.ports.rasa) > 1:
                 self._wait_tracker_table(timeout)
+        if self.console_port:
+            log(f">> agent console on {self.console_url}")
+            self.spawn_console()
         self.wait_ready(timeout)
 
     def spawn_actions(self, i: int, port: int) -> Proc:
@@ -246,6 +280,23 @@ class ProdStack:
                                          "--endpoints", str(ENDPOINTS),
                                          "--credentials", str(ROOT / "credentials.yml"),
                                          "--auth-token", self.api_token])
+
+    def spawn_console(self) -> Proc:
+        """The agent console on ``console_host:console_port``, on the stack's account store."""
+        self.env.update(FENQI_CONSOLE_HOST=self.console_host, FENQI_CONSOLE_PORT=str(self.console_port))
+        return self._spawn("console-1", [str(BIN / "python"), "-m", "console"])
+
+    def has_agents(self) -> bool:
+        """Whether the stack's account store has a console agent (the ready banner says how to add one)."""
+        from fenqi.db.engine import Store
+        from fenqi.handoff.agents import list_agents
+
+        store = Store.open(self.env["FENQI_DATABASE_URL"])
+        try:
+            with store.session() as session:
+                return bool(list_agents(session))
+        finally:
+            store.close()
 
     def _spawn(self, name: str, args: List[str]) -> Proc:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -285,6 +336,8 @@ class ProdStack:
 
     def _health_url(self, proc: Proc) -> str:
         kind, i = proc.name.rsplit("-", 1)
+        if kind == "console":
+            return f"{self.console_url}/healthz"
         if kind == "rasa":
             return f"http://127.0.0.1:{self.ports.rasa[int(i) - 1]}/status?token={self.api_token}"
         return f"http://127.0.0.1:{self.ports.actions[int(i) - 1]}/health"
@@ -323,6 +376,10 @@ class ProdStack:
 
     def restart(self, name: str, timeout: float = 300) -> None:
         kind, i = name.rsplit("-", 1)
+        if kind == "console":
+            self.spawn_console()
+            self.wait_ready(timeout)
+            return
         ports = self.ports.rasa if kind == "rasa" else self.ports.actions
         spawn = self.spawn_rasa if kind == "rasa" else self.spawn_actions
         spawn(int(i), ports[int(i) - 1])

@@ -1,5 +1,5 @@
 """The embedded stack — one action server, one Rasa server (SQLite account store and tracker under
-``root``) and optionally the widget web app — run by the production supervisor
+``root``) and optionally the widget web app and the agent console — run by the production supervisor
 (:class:`deploy.cluster.ProdStack`: spawning, health checks, restarts, logs, stop).
 
 ``make run`` (``python -m deploy --embedded``) and the test stacks (``tests/support/stack.py``)
@@ -21,7 +21,8 @@ EMBEDDED_ENDPOINTS = ROOT / "endpoints.yml"  # ${ACTION_SERVER_URL}, SQLite trac
 
 @dataclass
 class EmbeddedStack(ProdStack):
-    """``ports.rasa[0]`` / ``ports.actions[0]`` are the servers; ``web_port`` (if set) the web app."""
+    """``ports.rasa[0]`` / ``ports.actions[0]`` are the servers; ``web_port`` (if set) the web app,
+    ``console_port`` (if set) the agent console."""
 
     api_token_value: str = ""
     interface: str = "127.0.0.1"
@@ -82,11 +83,14 @@ class EmbeddedStack(ProdStack):
             from deploy.services import ServiceError
             raise ServiceError(f"no trained model at {self.model}: run `make train` first")
         log(f">> action server on :{self.ports.actions[0]}, Rasa server on :{self.ports.rasa[0]}"
-            + (f", widget web app on :{self.web_port}" if self.web_port else "") + f" (logs: {self.logs})")
+            + (f", widget web app on :{self.web_port}" if self.web_port else "")
+            + (f", agent console on :{self.console_port}" if self.console_port else "") + f" (logs: {self.logs})")
         self.spawn_actions(1, self.ports.actions[0])
         self.spawn_rasa(1, self.ports.rasa[0])
         if self.web_port:
             self.spawn_web()
+        if self.console_port:
+            self.spawn_console()
         self.wait_ready(timeout)
 
     def spawn_rasa(self, i: int, port: int) -> Proc:

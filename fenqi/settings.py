@@ -128,8 +128,8 @@ class LimitsSettings(_Section):
 
 class ScaleoutSettings(_Section):
     """Several Rasa instances (production mode sets these): socket.io emits through Redis
-    (``FENQI_SOCKETIO_REDIS_URL``, ``FENQI_SOCKETIO_REDIS_CHANNEL``) and WeChat MsgId claims
-    (``FENQI_WECHAT_REDIS_URL``)."""
+    (``FENQI_SOCKETIO_REDIS_URL``, ``FENQI_SOCKETIO_REDIS_CHANNEL``), WeChat MsgId claims and the
+    WeChat nonce replay cache (``FENQI_WECHAT_REDIS_URL``)."""
 
     socketio_redis_url: str = ""
     socketio_redis_channel: str = "fenqi-socketio"
@@ -167,6 +167,9 @@ class Settings(BaseModel):
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     deploy: DeploySettings = Field(default_factory=lambda: DeploySettings())
     console: ConsoleSettings = Field(default_factory=lambda: ConsoleSettings())
+    # Redis across Rasa instances (socket.io emits, WeChat MsgId claims and nonce replay cache)
+    scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
 
     class Config:
         allow_mutation = False
@@ -257,7 +260,8 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     return Settings(env=env, store=section(StoreSettings, environ),
                     identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl),
                     web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
-                    deploy=section(DeploySettings, environ), console=console_settings(environ))
+                    deploy=section(DeploySettings, environ), console=console_settings(environ),
+                    scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ))
 
 
 def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSettings:

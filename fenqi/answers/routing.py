@@ -16,7 +16,11 @@ from fenqi.state import AccountSnapshot
 RESERVE_FUND = "reserve_fund"
 RESERVE_FUND_ENTITY = "备用金"
 # 备用金, its common typos, and borrowing cash (小米分期 itself lends no cash).
-_RESERVE_FUND_TEXT = re.compile(r"备用金|备用今|被用金|备用钱|借的钱|借款|借钱|取现|现金借")
+# Borrowing cash is 备用金 whatever the words: 借款/借钱/借了/借的/借一千/借5000, 取现/提现/放款
+# (借记卡, a debit card, is not borrowing).
+_RESERVE_FUND_TEXT = re.compile(
+    r"备用金|备用今|被用金|备用钱|借款|借钱|借现金|取现|提现|现金借|放款"
+    r"|借(?!记)[了过的点个些]|借[0-9０-９一二两三四五六七八九十百千万几]")
 
 # 备用金 topic per intent: the answer module key (fenqi.answers.reserve_fund.MODULES or reserve_fund_limit).
 RESERVE_FUND_TOPICS = {

@@ -1,18 +1,20 @@
 """Replay caches: remember a (timestamp, nonce) once, for as long as its signature is acceptable.
 
 :class:`MemoryNonceCache` serves one process (embedded mode); :class:`RedisNonceCache` is shared
-by every instance (production: ``REDIS_HOST``/``REDIS_PORT``/``REDIS_DB``). ``first_use(key,
-fingerprint)`` is atomic: True the first time, True again for the *same* fingerprint (an identical
-retry), False when the key comes back with another fingerprint (a replay with a new body).
+by every instance (production: ``FENQI_WECHAT_REDIS_URL``, the settings' ``scaleout`` section).
+``first_use(key, fingerprint)`` is atomic: True the first time, True again for the *same*
+fingerprint (an identical retry), False when the key comes back with another fingerprint (a
+replay with a new body).
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import Any, Callable, Protocol
 
 from fenqi.wechat.ttl import TTLMap
+
+PREFIX = "fenqi:wechat:nonce:"  # beside the MsgId claims (fenqi:wechat:turn:)
 
 
 class NonceCache(Protocol):
@@ -37,7 +39,7 @@ class MemoryNonceCache:
 class RedisNonceCache:
     """``SET key fingerprint NX EX ttl``: atomic across processes and machines."""
 
-    def __init__(self, client: Any, ttl: float, prefix: str = "fenqi:nonce:") -> None:
+    def __init__(self, client: Any, ttl: float, prefix: str = PREFIX) -> None:
         self._client, self._ttl, self._prefix = client, max(1, int(ttl)), prefix
 
     def first_use(self, key: str, fingerprint: str) -> bool:
@@ -48,15 +50,10 @@ class RedisNonceCache:
         return (known.decode() if isinstance(known, bytes) else known) == fingerprint
 
 
-def nonce_cache_from_env(ttl: float, env: Optional[Mapping[str, str]] = None) -> NonceCache:
-    """Redis when ``REDIS_HOST`` is set (production), else in-process."""
-    env = os.environ if env is None else env
-    host = env.get("REDIS_HOST", "").strip()
-    if not host:
+def nonce_cache(ttl: float, redis_url: str = "") -> NonceCache:
+    """Redis at ``redis_url`` (the settings' ``scaleout.wechat_redis_url``, production), else in-process."""
+    if not redis_url:
         return MemoryNonceCache(ttl)
     import redis
 
-    client = redis.Redis(host=host, port=int(env.get("REDIS_PORT", "6379")), db=int(env.get("REDIS_DB", "0")),
-                         password=env.get("REDIS_PASSWORD") or None, socket_timeout=2)
-    prefix = env.get("REDIS_KEY_PREFIX", "fenqi") + ":nonce:"
-    return RedisNonceCache(client, ttl, prefix)
+    return RedisNonceCache(redis.Redis.from_url(redis_url, socket_timeout=2), ttl, PREFIX)

@@ -46,9 +46,13 @@ class RedisTurnClaims:
         await self._redis.close()
 
 
+def turn_claims(redis_url: str) -> Optional[RedisTurnClaims]:
+    """Claims in Redis at ``redis_url`` (the settings' ``scaleout.wechat_redis_url``), else None."""
+    return RedisTurnClaims(redis_url) if redis_url else None
+
+
 def claims_from_env(env: Optional[Mapping[str, str]] = None) -> Optional[RedisTurnClaims]:
-    """Claims in Redis when the settings name ``FENQI_WECHAT_REDIS_URL`` (production), else None."""
+    """:func:`turn_claims` at the ``FENQI_WECHAT_REDIS_URL`` of ``env``'s settings (production)."""
     from fenqi.settings import ScaleoutSettings, section
 
-    url = section(ScaleoutSettings, env).wechat_redis_url
-    return RedisTurnClaims(url) if url else None
+    return turn_claims(section(ScaleoutSettings, env).wechat_redis_url)

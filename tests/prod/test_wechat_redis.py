@@ -61,3 +61,18 @@ def test_a_retry_on_the_other_instance_neither_reruns_nor_reanswers(redis_server
         assert len(bot.requests) == 1
         assert answers == [f"答:重试{delay}"]
     asyncio.run(main())
+
+
+def test_the_nonce_cache_is_shared_through_the_scaleout_redis_url(redis_server):
+    """Two instances, one Redis (``FENQI_WECHAT_REDIS_URL``): a nonce replayed with another body on
+    the other instance is refused there; an identical retry is not."""
+    from fenqi.security.replay import RedisNonceCache, nonce_cache
+    from fenqi.settings import ScaleoutSettings, section
+
+    url = section(ScaleoutSettings, {"FENQI_WECHAT_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/5"}
+                  ).wechat_redis_url
+    first, second = nonce_cache(600, url), nonce_cache(600, url)
+    assert isinstance(first, RedisNonceCache)
+    assert first.first_use("1700000000:n1", "body-a")
+    assert second.first_use("1700000000:n1", "body-a")  # WeChat's retry, elsewhere
+    assert not second.first_use("1700000000:n1", "body-b")  # a replay with a new body

@@ -1,15 +1,13 @@
-"""Start ``python -m console`` for tests on a free port against a given account store."""
+"""Start ``python -m console`` for tests on a free port against a given account store (the supervisor)."""
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict
 
-import requests
-
+from deploy.embedded import EmbeddedStack, embedded_ports
 from tests.support.stack import ROOT, free_port
 
 AGENT_PASSWORD = "console-test-password-123"
@@ -38,23 +36,15 @@ def add_agent(env: Dict[str, str], name: str, password: str = AGENT_PASSWORD) ->
 
 
 def start_console(env: Dict[str, str], workdir: Path, timeout: float = 60) -> Console:
-    port = free_port()
-    log = workdir / "console.log"
-    env = dict(env, FENQI_CONSOLE_HOST="127.0.0.1", FENQI_CONSOLE_PORT=str(port))
-    with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "console"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    console = Console(url=f"http://127.0.0.1:{port}", proc=proc, log=log)
-    deadline = time.time() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"console exited ({proc.returncode}):\n{log.read_text()}")
-        try:
-            if requests.get(console.url + "/healthz", timeout=2).ok:
-                return console
-        except requests.RequestException:
-            pass
-        if time.time() > deadline:
-            console.stop()
-            raise RuntimeError(f"console not ready:\n{log.read_text()}")
-        time.sleep(0.3)
+    """``python -m console`` on a free port with exactly ``env``, spawned and health-checked by the
+    supervisor of ``make run`` (deploy/embedded.py); its log is ``workdir/log/console-1.log``."""
+    stack = EmbeddedStack(workdir, embedded_ports(free_port(), free_port()), console_port=free_port())
+    stack.env = dict(env)
+    proc = stack.spawn_console()
+    console = Console(url=stack.console_url, proc=proc.popen, log=proc.log)
+    try:
+        stack.wait_ready(timeout)
+    except Exception as exc:
+        console.stop()
+        raise RuntimeError(f"console not ready: {exc}\n{proc.log.read_text()}") from exc
+    return console

@@ -30,13 +30,17 @@ def test_typed_words_and_button_reach_the_same_reserve_fund_answer(topic, accoun
     assert answer(intent, account, product=typed) == answer(intent, account, product=button)
 
 
-@pytest.mark.parametrize("text", ["那怎么还备用金", "被用金怎么开", "借的钱什么时候还", "借款失败了", "我想取现"])
+@pytest.mark.parametrize("text", [
+    "那怎么还备用金", "被用金怎么开", "借的钱什么时候还", "借款失败了", "我想取现",
+    "借一万一个月利息多少", "上个月借了三千怎么还", "借5000分12个月", "借的那笔能提前还吗", "提现一直不到账",
+    "放款要多久"])
 def test_reserve_fund_words_typos_and_borrowing_cash(text):
     assert product_of(text) == "reserve_fund"
 
 
 @pytest.mark.parametrize("text, entities", [
-    ("小米分期怎么还款", []), ("", []), (None, []), ("手机分期", ["手机"]), ("额度多少", [3, None])])
+    ("小米分期怎么还款", []), ("", []), (None, []), ("手机分期", ["手机"]), ("额度多少", [3, None]),
+    ("借记卡能付分期吗", []), ("储蓄卡借记卡都能还款吗", [])])
 def test_installment_questions_have_no_product(text, entities):
     assert product_of(text, entities) is None
 
