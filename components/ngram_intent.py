@@ -1,13 +1,16 @@
-"""Rasa adapter for :class:`fenqi.nlp.intent_model.NgramIntentModel` (char + word n-gram TF-IDF + LR).
+"""Rasa adapter for :class:`fenqi.nlp.intent_model.NgramIntentModel` (char + word n-gram TF-IDF, linear model).
 
     - name: components.ngram_intent.NgramIntentClassifier
-      char_max_ngram: 3
-      C: 100
-      temperature: 1.0
+      classifier: svm
+      C: 1
+      temperature: 0.2
 
 Trains on the texts and intents of the NLU data, sets ``intent`` and ``intent_ranking`` like Rasa's
 classifiers, so FallbackClassifier and the clarifying question work unchanged. Small talk below
 ``small_talk_threshold`` becomes ``nlu_fallback`` (the ranking keeps the real intents for the suggestions).
+With ``use_sublabels``, a block's ``metadata: {sublabel: ...}`` in the NLU data (out_of_scope.yml) trains a
+class of its own that is summed back into the block's intent: Rasa, the domain and the stories see only
+the intent (measured, not configured: docs/evaluation.md).
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -28,15 +31,24 @@ from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel, gate
 MODEL_FILE = "ngram_intent.pkl"
 
 
+def sublabel(message: Message) -> Optional[str]:
+    """The ``sublabel`` of the example's intent block (``metadata: {sublabel: ...}``), if any."""
+    intent_meta = (message.get(METADATA) or {}).get(METADATA_INTENT) or {}
+    value = intent_meta.get("sublabel") if isinstance(intent_meta, dict) else None
+    return str(value) if value else None
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NgramIntentClassifier(GraphComponent, IntentClassifier):
     """Intent classifier on character and word n-grams; confidences temperature-calibrated."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"char_min_ngram": 1, "char_max_ngram": 3, "use_words": True, "C": 100.0, "temperature": 1.0,
-                "class_weight": None, "ranking_length": 10,
-                "small_talk_threshold": 0.0}
+        d = ModelConfig()
+        return {"char_min_ngram": d.char_ngrams[0], "char_max_ngram": d.char_ngrams[1], "use_words": d.use_words,
+                "C": d.C, "temperature": d.temperature, "class_weight": d.class_weight, "combine": d.combine,
+                "classifier": d.classifier, "second_weight": d.second_weight, "sublabel_pool": d.sublabel_pool,
+                "use_sublabels": False, "ranking_length": 10, "small_talk_threshold": 0.0}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[NgramIntentModel] = None) -> None:
@@ -51,17 +63,15 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def _model_config(self) -> ModelConfig:
-        c = self.component_config
-        return ModelConfig(char_ngrams=(int(c["char_min_ngram"]), int(c["char_max_ngram"])),
-                           use_words=bool(c["use_words"]), C=float(c["C"]), temperature=float(c["temperature"]),
-                           class_weight=c.get("class_weight"))
+        return ModelConfig.from_options(self.component_config)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
         if len({m.get(INTENT) for m in examples}) < 2:
             return self._resource  # nothing to learn (e.g. a core-only training)
+        subs = [sublabel(m) for m in examples] if self.component_config["use_sublabels"] else None
         self.model = NgramIntentModel(self._model_config()).fit(
-            [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+            [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples], subs)
         with self._model_storage.write_to(self._resource) as directory:
             with open(directory / MODEL_FILE, "wb") as fh:
                 pickle.dump(self.model.state(), fh)

@@ -18,7 +18,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -33,28 +33,41 @@ from fenqi.evaluation import (  # noqa: E402
     OUT_OF_SCOPE,
     by_category,
     calibration,
+    choose_threshold,
     expected_calibration_error,
     load_cases,
     recall_of,
     score,
+    threshold_rows,
 )
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
 
 Ranking = List[Tuple[str, float]]
 START, END = "<!-- candidates:start -->", "<!-- candidates:end -->"
+UNSEEN_VOICES = ("bank_cash_credit", "shopper", "out_of_scope")  # tests/nlu/unseen_proxy.yml, block categories
 
 
-def load_yaml_examples(path: Path) -> List[Tuple[str, str]]:
+def load_yaml_labelled(path: Path) -> List[Tuple[str, str, Optional[str]]]:
+    """(text, intent, sub-label or None) of every example; the sub-label is the block's ``metadata: sublabel``."""
     out = []
     for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        sub = (block.get("metadata") or {}).get("sublabel")
         for line in block["examples"].splitlines():
             if line.strip().startswith("- "):
-                out.append((line.strip()[2:].strip(), block["intent"]))
+                out.append((line.strip()[2:].strip(), block["intent"], sub))
     return out
 
 
+def load_yaml_examples(path: Path) -> List[Tuple[str, str]]:
+    return [(t, lab) for t, lab, _ in load_yaml_labelled(path)]
+
+
+def training_labelled() -> List[Tuple[str, str, Optional[str]]]:
+    return [ex for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) for ex in load_yaml_labelled(p)]
+
+
 def training_data() -> List[Tuple[str, str]]:
-    return [ex for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) for ex in load_yaml_examples(p)]
+    return [(t, lab) for t, lab, _ in training_labelled()]
 
 
 def folds(labels: Sequence[str], n_folds: int, repeats: int, seed: int = 7) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -69,7 +82,7 @@ class Candidate:
     name: str
     note: str = ""
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+    def fit(self, texts: Sequence[str], labels: Sequence[str], subs: Optional[Sequence[Optional[str]]] = None) -> None:
         raise NotImplementedError
 
     def rank(self, texts: Sequence[str]) -> List[Ranking]:
@@ -77,12 +90,12 @@ class Candidate:
 
 
 class NgramCandidate(Candidate):
-    def __init__(self, name: str, config: ModelConfig, note: str = "") -> None:
-        self.name, self.config, self.note = name, config, note
+    def __init__(self, name: str, config: ModelConfig, note: str = "", sublabels: bool = False) -> None:
+        self.name, self.config, self.note, self.sublabels = name, config, note, sublabels
         self.model: Optional[NgramIntentModel] = None
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
-        self.model = NgramIntentModel(self.config).fit(texts, labels)
+    def fit(self, texts: Sequence[str], labels: Sequence[str], subs: Optional[Sequence[Optional[str]]] = None) -> None:
+        self.model = NgramIntentModel(self.config).fit(texts, labels, subs if self.sublabels else None)
 
     def rank(self, texts: Sequence[str]) -> List[Ranking]:
         assert self.model is not None
@@ -99,7 +112,7 @@ class RasaCandidate(Candidate):
         self.agent: Any = None
         self.tmp = tempfile.TemporaryDirectory()
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+    def fit(self, texts: Sequence[str], labels: Sequence[str], subs: Optional[Sequence[Optional[str]]] = None) -> None:
         from rasa.core.agent import Agent
         from rasa.model_training import train_nlu
 
@@ -154,22 +167,32 @@ def rasa_candidates() -> List[Candidate]:
 
 
 def ngram_candidates() -> List[Candidate]:
+    lr = ModelConfig(classifier="lr", combine="stack", C=100, temperature=1.0)
+    svm = ModelConfig(classifier="svm", combine="stack", C=1, temperature=0.2)
+    oos16 = {"out_of_scope": 1.6}
     return [
-        NgramCandidate("char 1-3 TF-IDF + LR", ModelConfig(char_ngrams=(1, 3), use_words=False, C=10),
-                       "no word features, T=1"),
-        NgramCandidate("char 1-3 + words TF-IDF + LR", ModelConfig(char_ngrams=(1, 3), use_words=True, C=10),
-                       "jieba words 1-2, C=10, T=1"),
-        NgramCandidate("char 1-4 + words TF-IDF + LR", ModelConfig(char_ngrams=(1, 4), use_words=True, C=10),
-                       "C=10, T=1"),
-        NgramCandidate("char 1-3 + words, C=30", ModelConfig(char_ngrams=(1, 3), use_words=True, C=30),
-                       "weaker regularisation"),
-        NgramCandidate("char 1-3 + words, C=10, T=0.5", ModelConfig(char_ngrams=(1, 3), use_words=True, C=10,
-                                                                    temperature=0.5),
-                       "temperature 0.5 (sharper)"),
-        NgramCandidate("char 1-3 + words, C=100 (chosen)", ModelConfig(char_ngrams=(1, 3), use_words=True, C=100),
-                       "weak regularisation, T=1: best CV accuracy and calibration"),
-        NgramCandidate("char 1-4 + words, C=30, T=0.7", ModelConfig(char_ngrams=(1, 4), use_words=True, C=30,
-                                                                    temperature=0.7), ""),
+        NgramCandidate("LR, char 1-3 + words, C=100", lr, "the previous choice, T=1"),
+        NgramCandidate("LR, char 1-3 + words, C=100, out_of_scope sub-labels", lr, "summed back", sublabels=True),
+        NgramCandidate("SVM, char 1-3 + words", svm, "C=1, T=0.2"),
+        NgramCandidate("SVM, char 1-3 only", replace(svm, use_words=False), "C=1, T=0.2"),
+        NgramCandidate("SVM, char 1-4 + words", replace(svm, char_ngrams=(1, 4)), "C=1, T=0.2"),
+        NgramCandidate("SVM, char 1-3 + words, balanced", replace(svm, class_weight="balanced"), "C=1, T=0.2"),
+        NgramCandidate("SVM, char 1-3 + words, C=3", replace(svm, C=3, temperature=0.15), "T=0.15"),
+        NgramCandidate("SVM + Platt sigmoids, char 1-3 + words", replace(svm, classifier="svm-platt", temperature=1.0),
+                       "sklearn CalibratedClassifierCV, 3 inner folds"),
+        NgramCandidate("SVM, sub-labels summed, T=0.2", svm, "out_of_scope as 8 kinds", sublabels=True),
+        NgramCandidate("SVM, sub-labels summed, T=0.3", replace(svm, temperature=0.3), "flatter: more mass to the kinds",
+                       sublabels=True),
+        NgramCandidate("SVM, sub-labels max", replace(svm, sublabel_pool="max"), "best kind's margin", sublabels=True),
+        NgramCandidate("SVM, char model + word model averaged", replace(svm, combine="average"), "C=1, T=0.2"),
+        NgramCandidate("SVM, char model + char&word model averaged", replace(svm, combine="char+stack"), "C=1, T=0.2"),
+        NgramCandidate("SVM, char + char&word averaged, out_of_scope ×1.6 (chosen)",
+                       replace(svm, combine="char+stack", class_weight=oos16), "C=1, T=0.2"),
+        NgramCandidate("same, 2 typo variants per training line, C=0.5",
+                       replace(svm, combine="char+stack", class_weight=oos16, augment=2, C=0.5),
+                       "one character dropped; T=0.2"),
+        NgramCandidate("same, with out_of_scope sub-labels", replace(svm, combine="char+stack", class_weight=oos16),
+                       "summed", sublabels=True),
     ]
 
 
@@ -184,6 +207,8 @@ class Result:
     oos: List[float] = field(default_factory=list)
     conf: List[float] = field(default_factory=list)
     correct: List[bool] = field(default_factory=list)
+    margins: List[float] = field(default_factory=list)
+    threshold: Optional[float] = None  # its own fallback threshold, from its CV (lowest catching half the errors)
     oof: Dict[int, Ranking] = field(default_factory=dict)  # (repeat*n + index) -> ranking
     sets: Dict[str, Dict[str, float]] = field(default_factory=dict)
     train_s: float = 0.0
@@ -192,18 +217,20 @@ class Result:
 
 def cross_validate(cand: Candidate, texts: List[str], labels: List[str],
                    splits: Sequence[Tuple[np.ndarray, np.ndarray]],
-                   n_folds: int, repeats: int) -> Result:
+                   n_folds: int, repeats: int, subs: Optional[List[Optional[str]]] = None) -> Result:
     res = Result(cand.name, cand.note, f"{n_folds}×{repeats}")
     per_repeat: Dict[int, Dict[int, str]] = {}
     for k, (train, test) in enumerate(splits):
         repeat = k // n_folds
-        cand.fit([texts[i] for i in train], [labels[i] for i in train])
+        cand.fit([texts[i] for i in train], [labels[i] for i in train],
+                 [subs[i] for i in train] if subs else None)
         ranks = cand.rank([texts[i] for i in test])
         for i, r in zip(test, ranks):
             per_repeat.setdefault(repeat, {})[int(i)] = r[0][0]
             res.oof[repeat * len(texts) + int(i)] = r
             res.conf.append(r[0][1])
             res.correct.append(r[0][0] == labels[i])
+            res.margins.append(r[0][1] - (r[1][1] if len(r) > 1 else 0.0))
         print(f"  {cand.name}: fold {k + 1}/{len(splits)}", flush=True)
     for preds in per_repeat.values():
         pred = [preds[i] for i in range(len(texts))]
@@ -214,19 +241,32 @@ def cross_validate(cand: Candidate, texts: List[str], labels: List[str],
     return res
 
 
+def own_threshold(res: Result, ambiguity: float) -> float:
+    """The fallback threshold the CV rule gives this candidate: the lowest catching half its wrong answers."""
+    grid = [round(0.3 + 0.05 * k, 2) for k in range(11)]
+    return choose_threshold(threshold_rows(res.conf, res.correct, grid, res.margins, ambiguity))
+
+
 def measure_sets(cand: Candidate, res: Result, texts: List[str], labels: List[str],
-                 sets: Dict[str, Tuple[List[str], List[str], Any]], threshold: float) -> None:
+                 sets: Dict[str, Tuple[List[str], List[str], Any]], threshold: float,
+                 subs: Optional[List[Optional[str]]] = None, ambiguity: float = 0.05) -> None:
+    """Fit on all data and score every set; ``threshold`` < 0: the candidate's own CV threshold."""
+    if threshold < 0:
+        threshold = own_threshold(res, ambiguity) if res.conf else 0.0
+    res.threshold = threshold
     started = time.perf_counter()
-    cand.fit(texts, labels)
+    cand.fit(texts, labels, subs)
     res.train_s = time.perf_counter() - started
     for name, (qs, gold, cases) in sets.items():
         started = time.perf_counter()
         ranks = cand.rank(qs)
         res.infer_ms = max(res.infer_ms, (time.perf_counter() - started) / len(qs) * 1000)
-        pred = [r[0][0] if r[0][1] >= threshold else FALLBACK for r in ranks]
+        pred = [r[0][0] if r[0][1] >= threshold and (len(r) < 2 or r[0][1] - r[1][1] >= ambiguity) else FALLBACK
+                for r in ranks]
         raw = [r[0][0] for r in ranks]
-        entry = {"acc": score(gold, pred).accuracy, "acc_raw": score(gold, raw).accuracy,
-                 "oos": recall_of(OUT_OF_SCOPE, gold, pred)}
+        rep = score(gold, pred)
+        entry = {"acc": rep.accuracy, "acc_raw": score(gold, raw).accuracy, "f1": rep.macro_f1,
+                 "oos": recall_of(OUT_OF_SCOPE, gold, pred), "oos_raw": recall_of(OUT_OF_SCOPE, gold, raw)}
         if cases is not None:
             entry["handled"] = sum(c.handled(p) for c, p in zip(cases, pred)) / len(cases)
             cats = {c.category: c for c in by_category(cases, pred)}
@@ -260,7 +300,8 @@ def dump(path: Path, results: Sequence[Result]) -> None:
     """Raw results as JSON (written after every Rasa candidate, so a long run keeps what it measured)."""
     path.write_text(json.dumps([{"name": r.name, "note": r.note, "folds": r.folds, "acc": r.acc, "f1": r.f1,
                                  "oos": r.oos, "conf": r.conf, "correct": r.correct, "sets": r.sets,
-                                 "train_s": r.train_s, "infer_ms": r.infer_ms} for r in results]), encoding="utf-8")
+                                 "threshold": r.threshold, "train_s": r.train_s, "infer_ms": r.infer_ms}
+                                for r in results]), encoding="utf-8")
 
 
 def mean_sd(xs: Sequence[float]) -> str:
@@ -268,20 +309,22 @@ def mean_sd(xs: Sequence[float]) -> str:
 
 
 def render(results: List[Result], threshold: float, n: int) -> str:
+    own = "each candidate's own threshold from its CV (the lowest that turns half its wrong answers into the " \
+          "clarifying question)" if threshold < 0 else f"fallback below {threshold:.2f}"
+    voices = [v for v in UNSEEN_VOICES if any(f"unseen:{v}" in r.sets for r in results)]
     lines = [START, "## Classifier candidates (scripts/compare_classifiers.py)", "",
              f"Repeated stratified cross-validation on data/nlu ({n} examples; mean ± sd over repeats; "
              "raw top intent, no fallback), then each candidate trained on all of data/nlu and scored on the "
-             f"robustness set and the held-out set with fallback below {threshold:.2f}. "
-             "Dev figures are reported only; they decide nothing. Rasa candidates run fewer folds "
-             "(DIET trains slowly on 2 shared cores). Robustness acc: a nonsense line answered by the fallback "
-             "question counts as handled; strict counts every fallback wrong; raw = top intent, no fallback. "
-             "The fixed threshold favours over-confident models (they fall back less): compare raw figures "
-             "and ECE. Train = one fit on all data, measured on the shared 2 cores under load (Rasa: includes "
-             "the spaCy pipeline load); inference = per message.", "",
-             "| candidate | CV folds | CV accuracy | CV macro-F1 | CV OOS recall | ECE | robustness acc "
-             "(strict / raw) | robustness OOS recall (strict) | nonsense handled | holdout acc (raw) | dev acc (raw; report only) "
-             "| train s | ms/msg |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"robustness, held-out and unseen-proxy sets with {own} and Rasa's ambiguity rule (top-2 margin "
+             "< 0.05). Set accuracies count every fallback wrong (the strict figure; robustness `handled` "
+             "lets nonsense reach the fallback), raw = top intent without fallback. Dev figures are reported "
+             "only; they decide nothing. Train = one fit on all data, on the shared 2 cores under load; "
+             "inference = per message (featurising + model, no Rasa).", "",
+             "| candidate | CV | CV accuracy | CV macro-F1 | CV OOS recall | ECE | threshold | robustness handled "
+             "(strict / raw) | robustness OOS recall (strict) | nonsense handled | holdout acc (raw) | "
+             + "".join(f"unseen {v} acc (raw) | " for v in voices)
+             + "dev acc (raw; report only) | train s | ms/msg |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(voices) + "---:|---:|---:|"]
 
     def s(res: Result, name: str, key: str) -> str:
         v = res.sets.get(name, {}).get(key)
@@ -289,14 +332,16 @@ def render(results: List[Result], threshold: float, n: int) -> str:
 
     for r in results:
         ece = expected_calibration_error(r.conf, r.correct) if r.conf else float("nan")
-        lines.append(f"| {r.name} ({r.note}) | {r.folds} | {mean_sd(r.acc)} | {mean_sd(r.f1)} | {mean_sd(r.oos)} "
-                     f"| {ece:.3f} | {s(r, 'robustness', 'handled')} ({s(r, 'robustness', 'acc')} / {s(r, 'robustness', 'acc_raw')}) "
-                     f"| {s(r, 'robustness', 'oos')} | {s(r, 'robustness', 'nonsense')} "
-                     f"| {s(r, 'holdout', 'acc')} ({s(r, 'holdout', 'acc_raw')}) "
-                     f"| {s(r, 'dev', 'acc')} ({s(r, 'dev', 'acc_raw')}) "
-                     f"| {r.train_s:.1f} | {r.infer_ms:.1f} |" if r.sets else
-                     f"| {r.name} ({r.note}) | {r.folds} | {mean_sd(r.acc)} | {mean_sd(r.f1)} | {mean_sd(r.oos)} "
-                     f"| {ece:.3f} | – | – | – | – | – | – | – |")
+        head = (f"| {r.name} ({r.note}) | {r.folds} | {mean_sd(r.acc)} | {mean_sd(r.f1)} | {mean_sd(r.oos)} "
+                f"| {ece:.3f} | {'–' if r.threshold is None else f'{r.threshold:.2f}'} ")
+        if not r.sets:
+            lines.append(head + "| – " * (7 + len(voices)) + "|")
+            continue
+        lines.append(head + f"| {s(r, 'robustness', 'handled')} ({s(r, 'robustness', 'acc')} / "
+                     f"{s(r, 'robustness', 'acc_raw')}) | {s(r, 'robustness', 'oos')} | {s(r, 'robustness', 'nonsense')} "
+                     f"| {s(r, 'holdout', 'acc')} ({s(r, 'holdout', 'acc_raw')}) | "
+                     + "".join(f"{s(r, f'unseen:{v}', 'acc')} ({s(r, f'unseen:{v}', 'acc_raw')}) | " for v in voices)
+                     + f"{s(r, 'dev', 'acc')} ({s(r, 'dev', 'acc_raw')}) | {r.train_s:.1f} | {r.infer_ms:.2f} |")
     lines += ["", "Calibration on the CV folds (accuracy per confidence band):", ""]
     lines.append("| candidate | " + " | ".join(f"{b.low:.2f}–{b.high:.2f}" for b in calibration([0.5], [True]))
                  + " |")
@@ -326,7 +371,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rasa-folds", type=int, default=3)
     parser.add_argument("--rasa-repeats", type=int, default=2)
-    parser.add_argument("--threshold", type=float, default=0.0, help="fallback threshold for the set scores")
+    parser.add_argument("--threshold", type=float, default=-1.0,
+                        help="fallback threshold for the set scores (default: each candidate's own, from its CV)")
     parser.add_argument("--only", default="", help="comma-separated substrings of candidate names")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--json", type=Path, default=None, help="also dump raw results here")
@@ -336,13 +382,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         "FENQI_DEV_QUESTIONS", ROOT.parent / "shared" / "eval" / "real_questions_dev.tsv")))
     args = parser.parse_args(argv)
 
-    data = training_data()
-    texts, labels = [t for t, _ in data], [lab for _, lab in data]
+    data = training_labelled()
+    texts, labels, subs = [t for t, _, _ in data], [lab for _, lab, _ in data], [sub for _, _, sub in data]
     cases = load_cases(ROOT / "tests" / "nlu" / "robustness.yml")
     holdout = load_yaml_examples(ROOT / "tests" / "nlu" / "holdout.yml")
     sets: Dict[str, Tuple[List[str], List[str], Any]] = {
         "robustness": ([c.text for c in cases], [c.intent for c in cases], cases),
         "holdout": ([t for t, _ in holdout], [lab for _, lab in holdout], None)}
+    unseen = ROOT / "tests" / "nlu" / "unseen_proxy.yml"
+    if unseen.exists():  # scores only: its texts are never printed
+        for block in yaml.safe_load(unseen.read_text(encoding="utf-8"))["nlu"]:
+            voice = (block.get("metadata") or {}).get("category")
+            if voice in UNSEEN_VOICES:
+                qs, gold, _ = sets.setdefault(f"unseen:{voice}", ([], [], None))
+                for line in block["examples"].splitlines():
+                    if line.strip().startswith("- "):
+                        qs.append(line.strip()[2:].strip())
+                        gold.append(block["intent"])
     if args.dev.exists():
         with open(args.dev, encoding="utf-8") as fh:
             dev = [(r["text"], r["intent"]) for r in csv.DictReader(fh, delimiter="\t")]
@@ -354,8 +410,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sk_splits = folds(labels, args.folds, args.repeats)
     for cand in filter(wanted, ngram_candidates()):
         print(f"{cand.name}: {args.folds}×{args.repeats} CV", flush=True)
-        res = cross_validate(cand, texts, labels, sk_splits, args.folds, args.repeats)
-        measure_sets(cand, res, texts, labels, sets, args.threshold)
+        res = cross_validate(cand, texts, labels, sk_splits, args.folds, args.repeats, subs)
+        measure_sets(cand, res, texts, labels, sets, args.threshold, subs)
         results.append(res)
     if args.rasa:
         rasa_splits = folds(labels, args.rasa_folds, args.rasa_repeats)
@@ -375,7 +431,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for raw in json.loads(path.read_text(encoding="utf-8")):
             if raw["name"] not in {r.name for r in results}:
                 results.append(Result(raw["name"], raw["note"], raw["folds"], raw["acc"], raw["f1"], raw["oos"],
-                                      raw["conf"], raw["correct"], {}, raw["sets"], raw["train_s"], raw["infer_ms"]))
+                                      raw["conf"], raw["correct"], threshold=raw.get("threshold"), sets=raw["sets"],
+                                      train_s=raw["train_s"], infer_ms=raw["infer_ms"]))
     for r in results:
         print(f"{r.name}: CV acc {mean_sd(r.acc)}, F1 {mean_sd(r.f1)}, OOS {mean_sd(r.oos)}, "
               f"ECE {expected_calibration_error(r.conf, r.correct):.3f}, sets {json.dumps(r.sets)}, "

@@ -59,6 +59,19 @@ def load_training_texts(data_dir: Path) -> List[str]:
     return [m.get("text") for m in load_data(str(data_dir)).intent_examples]
 
 
+def load_by_category(path: Path) -> Dict[str, List[Example]]:
+    """Examples of a Rasa NLU file per block ``metadata: category`` (the unseen-proxy set's voices)."""
+    import yaml
+
+    out: Dict[str, List[Example]] = {}
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        category = str((block.get("metadata") or {}).get("category", "all"))
+        out.setdefault(category, []).extend(
+            (line.strip()[2:].strip(), block["intent"]) for line in block["examples"].splitlines()
+            if line.strip().startswith("- "))
+    return out
+
+
 def load_dev(path: Path) -> List[Example]:
     with open(path, encoding="utf-8") as fh:
         return [(r["text"], r["intent"]) for r in csv.DictReader(fh, delimiter="\t")]
@@ -101,20 +114,20 @@ def ngram_cross_validation(entry: Dict[str, Any], folds: int, repeats: int) -> s
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
-    from scripts.compare_classifiers import training_data
+    from scripts.compare_classifiers import training_labelled
 
-    config = ModelConfig(char_ngrams=(int(entry.get("char_min_ngram", 1)), int(entry.get("char_max_ngram", 3))),
-                         use_words=bool(entry.get("use_words", True)), C=float(entry.get("C", 10.0)),
-                         temperature=float(entry.get("temperature", 1.0)), class_weight=entry.get("class_weight"))
-    data = training_data()
-    texts, labels = [t for t, _ in data], [lab for _, lab in data]
+    config = ModelConfig.from_options(entry)
+    data = training_labelled()
+    texts, labels = [t for t, _, _ in data], [lab for _, lab, _ in data]
+    subs = [sub for _, _, sub in data] if entry.get("use_sublabels") else None
     print(f"cross-validation: {folds} folds x {repeats} repeats of the n-gram classifier...", flush=True)
     accs, f1s, oos, conf, correct, margins = [], [], [], [], [], []
     small_talk: List[Tuple[float, bool]] = []  # (confidence, right) of small-talk predictions
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=7)
     preds: Dict[int, List[str]] = {}
     for k, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-        model = NgramIntentModel(config).fit([texts[i] for i in train], [labels[i] for i in train])
+        model = NgramIntentModel(config).fit([texts[i] for i in train], [labels[i] for i in train],
+                                             [subs[i] for i in train] if subs else None)
         probs = model.predict_proba([texts[i] for i in test])
         rep = preds.setdefault(k // folds, [""] * len(texts))
         for i, row in zip(test, probs):
@@ -236,6 +249,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--errors", action="store_true", help="print every misclassified question")
     parser.add_argument("--robustness", type=Path, default=ROOT / "tests" / "nlu" / "robustness.yml")
+    parser.add_argument("--unseen", type=Path, default=ROOT / "tests" / "nlu" / "unseen_proxy.yml",
+                        help="the unseen-proxy set (scored per voice; its texts are never printed)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
     parser.add_argument("--repeats", type=int, default=2, help="cross-validation repeats (n-gram classifier)")
     args = parser.parse_args(argv)
@@ -246,6 +261,13 @@ def main(argv=None) -> int:
     cases = load_cases(args.robustness)
     sets: Dict[str, List[Example]] = {"Project held-out set (tests/nlu/holdout.yml)": load_holdout(args.holdout),
                                       "Robustness set (tests/nlu/robustness.yml)": [(c.text, c.intent) for c in cases]}
+    unseen_names: List[str] = []
+    if args.unseen.exists():
+        voices = load_by_category(args.unseen)
+        for voice, examples in [("all", [ex for exs in voices.values() for ex in exs]), *voices.items()]:
+            name = f"Unseen-proxy set (tests/nlu/unseen_proxy.yml), {voice}"
+            sets[name] = examples
+            unseen_names.append(name)
     if args.dev.exists():
         sets["Real user questions (dev, measured only)"] = load_dev(args.dev)
     else:
@@ -253,31 +275,49 @@ def main(argv=None) -> int:
 
     started = time.time()
     sections = []
+    voice_rows: List[str] = []
+    unique = list(dict.fromkeys(t for examples in sets.values() for t, _ in examples))
+    started_parse = time.perf_counter()
+    predicted = dict(zip(unique, predict(args.model, unique)))  # one model load for every set
+    per_msg = (time.perf_counter() - started_parse) / len(unique) * 1000
+    print(f"parsed {len(unique)} questions: {per_msg:.1f} ms/message (model load included)")
     training = load_training_texts(ROOT / "data" / "nlu")
     for name, examples in sets.items():
+        if name in unseen_names[1:]:
+            continue  # the voices are parts of the whole set, checked with it
         copies = near_duplicates([t for t, _ in examples], training, OVERLAP_THRESHOLD)
         print(f"{name}: {len(copies)} questions have a near-copy in the training data")
-        for question, line, sim in copies:
-            print(f"   {sim:.2f}  {question}  ~  {line}")
+        for question, line, sim in copies:  # the unseen set's own text is never shown
+            print(f"   {sim:.2f}  {'(held out)' if name in unseen_names else question}  ~  {line}")
         sections.append(f"{name}: **{len(copies)}** questions have a near-copy in the training data "
                         f"(char-bigram Jaccard ≥ {OVERLAP_THRESHOLD}).\n")
     for name, examples in sets.items():
         texts, gold = zip(*examples)
-        started_set = time.perf_counter()
-        pred = predict(args.model, texts)
-        per_msg = (time.perf_counter() - started_set) / len(texts) * 1000
+        pred = [predicted[t] for t in texts]
         if name.startswith("Robustness"):
             section, fig = robustness_markdown(cases, pred)
             sections.append(section)
             print(f"{name}: accuracy {fig['accuracy']:.3f} (strict {fig['strict']:.3f}), OOS recall "
                   f"{fig['oos_recall']:.3f} (strict {fig['oos_strict']:.3f}), nonsense handled {fig['nonsense']:.3f}, "
                   f"small-talk leaks {int(fig['small_talk'])}, {per_msg:.1f} ms/message")
+        elif name in unseen_names[1:]:
+            report = score(gold, pred)
+            oos = recall_of(OUT_OF_SCOPE, gold, pred) if OUT_OF_SCOPE in gold else float("nan")
+            voice_rows.append(f"| {name.rsplit(', ', 1)[1]} | {len(examples)} | {report.accuracy:.3f} | "
+                              f"{report.macro_f1:.3f} | {oos:.3f} | {report.fallback_count} |")
+            print(f"{name}: accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}, OOS recall {oos:.3f}, "
+                  f"n={len(examples)}")
+            if name == unseen_names[-1]:
+                sections.append("Unseen-proxy set by voice (fallback counted wrong):\n\n| voice | n | accuracy | "
+                                "macro-F1 | out_of_scope recall | fallback |\n|---|---:|---:|---:|---:|---:|\n"
+                                + "\n".join(voice_rows) + "\n")
+            continue
         else:
             report = score(gold, pred)
             sections.append(markdown(name, report, len(examples)))
             print(f"{name}: accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}, OOS recall "
                   f"{recall_of(OUT_OF_SCOPE, gold, pred):.3f}, n={len(examples)}, {per_msg:.1f} ms/message")
-        if args.errors:
+        if args.errors and name not in unseen_names:
             for t, g, p in zip(texts, gold, pred):
                 if g != p:
                     print(f"   {g:>24} -> {p:<24} {t}")

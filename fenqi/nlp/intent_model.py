@@ -1,4 +1,4 @@
-"""Intent classifier: char and word n-gram TF-IDF + logistic regression, temperature-calibrated.
+"""Intent classifier: char and word n-gram TF-IDF + a linear SVM (or logistic regression), temperature-calibrated.
 
 Rasa-free (scikit-learn only); ``components/ngram_intent.py`` adapts it to a Rasa graph component.
 Word n-grams come from the project's jieba tokenizer with the domain dictionary
@@ -6,6 +6,10 @@ Word n-grams come from the project's jieba tokenizer with the domain dictionary
 
 A question with none of the known n-grams (emoji or punctuation only, unseen letters) gets the
 uniform distribution, i.e. the lowest confidence: the fallback question.
+
+An intent made of several unlike kinds of question (out_of_scope: account support, other lenders,
+banking, after-sales, nonsense, unrelated topics) can be learnt as sub-labels: ``fit(..., sublabels=...)``
+trains one class per (intent, sub-label) and ``predict_proba`` sums them back into the intent.
 """
 from __future__ import annotations
 
@@ -13,17 +17,20 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 FALLBACK = "nlu_fallback"
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 MAX_CHARS = 500  # longer input is cut before featurising (bounded work per message)
+SUB = "/"  # joins an intent and its training-only sub-label into one fine class
 
 
 def normalise(text: str) -> str:
@@ -52,14 +59,48 @@ def chars(text: str) -> str:
     return normalise(text)
 
 
+def typo_variants(text: str, n: int) -> List[str]:
+    """Up to ``n`` copies of ``text`` with one character dropped (deterministic; texts of 5+ characters)."""
+    if n <= 0 or len(text) < 5:
+        return []
+    step = max(1, len(text) // (n + 1))
+    return [text[:i] + text[i + 1:] for i in range(step, len(text), step)][:n]
+
+
 @dataclass(frozen=True)
 class ModelConfig:
+    """Defaults are the configured pipeline's but for ``class_weight`` (config.yml; chosen in docs/evaluation.md)."""
+
     char_ngrams: Tuple[int, int] = (1, 3)
     use_words: bool = True
-    C: float = 100.0
-    temperature: float = 1.0
-    class_weight: Optional[str] = None
+    C: float = 1.0
+    temperature: float = 0.2
+    class_weight: Optional[Any] = None  # None, "balanced" or {intent: weight}
     max_iter: int = 2000
+    # "stack": one model on char+word features; two models, probabilities averaged: "average" (a char model
+    # and a word model) or "char+stack" (a char model and a char+word model)
+    combine: str = "char+stack"
+    # "svm" (linear SVM, softmax of its margins / T), "svm-platt" (linear SVM with sklearn's sigmoid
+    # calibration on inner folds) or "lr" (logistic regression)
+    classifier: str = "svm"
+    second_weight: float = 0.5  # weight of the second model (word or char+word) when two are averaged
+    sublabel_pool: str = "sum"  # an intent's sub-labels: "sum" their probabilities or take their "max" score
+    augment: int = 0  # typo variants per training text (one character dropped), learnt with the same intent
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> "ModelConfig":
+        """From a pipeline entry's options (config.yml keys); a missing key keeps the default."""
+        d = cls()
+        return cls(char_ngrams=(int(options.get("char_min_ngram", d.char_ngrams[0])),
+                                int(options.get("char_max_ngram", d.char_ngrams[1]))),
+                   use_words=bool(options.get("use_words", d.use_words)), C=float(options.get("C", d.C)),
+                   temperature=float(options.get("temperature", d.temperature)),
+                   class_weight=options.get("class_weight", d.class_weight),
+                   combine=str(options.get("combine", d.combine)),
+                   classifier=str(options.get("classifier", d.classifier)),
+                   second_weight=float(options.get("second_weight", d.second_weight)),
+                   sublabel_pool=str(options.get("sublabel_pool", d.sublabel_pool)),
+                   augment=int(options.get("augment", d.augment)))
 
 
 class NgramIntentModel:
@@ -71,37 +112,94 @@ class NgramIntentModel:
                                         preprocessor=chars, min_df=1)
         self.word_vec: Optional[TfidfVectorizer] = (
             TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1) if config.use_words else None)
-        self.clf = LogisticRegression(C=config.C, max_iter=config.max_iter, class_weight=config.class_weight)
+        self.clf = self._classifier()
+        self.second_clf: Optional[Any] = (self._classifier() if config.use_words and config.combine != "stack"
+                                          else None)
         self.classes: List[str] = []
+        self.collapse: Optional[np.ndarray] = None  # fine class × intent 0/1 matrix (None: fine == intents)
 
-    def _features(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
+    def _classifier(self) -> Any:
+        if self.config.classifier == "svm-platt":  # per-class sigmoid fitted on 3 inner folds
+            return CalibratedClassifierCV(LinearSVC(C=self.config.C, class_weight=self.config.class_weight,
+                                                    max_iter=self.config.max_iter, random_state=0),
+                                          method="sigmoid", cv=3)
+        if self.config.classifier == "svm":
+            return LinearSVC(C=self.config.C, class_weight=self.config.class_weight, max_iter=self.config.max_iter,
+                             random_state=0)
+        return LogisticRegression(C=self.config.C, max_iter=self.config.max_iter,
+                                  class_weight=self.config.class_weight)
+
+    def _features(self, texts: Sequence[str], fit: bool = False) -> List[sparse.csr_matrix]:
         parts = [self.char_vec.fit_transform(texts) if fit else self.char_vec.transform(texts)]
         if self.word_vec is not None:
             parts.append(self.word_vec.fit_transform(texts) if fit else self.word_vec.transform(texts))
-        return sparse.hstack(parts).tocsr()
+        if self.second_clf is None:
+            return [sparse.hstack(parts).tocsr()]
+        if self.config.combine == "char+stack":
+            return [parts[0].tocsr(), sparse.hstack(parts).tocsr()]
+        return [p.tocsr() for p in parts]
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "NgramIntentModel":
+    def fit(self, texts: Sequence[str], labels: Sequence[str],
+            sublabels: Optional[Sequence[Optional[str]]] = None) -> "NgramIntentModel":
         """Learn from ``texts``; examples without any n-gram (emoji or punctuation only) teach nothing
-        and are left out (they would only bias the intercepts)."""
-        if len(texts) != len(labels):
+        and are left out (they would only bias the intercepts). ``sublabels`` (optional, one per text,
+        None for none) split an intent into classes of its own for training only."""
+        subs = list(sublabels) if sublabels is not None else [None] * len(texts)
+        if len(texts) != len(labels) or len(subs) != len(texts):
             raise ValueError("need equally many texts and labels")
-        kept = [(t, lab) for t, lab in zip(texts, labels) if chars(t)]
-        if len({lab for _, lab in kept}) < 2:
+        kept = [(t, lab, f"{lab}{SUB}{sub}" if sub else lab) for t, lab, sub in zip(texts, labels, subs) if chars(t)]
+        if len({lab for _, lab, _ in kept}) < 2:
             raise ValueError("need examples of at least two intents")
-        features = self._features([t for t, _ in kept], fit=True)
-        self.clf.fit(features, [lab for _, lab in kept])
-        self.classes = [str(c) for c in self.clf.classes_]
+        kept += [(v, lab, f) for t, lab, f in kept for v in typo_variants(t, self.config.augment)]
+        features = self._features([t for t, _, _ in kept], fit=True)
+        fine = np.asarray([f for _, _, f in kept])
+        weights = self.config.class_weight
+        if isinstance(weights, Mapping):  # an intent's weight holds for each of its sub-labels
+            weights = {f: float(weights[lab]) for _, lab, f in kept if lab in weights}
+            for clf in (self.clf, self.second_clf):
+                if clf is not None:
+                    (clf.base_estimator if isinstance(clf, CalibratedClassifierCV) else clf).set_params(
+                        class_weight=weights)
+        self.clf.fit(features[0], fine)
+        if self.second_clf is not None:
+            self.second_clf.fit(features[1], fine)
+        fine_classes = [str(c) for c in self.clf.classes_]
+        intent_of = {f: lab for _, lab, f in kept}
+        self.classes = sorted({lab for _, lab, _ in kept})
+        if fine_classes == self.classes:
+            self.collapse = None
+        else:
+            self.collapse = np.zeros((len(fine_classes), len(self.classes)))
+            for i, f in enumerate(fine_classes):
+                self.collapse[i, self.classes.index(intent_of[f])] = 1.0
         return self
+
+    def _softmax(self, clf: Any, features: sparse.csr_matrix) -> np.ndarray:
+        if isinstance(clf, CalibratedClassifierCV):  # already probabilities: their logs are the scores
+            scores = np.log(np.clip(clf.predict_proba(features), 1e-12, None))
+        else:
+            scores = clf.decision_function(features)
+        if scores.ndim == 1:  # two classes: one margin
+            scores = np.column_stack([-scores, scores])
+        logits = scores / self.config.temperature
+        if self.collapse is not None and self.config.sublabel_pool == "max":
+            logits = np.stack([logits[:, self.collapse[:, j] > 0].max(axis=1) for j in range(len(self.classes))],
+                              axis=1)
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, columns in ``self.classes`` order. A text with no known n-gram
         gets the uniform distribution: there is no evidence for any intent."""
         features = self._features(texts)
-        logits = self.clf.decision_function(features) / self.config.temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        probs = exp / exp.sum(axis=1, keepdims=True)
-        unknown = np.asarray(features.getnnz(axis=1) == 0)
+        probs = self._softmax(self.clf, features[0])
+        if self.second_clf is not None:
+            w = self.config.second_weight
+            probs = (1 - w) * probs + w * self._softmax(self.second_clf, features[1])
+        if self.collapse is not None and self.config.sublabel_pool != "max":
+            probs = probs @ self.collapse
+        unknown = np.asarray(sum(f.getnnz(axis=1) for f in features) == 0)
         probs[unknown] = 1.0 / len(self.classes)
         return probs
 
@@ -112,12 +210,13 @@ class NgramIntentModel:
 
     def state(self) -> Dict[str, Any]:
         return {"config": self.config, "char_vec": self.char_vec, "word_vec": self.word_vec,
-                "clf": self.clf, "classes": self.classes}
+                "clf": self.clf, "second_clf": self.second_clf, "classes": self.classes, "collapse": self.collapse}
 
     @classmethod
     def from_state(cls, state: Dict[str, Any]) -> "NgramIntentModel":
         model = cls(state["config"])
         model.char_vec, model.word_vec, model.clf = state["char_vec"], state["word_vec"], state["clf"]
+        model.second_clf, model.collapse = state.get("second_clf"), state.get("collapse")
         model.classes = list(state["classes"])
         return model
 

@@ -38,7 +38,7 @@ def test_train_persist_load_process(storage):
 
 
 def test_small_talk_below_its_threshold_becomes_the_fallback(storage):
-    trained, _ = component(storage, small_talk_threshold=0.99)
+    trained, _ = component(storage, small_talk_threshold=1.0)
     trained.train(TrainingData([Message(data={TEXT: t, INTENT: i}) for t, i in EXAMPLES]))
     [message] = trained.process([Message(data={TEXT: "你好"})])
     assert message.get(INTENT)["name"] == "nlu_fallback"
@@ -51,3 +51,17 @@ def test_untrained_component_loads_and_leaves_messages_alone(storage):
                                         context)
     [message] = loaded.process([Message(data={TEXT: "你好"})])
     assert message.get(INTENT) is None
+
+
+def test_block_sublabels_are_learnt_and_collapsed_into_the_intent(storage):
+    trained, _ = component(storage, use_sublabels=True)
+    oos = [("快递到哪了", "after_sales"), ("怎么退货", "after_sales"), ("花呗怎么还", "other_lender"),
+           ("借呗额度", "other_lender")]
+    data = TrainingData([Message(data={TEXT: t, INTENT: i}) for t, i in EXAMPLES]
+                        + [Message.build(t, "out_of_scope", intent_metadata={"sublabel": s}) for t, s in oos])
+    trained.train(data)
+    assert trained.model is not None and trained.model.collapse is not None
+    [message] = trained.process([Message(data={TEXT: "花呗怎么还"})])
+    names = [r["name"] for r in message.get(INTENT_RANKING_KEY)]
+    assert message.get(INTENT)["name"] == "out_of_scope" and sorted(names) == sorted(set(names))
+    assert not any("/" in n for n in names)

@@ -4,7 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
-from fenqi.nlp.intent_model import FALLBACK, ModelConfig, NgramIntentModel, gate, normalise, words
+from fenqi.nlp.intent_model import FALLBACK, ModelConfig, NgramIntentModel, gate, normalise, typo_variants, words
 
 TEXTS = ["怎么还款", "在哪里还款", "还款方式有哪些", "额度多少", "怎么提额", "额度太低了", "你好", "您好呀", "嗨你好",
          "快递到哪了", "怎么退货", "天气怎么样"]
@@ -75,3 +75,50 @@ def test_fit_rejects_bad_input():
 ])
 def test_small_talk_needs_its_own_threshold(ranking, expected):
     assert gate(ranking, 0.6) == (expected, ranking[0][1])
+
+
+SUB_TEXTS = TEXTS + ["花呗怎么还", "借呗额度", "asdf", "qwer"]
+SUB_LABELS = LABELS + ["out_of_scope"] * 4
+SUBS = [None] * 9 + ["after_sales", "after_sales", "unrelated", "other_lender", "other_lender", "nonsense",
+                     "nonsense"]
+
+
+def test_sublabels_train_classes_of_their_own_and_sum_back_into_the_intent():
+    model = NgramIntentModel(ModelConfig(C=10)).fit(SUB_TEXTS, SUB_LABELS, SUBS)
+    assert model.classes == sorted(set(SUB_LABELS)) and model.collapse is not None
+    assert model.collapse.shape == (3 + 4, 4)  # 3 plain intents + 4 out_of_scope kinds → 4 intents
+    probs = model.predict_proba(["花呗还款", "还款在哪里"])
+    assert probs.shape == (2, 4) and np.allclose(probs.sum(axis=1), 1.0)
+    assert model.rank("花呗怎么还")[0][0] == "out_of_scope"
+    copy = NgramIntentModel.from_state(pickle.loads(pickle.dumps(model.state())))
+    assert copy.rank("花呗怎么还") == model.rank("花呗怎么还")
+
+
+def test_sublabels_must_match_the_texts():
+    with pytest.raises(ValueError):
+        NgramIntentModel().fit(SUB_TEXTS, SUB_LABELS, SUBS[:-1])
+
+
+@pytest.mark.parametrize("config", [ModelConfig(combine="average"), ModelConfig(combine="char+stack"),
+                                    ModelConfig(classifier="lr", C=100, temperature=1.0),
+                                    ModelConfig(classifier="svm-platt", temperature=1.0)])
+def test_word_char_average_and_svm_rank_probabilities(config):
+    model = NgramIntentModel(config).fit(TEXTS, LABELS)
+    probs = model.predict_proba(["怎么还款", "😀"])
+    assert np.allclose(probs.sum(axis=1), 1.0) and model.rank("还款在哪里")[0][0] == "how_to_repay"
+    assert {round(p, 6) for p in probs[1]} == {0.25}
+
+
+def test_an_intents_class_weight_holds_for_its_sublabels():
+    model = NgramIntentModel(ModelConfig(class_weight={"out_of_scope": 2.0})).fit(SUB_TEXTS, SUB_LABELS, SUBS)
+    assert model.clf.class_weight == {f"out_of_scope/{s}": 2.0 for s in set(SUBS) if s}
+    plain = NgramIntentModel(ModelConfig()).fit(SUB_TEXTS, SUB_LABELS)
+    heavy = NgramIntentModel(ModelConfig(class_weight={"out_of_scope": 3.0})).fit(SUB_TEXTS, SUB_LABELS)
+    assert dict(heavy.rank("额度怎么退货"))["out_of_scope"] > dict(plain.rank("额度怎么退货"))["out_of_scope"]
+
+
+def test_typo_variants_drop_one_character_and_are_learnt_with_the_same_intent():
+    assert typo_variants("小米分期怎么还款", 2) == ["小米期怎么还款", "小米分期么还款"]
+    assert typo_variants("怎么还", 2) == [] and typo_variants("小米分期怎么还款", 0) == []
+    model = NgramIntentModel(ModelConfig(augment=2)).fit(TEXTS + ["小米分期怎么还款"], LABELS + ["how_to_repay"])
+    assert model.rank("小米期怎么还款")[0][0] == "how_to_repay"
