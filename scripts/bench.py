@@ -315,7 +315,7 @@ PROFILE_BUCKETS = {  # (label, frame substring); the first bucket with a frame i
         ("tracker store: save events (SQL)", "TrackerStore.save"),
         ("tracker store: load conversation (SQL, or the cached tracker)", "TrackerStore.retrieve"),
         ("lock store (Redis)", "lock_store.py"),
-        ("intent classifier (n-gram TF-IDF + LR)", "NgramIntentClassifier.process"),
+        ("intent classifier (n-gram TF-IDF + linear SVMs)", "NgramIntentClassifier.process"),
         ("spaCy pipeline, tokenizer, entities", "Spacy"),
         ("rest of NLU (graph, fallback, bookkeeping)", "_parse_message_with_graph"),
         ("action server call (HTTP, JSON of the tracker)", "RemoteAction.run"),
