@@ -44,6 +44,7 @@ from fenqi.widget import (
     handshake_token,
     history_messages,
     log_id,
+    merge_history,
     message_text,
     peer_for_token,
     reverify,
@@ -234,6 +235,8 @@ class SecureSocketIOInput(SocketIOInput):
                                                           peer.sender_id, self.history_limit)
                 except Exception:  # history is a convenience; never break the session
                     logger.exception("Could not load history for %s", peer.sender_id)
+                live = await self._takeover.relay.history(peer.sender_id, self.history_limit)
+                messages = merge_history(messages, live, self.history_limit)
             await sio.emit("history", {"session_id": peer.sender_id, "messages": messages},
                            room=sid, namespace=ns)
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from fenqi.identity import Identity, IdentityError, verify_token
 from fenqi.security.inbound import clean_text, sanitize_payload
@@ -121,6 +121,14 @@ def history_messages(events: Iterable[Any], limit: int = DEFAULT_HISTORY_LIMIT) 
                 message["image"] = data["image"]
             messages.append(message)
     return messages[-limit:] if limit > 0 else []
+
+
+def merge_history(bot: Sequence[Dict[str, Any]], live: Sequence[Dict[str, Any]],
+                  limit: int = DEFAULT_HISTORY_LIMIT) -> List[Dict[str, Any]]:
+    """The tracker's messages and the live-agent conversation in time order (the tracker's first
+    on a tie), at most the last ``limit``."""
+    merged = sorted([*bot, *live], key=lambda m: float(m.get("timestamp") or 0.0))
+    return merged[-limit:] if limit > 0 else []
 
 
 def message_text(data: Any) -> Optional[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -165,6 +165,21 @@ def messages(session: Session, ticket_id: int, after_id: int = 0, limit: int = 2
     return list(session.scalars(select(TicketMessage).where(
         TicketMessage.ticket_id == ticket_id, TicketMessage.id > after_id)
         .order_by(TicketMessage.id).limit(limit)))
+
+
+def conversation_log(session: Session, sender_id: str,
+                     limit: int = 200) -> List[Tuple[TicketMessage, Optional[str]]]:
+    """What the shopper saw of their live conversations (their own messages and the agent/system
+    messages delivered to them; not the ones still pending or undeliverable) with the agent's
+    name, oldest first, at most the last ``limit``."""
+    rows = session.execute(
+        select(TicketMessage, Agent.name)
+        .join(HandoffTicket, HandoffTicket.id == TicketMessage.ticket_id)
+        .outerjoin(Agent, Agent.id == TicketMessage.agent_id)
+        .where(HandoffTicket.sender_id == sender_id,
+               TicketMessage.delivery.in_(("received", "delivered")))
+        .order_by(TicketMessage.id.desc()).limit(max(0, limit))).all()
+    return [(message, name) for message, name in reversed(rows)]
 
 
 def parse_rating(text: str) -> Optional[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy.orm import sessionmaker
 
@@ -27,19 +27,39 @@ WECHAT_RATING_HINT = "回复数字 1–5 即可（5 分最满意）。"
 Sender = Callable[[live.Delivery], Awaitable[Optional[str]]]
 
 
-def shopper_text(delivery: live.Delivery) -> str:
+def _as_said(text: str, agent: Optional[str]) -> str:
     """Agent messages carry the agent's name; system messages are as written."""
-    if delivery.agent:
-        return f"人工客服 {delivery.agent}：{delivery.text}"
-    return delivery.text
+    return f"人工客服 {agent}：{text}" if agent else text
+
+
+def shopper_text(delivery: live.Delivery) -> str:
+    return _as_said(delivery.text, delivery.agent)
+
+
+def _widget_message(text: str, kind: str, agent: Optional[str]) -> Dict[str, Any]:
+    payload: Dict[str, Any] = {"text": _as_said(text, agent), "source": "agent" if agent else "system"}
+    if kind == "rating_request":
+        payload["quick_replies"] = list(RATING_BUTTONS)
+    return payload
 
 
 def widget_payload(delivery: live.Delivery) -> Dict[str, Any]:
     """A ``bot_uttered`` payload the widget shows; the rating request has 1–5 buttons."""
-    payload: Dict[str, Any] = {"text": shopper_text(delivery), "source": "agent" if delivery.agent else "system"}
-    if delivery.kind == "rating_request":
-        payload["quick_replies"] = list(RATING_BUTTONS)
-    return payload
+    return _widget_message(delivery.text, delivery.kind, delivery.agent)
+
+
+def widget_history(log: Sequence[Tuple[Any, Optional[str]]]) -> List[Dict[str, Any]]:
+    """:func:`fenqi.handoff.live.conversation_log` as widget history lines (``sender`` user/bot,
+    epoch ``timestamp``), shown as they were delivered."""
+    lines: List[Dict[str, Any]] = []
+    for message, agent in log:
+        stamp = message.created_at.timestamp()
+        if message.author == "shopper":
+            lines.append({"sender": "user", "text": message.text, "timestamp": stamp})
+        else:
+            lines.append({"sender": "bot", "timestamp": stamp,
+                          **_widget_message(message.text, message.kind, agent)})
+    return lines
 
 
 def wechat_text(delivery: live.Delivery) -> str:
@@ -77,6 +97,19 @@ class TakeoverRelay:
         except Exception:
             logger.exception("takeover lookup failed; the bot answers")
             return live.PASS
+
+    def _history(self, sender_id: str, limit: int) -> List[Dict[str, Any]]:
+        with session_scope(self.factory()) as session:
+            return widget_history(live.conversation_log(session, sender_id, limit))
+
+    async def history(self, sender_id: str, limit: int) -> List[Dict[str, Any]]:
+        """The live-agent part of a widget conversation (a reloaded page shows it); [] on a store
+        failure (history is a convenience)."""
+        try:
+            return await asyncio.to_thread(self._history, sender_id, limit)
+        except Exception:
+            logger.exception("takeover history lookup failed")
+            return []
 
     def _pending(self, prefixes: Sequence[str]) -> List[live.Delivery]:
         with session_scope(self.factory()) as session:

@@ -3,7 +3,7 @@ an agent in the console (``python -m console``) on the same account store.
 
 转人工 -> accept -> agent writes -> shopper sees it -> shopper writes -> agent sees it (masked) ->
 the bot said nothing meanwhile (Rasa's tracker got no turn) -> hand back -> rating button ->
-the bot answers again -> the rating is stored with the ticket.
+the bot answers again -> the rating is stored with the ticket -> a reloaded page shows it all.
 """
 from __future__ import annotations
 
@@ -144,6 +144,20 @@ def takeover_flow(browser, web_url, console_url, rasa_url, api_token, database_u
         users_after, bots_after = turns()
         assert users_after[-1] == "小米分期怎么还款" and len(bots_after) > len(bots_before)
         assert takeover_row(database_url, ticket_id) == ("returned", 5, "closed")
+
+        # a reloaded page shows the live-agent part too, in its place and masked
+        shopper.reload()
+        shopper.wait_for_selector(".fq-status-ok", timeout=WAIT_MS)
+        shopper.locator(".fq-msg.fq-bot", has_text="我来帮您看看逾期的账单").first.wait_for(timeout=WAIT_MS)
+        shown = shopper.evaluate(
+            "Array.from(document.querySelectorAll('.fq-msg')).map(e => [e.classList.contains('fq-user'), e.innerText])")
+        steps = [(True, "我的账单逾期了怎么办"), (True, "转人工"), (False, f"人工客服 {AGENT} 为您服务"),
+                 (False, "我来帮您看看逾期的账单"), (True, "138****5678"), (False, live.RESUMED), (True, "评分 5"),
+                 (True, "小米分期怎么还款")]
+        places = [next(i for i, (user, text) in enumerate(shown) if user == who and needle in text)
+                  for who, needle in steps]
+        assert places == sorted(places)
+        assert "13812345678" not in "\n".join(text for _, text in shown)
         assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         shopper_ctx.close()

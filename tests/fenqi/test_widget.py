@@ -7,6 +7,7 @@ from fenqi.widget import (
     MAX_MESSAGE_CHARS,
     Peer,
     bot_metadata,
+    merge_history,
     message_text,
     peer_for_token,
     reverify,
@@ -50,3 +51,17 @@ def test_message_text_is_bounded_and_typed():
     assert message_text({"message": "字" * (64 * 1024 + 1)}) is None
     assert message_text({"message": 5}) is None and message_text("hi") is None
     assert message_text({"message": "   "}) is None
+
+
+def test_merge_history_interleaves_tracker_and_live_agent_lines_by_time():
+    bot = [{"sender": "user", "text": "转人工", "timestamp": 10.0},
+           {"sender": "bot", "text": "正在为您转接", "timestamp": 11.0},
+           {"sender": "user", "text": "后来又问机器人", "timestamp": 40.0}]
+    live = [{"sender": "bot", "text": "人工客服 安娜 为您服务。", "timestamp": 20.0},
+            {"sender": "user", "text": "在吗", "timestamp": 21.0},
+            {"sender": "bot", "text": "人工服务已结束", "timestamp": 30.0}]
+    assert [m["text"] for m in merge_history(bot, live)] == [
+        "转人工", "正在为您转接", "人工客服 安娜 为您服务。", "在吗", "人工服务已结束", "后来又问机器人"]
+    assert [m["text"] for m in merge_history(bot, live, limit=2)] == ["人工服务已结束", "后来又问机器人"]
+    assert merge_history(bot, live, limit=0) == []
+    assert merge_history([], []) == []

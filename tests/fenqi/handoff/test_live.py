@@ -160,3 +160,26 @@ def test_agents_online_counts_recent_console_activity(setup):
         s.get(Agent, anna).last_seen_at = T0 - timedelta(seconds=30)
         s.get(Agent, ben).last_seen_at = T0 - timedelta(minutes=10)
         assert live.agents_online(s, T0) == 1
+
+
+def test_conversation_log_is_what_the_shopper_saw_in_order_and_only_theirs(setup):
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        other, _ = open_ticket(s, TicketRequest("web:someone_else", "secure_socketio", None, "近期话题：无", []), T0)
+        live.transition(s, ticket, Accept(anna), T0)
+        live.transition(s, other.id, Accept(anna), T0)
+        live.intercept(s, "web:demo_ok", "我的卡号 6222021234567890123 扣款失败", T0 + timedelta(seconds=5))
+        live.intercept(s, "web:someone_else", "别人的话", T0 + timedelta(seconds=6))
+        live.post_agent_message(s, ticket, anna, "我帮您查一下", T0 + timedelta(seconds=9))
+    with session_scope(store) as s:  # pending (not yet delivered) messages are not history yet
+        assert [(m.author, m.text, name) for m, name in live.conversation_log(s, "web:demo_ok")] == [
+            ("shopper", "我的卡号 622************0123 扣款失败", None)]
+        for m in live.messages(s, ticket):
+            live.claim(s, m.id, T0 + timedelta(seconds=10))
+    with session_scope(store) as s:
+        log = live.conversation_log(s, "web:demo_ok")
+        assert [(m.author, m.text, name) for m, name in log] == [
+            ("system", "人工客服 安娜 为您服务。", None), ("shopper", "我的卡号 622************0123 扣款失败", None),
+            ("agent", "我帮您查一下", "安娜")]
+        assert [m.text for m, _ in live.conversation_log(s, "web:demo_ok", limit=1)] == ["我帮您查一下"]
+        assert live.conversation_log(s, "web:nobody") == []

@@ -107,3 +107,27 @@ def test_a_ticket_opened_by_the_shoppers_message_starts_the_48_hour_window(store
         live.transition(s, ticket.id, Accept(agent.id), T0 + timedelta(minutes=1))
         [greeting] = live.pending_deliveries(s, ["wx:openid-2"])
     assert greeting.last_inbound_at == T0
+
+
+def test_history_shows_the_live_conversation_as_the_widget_showed_it(wechat_ticket):
+    store, agent, ticket = wechat_ticket
+    relay = TakeoverRelay(lambda: store, clock=lambda: T0)
+    with session_scope(store) as s:
+        for m in live.messages(s, ticket):
+            live.claim(s, m.id, T0)
+        live.transition(s, ticket, HandBack(agent), T0 + timedelta(minutes=1))
+        for m in live.messages(s, ticket):
+            live.claim(s, m.id, T0 + timedelta(minutes=1))
+    lines = asyncio.run(relay.history("wx:openid-1", 50))
+    assert [(line["sender"], line.get("source"), line["text"]) for line in lines] == [
+        ("bot", "system", "人工客服 安娜 为您服务。"), ("bot", "agent", "人工客服 安娜：您好"),
+        ("bot", "system", live.RESUMED), ("bot", "system", live.RATING_REQUEST)]
+    assert lines[-1]["quick_replies"] == widget_payload(
+        live.Delivery(0, ticket, "wx:openid-1", "wechat", "rating_request", "x", None, None))["quick_replies"]
+    assert lines[0]["timestamp"] == T0.timestamp() and lines[-1]["timestamp"] == (T0 + timedelta(minutes=1)).timestamp()
+
+
+def test_history_is_empty_when_the_store_fails():
+    def broken():
+        raise RuntimeError("store down")
+    assert asyncio.run(TakeoverRelay(broken).history("web:demo_ok", 50)) == []
