@@ -3,6 +3,7 @@ one instance shows "回复 1：…", the shopper's "1" reaches another and still
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -29,6 +30,17 @@ def url(redis_server):
     return f"redis://127.0.0.1:{redis_server.port}/6"
 
 
+@contextlib.asynccontextmanager
+async def memories(url, count=2, **options):
+    """``count`` memories on one Redis: as many Rasa instances."""
+    made = [RedisOptionMemory(url, **options) for _ in range(count)]
+    try:
+        yield made
+    finally:
+        for memory in made:
+            await memory.close()
+
+
 def test_the_factory_chooses_redis_only_with_a_url(url):
     assert isinstance(option_memory(""), OptionMemory)
     assert isinstance(option_memory(url), RedisOptionMemory)
@@ -36,8 +48,7 @@ def test_the_factory_chooses_redis_only_with_a_url(url):
 
 def test_one_instance_remembers_the_other_resolves(url):
     async def main():
-        first, second = RedisOptionMemory(url), RedisOptionMemory(url)
-        try:
+        async with memories(url) as (first, second):
             await first.remember("oShopperA", OPTIONS)
             assert await second.resolve("oShopperA", "1") == "/ask_credit"
             assert await second.resolve("oShopperA", "２。") == "/ask_repay"
@@ -46,9 +57,6 @@ def test_one_instance_remembers_the_other_resolves(url):
             assert await second.recall("oShopperA") == tuple(OPTIONS)
             await second.remember("oShopperA", [])  # the other instance answered without buttons
             assert await first.resolve("oShopperA", "1") is None
-        finally:
-            await first.close()
-            await second.close()
     asyncio.run(main())
 
 
@@ -56,31 +64,25 @@ def test_keys_hide_the_openid_and_expire_after_thirty_minutes(url):
     import redis
 
     async def main():
-        memory = RedisOptionMemory(url)
-        try:
+        async with memories(url, 1) as (memory,):
             await memory.remember("oSecretOpenId", OPTIONS)
-        finally:
-            await memory.close()
-    asyncio.run(main())
+            return memory._key("oSecretOpenId")
+    key = asyncio.run(main())
     client = redis.Redis.from_url(url)
-    keys = [key.decode() for key in client.keys(OPTIONS_PREFIX + "*")]
-    assert len(keys) == 1 and "oSecretOpenId" not in keys[0]
-    assert 29 * 60 * 1000 < client.pttl(keys[0]) <= 30 * 60 * 1000
-    client.delete(*keys)
+    assert key.startswith(OPTIONS_PREFIX) and client.exists(key)
+    assert not any(b"oSecretOpenId" in name for name in client.keys("*"))
+    assert 29 * 60 * 1000 < client.pttl(key) <= 30 * 60 * 1000
+    client.delete(key)
     client.close()
 
 
 def test_options_expire_after_the_ttl(url):
     async def main():
-        writer, reader = RedisOptionMemory(url, ttl=0.3), RedisOptionMemory(url, ttl=0.3)
-        try:
+        async with memories(url, ttl=0.3) as (writer, reader):
             await writer.remember("oShopperT", OPTIONS)
             assert await reader.resolve("oShopperT", "1") == "/ask_credit"
             await asyncio.sleep(0.6)
             assert await reader.resolve("oShopperT", "1") is None
-        finally:
-            await writer.close()
-            await reader.close()
     asyncio.run(main())
 
 
@@ -90,10 +92,9 @@ def test_oversize_and_hostile_values_are_bounded(url):
     hostile = [("标" * 10_000, "/x" * 10_000), ("还款", "/ask_repay")] + [("\ud83d" * 500, "\x00" * 200)] * 500
 
     async def main():
-        memory = RedisOptionMemory(url)
-        key = memory._key("oHostile")
         client = redis.Redis.from_url(url)
-        try:
+        async with memories(url, 1) as (memory,):
+            key = memory._key("oHostile")
             await memory.remember("oHostile", hostile)
             assert client.strlen(key) <= MAX_OPTIONS_BYTES
             recalled = await memory.recall("oHostile")
@@ -109,10 +110,8 @@ def test_oversize_and_hostile_values_are_bounded(url):
             client.delete(key)
             client.hset(key, "1", "/x")  # WRONGTYPE
             assert await memory.resolve("oHostile", "1") is None
-        finally:
             client.delete(key)
-            client.close()
-            await memory.close()
+        client.close()
     asyncio.run(main())
 
 
@@ -153,24 +152,18 @@ def test_a_number_sent_to_the_other_instance_picks_the_option(url, factory):
     async def main():
         bot = Bot(answer=answer)
         config = WeChatConfig(token=TOKEN, appid=APPID, encoding_aes_key=AES_KEY, passive_timeout=2.0)
-        instances = []
-        for _ in range(2):  # two processes: their own memory objects, one Redis
-            responder = Responder(bot, SqlDirectory(lambda: factory),
-                                  lambda user_id: issue_token(user_id, JWT_SECRET, ttl=300),
-                                  options=RedisOptionMemory(url))
-            instances.append(WeChatWebhook(config, responder))
         client = WeChatClient("http://unused", TOKEN, APPID, AES_KEY)
         replies = []
-        try:
+        async with memories(url) as shared:  # two processes: their own memory objects, one Redis
+            instances = [WeChatWebhook(config, Responder(bot, SqlDirectory(lambda: factory),
+                                                         lambda user_id: issue_token(user_id, JWT_SECRET, ttl=300),
+                                                         options=memory)) for memory in shared]
             for webhook, (text, msg_id) in zip(instances, [("帮助", 9701), ("2", 9702)]):
                 params, body = client.prepare(client.text("oShopperX", text, msg_id=msg_id), True, None)
                 response = await webhook.handle_post(params, body)
                 assert response.status == 200, (response.status, response.body)
                 replies.append(client.parse_reply(response.body, params).content)
-        finally:
-            for webhook in instances:
                 await webhook.drain()
-                await webhook.responder.options.close()
         assert [request.text for request in bot.requests] == ["帮助", "/ask_repay"]
         assert replies == ["您想了解：\n回复 1：额度\n回复 2：还款", "还款方式如下"]
     asyncio.run(main())
