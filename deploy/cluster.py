@@ -209,7 +209,7 @@ class ProdStack:
             # socket.io across the Rasa instances (channels/scaleout.py, live takeover #13)
             "FENQI_SOCKETIO_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",
             "FENQI_SOCKETIO_REDIS_CHANNEL": f"{self.redis_key_prefix}-socketio",
-            "FENQI_WECHAT_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",  # one turn per MsgId
+            "FENQI_WECHAT_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/2",  # MsgId claims, nonces, options
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports.actions_balancer}/webhook",
             **runtime_env(), "SANIC_HOST": "127.0.0.1",
         })

@@ -128,8 +128,8 @@ class LimitsSettings(_Section):
 
 class ScaleoutSettings(_Section):
     """Several Rasa instances (production mode sets these): socket.io emits through Redis
-    (``FENQI_SOCKETIO_REDIS_URL``, ``FENQI_SOCKETIO_REDIS_CHANNEL``), WeChat MsgId claims and the
-    WeChat nonce replay cache (``FENQI_WECHAT_REDIS_URL``)."""
+    (``FENQI_SOCKETIO_REDIS_URL``, ``FENQI_SOCKETIO_REDIS_CHANNEL``), WeChat MsgId claims, the
+    WeChat nonce replay cache and numbered options (``FENQI_WECHAT_REDIS_URL``)."""
 
     socketio_redis_url: str = ""
     socketio_redis_channel: str = "fenqi-socketio"

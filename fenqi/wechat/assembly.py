@@ -41,13 +41,14 @@ def build_webhook(config: WeChatConfig, bot: Bot, directory: Optional[Directory]
     process's, read here once, when Rasa mounts the channel) is passed down."""
     from fenqi.security.replay import nonce_cache
 
-    from .shared import turn_claims  # Redis claims across instances when configured (#13)
+    from .shared import option_memory, turn_claims  # Redis across instances when configured (#13)
 
     settings = settings if settings is not None else load_settings()
     if api is None and config.can_call_api:
         api = WeChatApi(config)
-    responder = Responder(bot=bot, directory=directory or sql_directory(),
-                          mint_token=mint_token or token_minter(settings.jwt_secret), takeover=takeover)
     redis_url = settings.scaleout.wechat_redis_url
+    responder = Responder(bot=bot, directory=directory or sql_directory(),
+                          mint_token=mint_token or token_minter(settings.jwt_secret), takeover=takeover,
+                          options=option_memory(redis_url))
     return WeChatWebhook(config, responder, api=api, turns=turns,
                          nonces=nonce_cache(2 * config.timestamp_window, redis_url), claims=turn_claims(redis_url))

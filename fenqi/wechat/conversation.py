@@ -11,7 +11,7 @@ from fenqi.security.limits import MAX_MESSAGE_CHARS, TOO_LONG_TEXT
 
 from . import texts
 from .inbound import TEXT, UNSUPPORTED, WELCOME, Inbound
-from .options import OptionMemory, render_bot_messages
+from .options import OptionMemory, OptionStore, render_bot_messages
 from .ttl import TTLMap
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Responder:
     """Turns an :class:`Inbound` into the full reply text ("" = say nothing)."""
 
     def __init__(self, bot: Bot, directory: Directory, mint_token: Callable[[str], str],
-                 options: Optional[OptionMemory] = None, limiter: Optional[AttemptLimiter] = None,
+                 options: Optional[OptionStore] = None, limiter: Optional[AttemptLimiter] = None,
                  max_message_chars: int = MAX_MESSAGE_CHARS,
                  takeover: Optional[TakeoverHook] = None):
         self.max_message_chars = max_message_chars
@@ -79,7 +79,7 @@ class Responder:
         self.takeover = takeover
         self.directory = directory
         self.mint_token = mint_token
-        self.options = options or OptionMemory()
+        self.options: OptionStore = options if options is not None else OptionMemory()
         self.limiter = limiter or AttemptLimiter()
 
     async def respond(self, inbound: Inbound) -> str:
@@ -125,7 +125,7 @@ class Responder:
 
     async def _bot_turn(self, inbound: Inbound) -> str:
         typed = sanitize_payload(clean_text(inbound.text))  # masked before NLU, tracker and logs
-        text = self.options.resolve(inbound.openid, typed) or typed
+        text = await self.options.resolve(inbound.openid, typed) or typed
         user_id = await self._user(inbound.openid)
         metadata = {"auth_token": self.mint_token(user_id)} if user_id else {}
         request = BotRequest(sender_id=inbound.sender_id, text=text,
@@ -136,5 +136,5 @@ class Responder:
             logger.exception("wechat bot turn failed")
             return texts.BOT_ERROR
         reply, options = render_bot_messages(messages or [])
-        self.options.remember(inbound.openid, options)
+        await self.options.remember(inbound.openid, options)
         return reply or texts.BOT_SILENT

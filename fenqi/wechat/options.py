@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from .ttl import TTLMap
 
 Option = Tuple[str, str]  # (title, payload)
+
+OPTIONS_TTL = 30 * 60  # seconds a shopper has to answer "回复 1" with "1"
+MAX_OPTIONS = 20  # options remembered per OpenID; later numbers are read as text
+MAX_TITLE_CHARS = 64
+MAX_PAYLOAD_CHARS = 256  # a longer payload is not remembered (its number is read as text)
 
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.。、)]?\s*$")
 
@@ -43,23 +48,43 @@ def resolve_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     return options[number - 1][1]
 
 
-class OptionMemory:
-    """The last options shown to each OpenID, forgotten after ``ttl`` seconds."""
+def bounded_options(options: Sequence[Option]) -> Tuple[Option, ...]:
+    """At most ``MAX_OPTIONS``, titles cut to ``MAX_TITLE_CHARS``; an oversize payload becomes ""
+    (numbering is kept, that number resolves to nothing)."""
+    return tuple((str(title)[:MAX_TITLE_CHARS], str(payload) if len(str(payload)) <= MAX_PAYLOAD_CHARS else "")
+                 for title, payload in list(options)[:MAX_OPTIONS])
 
-    def __init__(self, ttl: float = 30 * 60, max_users: int = 100_000):
+
+class OptionStore(Protocol):
+    """The last options shown to each OpenID (in-process :class:`OptionMemory`, or shared in Redis:
+    :class:`fenqi.wechat.shared.RedisOptionMemory`)."""
+
+    async def remember(self, openid: str, options: Sequence[Option]) -> None: ...
+
+    async def recall(self, openid: str) -> Tuple[Option, ...]: ...
+
+    async def resolve(self, openid: str, text: str) -> Optional[str]: ...
+
+
+class OptionMemory:
+    """The last options shown to each OpenID in this process, forgotten after ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = OPTIONS_TTL, max_users: int = 100_000):
         self._store: TTLMap[Tuple[Option, ...]] = TTLMap(ttl, max_users)
 
-    def remember(self, openid: str, options: Sequence[Option]) -> None:
+    async def remember(self, openid: str, options: Sequence[Option]) -> None:
         if options:
-            self._store.set(openid, tuple(options))
+            self._store.set(openid, bounded_options(options))
         else:
             self._store.pop(openid)
 
-    def recall(self, openid: str) -> Tuple[Option, ...]:
+    async def recall(self, openid: str) -> Tuple[Option, ...]:
         return self._store.get(openid) or ()
 
-    def resolve(self, openid: str, text: str) -> Optional[str]:
-        return resolve_choice(text, self.recall(openid))
+    async def resolve(self, openid: str, text: str) -> Optional[str]:
+        if choice_number(text) is None:
+            return None
+        return resolve_choice(text, await self.recall(openid)) or None
 
 
 def render_bot_messages(messages: Sequence[Dict[str, Any]]) -> Tuple[str, List[Option]]:

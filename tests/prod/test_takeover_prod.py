@@ -201,3 +201,15 @@ def test_one_msgid_sent_to_both_instances_runs_one_turn_and_answers_once(prod, w
     delivered = [a for a in answers if a] + wechat_api.sent_to(openid)
     assert len(delivered) == 1 and delivered[0]
     assert wx_tracker_users(prod, openid).count(text) == 1
+
+
+def test_a_numbered_option_shown_by_one_instance_is_picked_on_the_other(prod, wechat_api):
+    """Buttons become "回复 N：…" on one instance; the shopper's "N" reaches the other, which resolves
+    it to the button's payload through Redis (``FENQI_WECHAT_REDIS_URL``), not NLU on the digit."""
+    openid = f"o-prod-options-{datetime.now():%H%M%S}"
+    shown = say(prod, wechat_api, openid, "你好", url=prod.rasa_urls[0])
+    number = re.search(r"回复 (\d+)：怎么还款", shown)
+    assert number, shown
+    answer = say(prod, wechat_api, openid, number.group(1), url=prod.rasa_urls[1])
+    assert answer
+    assert wx_tracker_users(prod, openid)[-1] == "/how_to_repay"

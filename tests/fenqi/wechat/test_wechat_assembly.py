@@ -6,7 +6,8 @@ from fenqi.security.replay import MemoryNonceCache, RedisNonceCache
 from fenqi.settings import read_settings
 from fenqi.wechat.assembly import build_webhook
 from fenqi.wechat.config import WeChatConfig
-from fenqi.wechat.shared import RedisTurnClaims
+from fenqi.wechat.options import OptionMemory
+from fenqi.wechat.shared import RedisOptionMemory, RedisTurnClaims
 
 SECRET = "assembly-test-secret-" + "k7Qx2" * 8
 
@@ -29,12 +30,14 @@ def test_tokens_are_minted_with_the_given_settings_secret(settings):
     identity = verify_token(webhook.responder.mint_token("u1"), SECRET)
     assert (identity.user_id, identity.channel) == ("u1", "wechat")
     assert isinstance(webhook.nonces, MemoryNonceCache) and webhook.claims is None
+    assert isinstance(webhook.responder.options, OptionMemory)
 
 
-def test_the_scaleout_redis_url_shares_nonces_and_claims(settings):
+def test_the_scaleout_redis_url_shares_nonces_claims_and_options(settings):
     webhook = build_webhook(WeChatConfig(token="t"), bot, directory=object(),
                             settings=settings(FENQI_WECHAT_REDIS_URL="redis://127.0.0.1:9/2"))
     assert isinstance(webhook.nonces, RedisNonceCache) and isinstance(webhook.claims, RedisTurnClaims)
+    assert isinstance(webhook.responder.options, RedisOptionMemory)
 
 
 def test_without_settings_the_process_settings_are_read_once_at_mount(monkeypatch, tmp_path):

@@ -1,4 +1,16 @@
-from fenqi.wechat.options import OptionMemory, choice_number, render_bot_messages, render_options, resolve_choice
+import asyncio
+
+from fenqi.wechat.options import (
+    MAX_OPTIONS,
+    MAX_PAYLOAD_CHARS,
+    MAX_TITLE_CHARS,
+    OptionMemory,
+    bounded_options,
+    choice_number,
+    render_bot_messages,
+    render_options,
+    resolve_choice,
+)
 
 BUTTONS = [{"title": "查看额度", "payload": "/ask_credit"}, {"title": "还款方式", "payload": "/ask_repay"}]
 
@@ -39,19 +51,41 @@ def test_resolve_only_within_the_offered_range():
 
 
 def test_memory_keeps_the_last_options_per_user():
-    memory = OptionMemory()
-    memory.remember("openid-a", [("查看额度", "/ask_credit")])
-    memory.remember("openid-b", [("还款方式", "/ask_repay")])
-    assert memory.resolve("openid-a", "1") == "/ask_credit"
-    assert memory.resolve("openid-b", "1") == "/ask_repay"
-    memory.remember("openid-a", [])  # a reply without buttons clears them
-    assert memory.resolve("openid-a", "1") is None
+    async def main():
+        memory = OptionMemory()
+        await memory.remember("openid-a", [("查看额度", "/ask_credit")])
+        await memory.remember("openid-b", [("还款方式", "/ask_repay")])
+        assert await memory.resolve("openid-a", "1") == "/ask_credit"
+        assert await memory.resolve("openid-b", "1") == "/ask_repay"
+        assert await memory.resolve("openid-a", "查看额度") is None
+        await memory.remember("openid-a", [])  # a reply without buttons clears them
+        assert await memory.resolve("openid-a", "1") is None
+    asyncio.run(main())
 
 
 def test_memory_forgets_after_ttl():
-    memory = OptionMemory(ttl=0.0)
-    memory.remember("openid-a", [("查看额度", "/ask_credit")])
-    assert memory.resolve("openid-a", "1") is None
+    async def main():
+        memory = OptionMemory(ttl=0.0)
+        await memory.remember("openid-a", [("查看额度", "/ask_credit")])
+        assert await memory.resolve("openid-a", "1") is None
+    asyncio.run(main())
+
+
+def test_remembered_options_are_bounded_and_keep_their_numbers():
+    hostile = [("标" * 10_000, "/x" * 10_000), ("还款", "/ask_repay")] + [("t", "/p")] * 500
+    bounded = bounded_options(hostile)
+    assert len(bounded) == MAX_OPTIONS and all(len(title) <= MAX_TITLE_CHARS for title, _ in bounded)
+    assert bounded[0] == ("标" * MAX_TITLE_CHARS, "") and bounded[1] == ("还款", "/ask_repay")
+    assert bounded_options([("a", "p" * MAX_PAYLOAD_CHARS)]) == (("a", "p" * MAX_PAYLOAD_CHARS),)
+
+    async def main():
+        memory = OptionMemory()
+        await memory.remember("openid-a", hostile)
+        assert await memory.recall("openid-a") == bounded
+        assert await memory.resolve("openid-a", "1") is None  # oversize payload: read as text
+        assert await memory.resolve("openid-a", "2") == "/ask_repay"
+        assert await memory.resolve("openid-a", str(MAX_OPTIONS + 1)) is None
+    asyncio.run(main())
 
 
 def test_button_without_payload_uses_its_title():
