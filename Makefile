@@ -16,7 +16,8 @@ ACTIONS_PORT ?= 5055
 WEB_PORT ?= 8080
 ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
 export RASA_PORT ACTIONS_PORT WEB_PORT ACTION_SERVER_URL
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL) \
+	$(shell find components fenqi/nlp -name '*.py' -o -name '*.yml' 2>/dev/null)
 
 .PHONY: help setup run shell train eval test test-fast lint validate spacy db clean
 .DEFAULT_GOAL := help

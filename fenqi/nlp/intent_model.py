@@ -5,7 +5,10 @@ Word n-grams come from the project's jieba tokenizer with the domain dictionary
 (:mod:`fenqi.nlp.tokenizer`), so cross-validation here and the trained bot see the same tokens.
 
 A question with none of the known n-grams (emoji or punctuation only, unseen letters) gets the
-uniform distribution, i.e. the lowest confidence: the fallback question.
+uniform distribution, i.e. the lowest confidence: the fallback question. So does a *degenerate*
+question — one character, or one character repeated ("8", "你你你你") — unless it is one of the
+training examples ("好", "对对对") or the model calls it out of scope: its n-grams are evidence of
+nothing but that character.
 
 An intent made of several unlike kinds of question (out_of_scope: account support, other lenders,
 banking, after-sales, nonsense, unrelated topics) can be learnt as sub-labels: ``fit(..., sublabels=...)``
@@ -29,6 +32,7 @@ from sklearn.svm import LinearSVC
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 FALLBACK = "nlu_fallback"
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
+OUT_OF_SCOPE = "out_of_scope"
 MAX_CHARS = 500  # longer input is cut before featurising (bounded work per message)
 SUB = "/"  # joins an intent and its training-only sub-label into one fine class
 
@@ -57,6 +61,12 @@ def words(text: str) -> List[str]:
 def chars(text: str) -> str:
     """The text the char n-grams are taken from."""
     return normalise(text)
+
+
+def degenerate(text: str) -> Optional[str]:
+    """The normalised text when it is one character or one character repeated, else None."""
+    core = normalise(text).replace(" ", "")
+    return core if core and len(set(core)) == 1 else None
 
 
 def typo_variants(text: str, n: int) -> List[str]:
@@ -117,6 +127,7 @@ class NgramIntentModel:
                                           else None)
         self.classes: List[str] = []
         self.collapse: Optional[np.ndarray] = None  # fine class × intent 0/1 matrix (None: fine == intents)
+        self.known_degenerate: frozenset = frozenset()  # degenerate training texts (kept as learnt)
 
     def _classifier(self) -> Any:
         if self.config.classifier == "svm-platt":  # per-class sigmoid fitted on 3 inner folds
@@ -166,6 +177,7 @@ class NgramIntentModel:
         fine_classes = [str(c) for c in self.clf.classes_]
         intent_of = {f: lab for _, lab, f in kept}
         self.classes = sorted({lab for _, lab, _ in kept})
+        self.known_degenerate = frozenset(d for d in (degenerate(t) for t, _, _ in kept) if d)
         if fine_classes == self.classes:
             self.collapse = None
         else:
@@ -190,8 +202,9 @@ class NgramIntentModel:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities, columns in ``self.classes`` order. A text with no known n-gram
-        gets the uniform distribution: there is no evidence for any intent."""
+        """Calibrated probabilities, columns in ``self.classes`` order. A text with no known n-gram,
+        or a degenerate one not learnt as such (unless ranked out of scope), gets the uniform
+        distribution: there is no evidence for any intent."""
         features = self._features(texts)
         probs = self._softmax(self.clf, features[0])
         if self.second_clf is not None:
@@ -200,6 +213,10 @@ class NgramIntentModel:
         if self.collapse is not None and self.config.sublabel_pool != "max":
             probs = probs @ self.collapse
         unknown = np.asarray(sum(f.getnnz(axis=1) for f in features) == 0)
+        for i, text in enumerate(texts):  # a degenerate text is out of scope or unknown
+            d = degenerate(text)
+            if d is not None and d not in self.known_degenerate:
+                unknown[i] |= self.classes[int(np.argmax(probs[i]))] != OUT_OF_SCOPE
         probs[unknown] = 1.0 / len(self.classes)
         return probs
 
@@ -210,7 +227,8 @@ class NgramIntentModel:
 
     def state(self) -> Dict[str, Any]:
         return {"config": self.config, "char_vec": self.char_vec, "word_vec": self.word_vec,
-                "clf": self.clf, "second_clf": self.second_clf, "classes": self.classes, "collapse": self.collapse}
+                "clf": self.clf, "second_clf": self.second_clf, "classes": self.classes, "collapse": self.collapse,
+                "known_degenerate": self.known_degenerate}
 
     @classmethod
     def from_state(cls, state: Dict[str, Any]) -> "NgramIntentModel":
@@ -218,6 +236,7 @@ class NgramIntentModel:
         model.char_vec, model.word_vec, model.clf = state["char_vec"], state["word_vec"], state["clf"]
         model.second_clf, model.collapse = state.get("second_clf"), state.get("collapse")
         model.classes = list(state["classes"])
+        model.known_degenerate = frozenset(state.get("known_degenerate", ()))
         return model
 
 

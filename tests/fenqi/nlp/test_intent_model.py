@@ -4,7 +4,16 @@ import pickle
 import numpy as np
 import pytest
 
-from fenqi.nlp.intent_model import FALLBACK, ModelConfig, NgramIntentModel, gate, normalise, typo_variants, words
+from fenqi.nlp.intent_model import (
+    FALLBACK,
+    ModelConfig,
+    NgramIntentModel,
+    degenerate,
+    gate,
+    normalise,
+    typo_variants,
+    words,
+)
 
 TEXTS = ["怎么还款", "在哪里还款", "还款方式有哪些", "额度多少", "怎么提额", "额度太低了", "你好", "您好呀", "嗨你好",
          "快递到哪了", "怎么退货", "天气怎么样"]
@@ -41,6 +50,18 @@ def test_probabilities_sum_to_one_in_class_order(model):
 def test_input_without_known_ngrams_gets_the_uniform_distribution(model):
     for text in ("😀😀", "+++ === ---", "qzqzqz"):
         assert {round(p, 6) for _, p in model.rank(text)} == {0.25}
+
+
+def test_degenerate_input_is_uniform_unless_it_was_learnt_as_such():
+    assert [degenerate(t) for t in ("8", "你你你你", " 好！", "88", "你好", "")] == ["8", "你你你你", "好", "88", None, None]
+    learnt = NgramIntentModel(ModelConfig(C=10)).fit(TEXTS + ["好", "好好好"], LABELS + ["greet", "greet"])
+    for text in ("你", "你你你你", "还", "额额额额"):  # known characters, but one repeated: no evidence
+        assert {round(p, 6) for _, p in learnt.rank(text)} == {0.25}, text
+    assert learnt.rank("好！")[0][0] == learnt.rank("好好好")[0][0] == "greet"
+    assert learnt.rank("你好")[0][0] == "greet"
+    mashing = NgramIntentModel(ModelConfig(C=10)).fit(TEXTS + ["哈哈哈"], LABELS + ["out_of_scope"])
+    assert mashing.rank("哈哈")[0][0] == "out_of_scope" and mashing.rank("哈哈")[0][1] > 0.25  # kept: out of scope
+    assert NgramIntentModel.from_state(pickle.loads(pickle.dumps(learnt.state()))).rank("你你")[0][1] == 0.25
 
 
 def test_examples_without_ngrams_are_not_learnt_from():
