@@ -8,7 +8,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-FALLBACK = "nlu_fallback"
+from fenqi.nlp import FALLBACK, SMALL_TALK
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,6 @@ def score(gold: Sequence[str], predicted: Sequence[str]) -> IntentReport:
 
 
 # --- robustness set -------------------------------------------------------------------------
-OUT_OF_SCOPE = "out_of_scope"
-SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from fenqi.evaluation import (  # noqa: E402
     FALLBACK,
-    OUT_OF_SCOPE,
     by_category,
     calibration,
     choose_threshold,
@@ -40,6 +39,7 @@ from fenqi.evaluation import (  # noqa: E402
     score,
     threshold_rows,
 )
+from fenqi.nlp import OUT_OF_SCOPE  # noqa: E402
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
 
 Ranking = List[Tuple[str, float]]

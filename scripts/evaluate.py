@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fenqi.evaluation import (  # noqa: E402
-    OUT_OF_SCOPE,
     SMALL_TALK,
     IntentReport,
     by_category,
@@ -39,6 +38,7 @@ from fenqi.evaluation import (  # noqa: E402
     score,
     threshold_rows,
 )
+from fenqi.nlp import OUT_OF_SCOPE  # noqa: E402
 from fenqi.overlap import near_duplicates  # noqa: E402
 
 OVERLAP_THRESHOLD = 0.7  # char-bigram Jaccard: at or above, a training line is a near-copy

@@ -29,10 +29,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from fenqi.nlp import FALLBACK, OUT_OF_SCOPE, SMALL_TALK
+
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
-FALLBACK = "nlu_fallback"
-SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
-OUT_OF_SCOPE = "out_of_scope"
 MAX_CHARS = 500  # longer input is cut before featurising (bounded work per message)
 SUB = "/"  # joins an intent and its training-only sub-label into one fine class
 
