@@ -62,14 +62,8 @@ class EmbeddedStack(ProdStack):
         return f"http://127.0.0.1:{self.ports.actions[0]}"
 
     # --- start / stop -------------------------------------------------------------------
-    def start(self, timeout: float = 300, log=print) -> "EmbeddedStack":
-        try:
-            self.start_data(log)
-            self.start_bots(timeout, log)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    def start_balancer(self, log=print) -> None:
+        """No balancer: one Rasa and one action server, reached directly."""
 
     def start_data(self, log=print) -> None:
         """The account store: ``db init`` (alembic upgrade head), demo accounts when asked."""
