@@ -1,7 +1,13 @@
-"""Turn a core :class:`~fenqi.answers.Answer` into bot messages and slot events."""
+"""Turn the message's standard question into bot messages and slot events.
+
+The second NLU stage (components/question_selector.py) ranks the standard questions of the intent;
+:func:`fenqi.answers.selection.choose_question` picks one (or asks between close ones), resolving
+buttons and follow-ups; :func:`fenqi.answers.questions.answer_question` answers it for the verified
+shopper. The answered question is kept in the ``last_question`` slot for follow-ups ("那信用卡呢？").
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -9,9 +15,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account_context import account_context
 from actions.handoff import open_ticket_notice
-from fenqi.answers import answer
+from fenqi.answers.model import Answer
+from fenqi.answers.questions import answer_question, clarify_answer
 from fenqi.answers.routing import keeps_order, product_of
+from fenqi.answers.selection import INSTALLMENT, QuestionChoice, Thresholds, choose_question
+from fenqi.knowledge import load_questions
+from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
 from fenqi.security.inbound import valid_order_id
+
+LAST_QUESTION = "last_question"
+MAX_RANKING = 20  # entries read from the parse data (it is ours, but bounded all the same)
+THRESHOLDS = Thresholds()
 
 
 def asked_product(tracker: Tracker) -> Optional[str]:
@@ -20,8 +34,35 @@ def asked_product(tracker: Tracker) -> Optional[str]:
     return product_of(message.get("text"), (e.get("value") for e in message.get("entities") or []))
 
 
+def ranking(entries: Any, key: str = "id") -> List[Tuple[str, float]]:
+    """``[{"id": …, "confidence": …}, …]`` as (id, confidence) pairs; anything malformed is skipped."""
+    out: List[Tuple[str, float]] = []
+    for entry in entries[:MAX_RANKING] if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get(key), str) \
+                and isinstance(entry.get("confidence"), (int, float)):
+            out.append((entry[key], float(entry["confidence"])))
+    return out
+
+
+def entity_value(message: Dict[str, Any], name: str) -> Optional[str]:
+    value = next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
+    return value if isinstance(value, str) else None
+
+
+def choose(intent: str, tracker: Tracker, product: Optional[str]) -> QuestionChoice:
+    message = tracker.latest_message or {}
+    question = message.get(QUESTION) if isinstance(message.get(QUESTION), dict) else {}
+    confidence = (message.get("intent") or {}).get("confidence")
+    return choose_question(
+        load_questions(), intent, ranking(question.get("ranking")), product=product or INSTALLMENT,
+        asked=entity_value(message, QUESTION), previous=tracker.get_slot(LAST_QUESTION), text=message.get("text"),
+        overall=ranking(message.get(QUESTION_RANKING)),
+        intent_confident=isinstance(confidence, (int, float)) and confidence >= THRESHOLDS.intent,
+        thresholds=THRESHOLDS)
+
+
 def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
-    """Answer ``intent`` for the verified user.
+    """Answer ``intent``'s standard question for the verified user.
 
     The ``order_id`` slot (filled by an order button or a typed order number) is kept for
     follow-ups ("那提前还呢？") only while it names one of this user's orders. While the sender's
@@ -31,11 +72,19 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     ctx = account_context(tracker)
     raw_order_id = tracker.get_slot("order_id")
     order_id = valid_order_id(raw_order_id)  # a planted number/list/long string is never used
-    product = asked_product(tracker)
-    result = answer(intent, ctx.snapshot, order_id=order_id, anonymous_reason=ctx.anonymous_reason,
-                    product=product)
+    choice = choose(intent, tracker, asked_product(tracker))
+    events: List[Dict[str, Any]] = []
+    result: Answer
+    if choice.question is None:
+        result = clarify_answer(list(choice.clarify), choice.product)
+    else:
+        result = answer_question(choice.question, ctx.snapshot, product=choice.product, order_id=order_id,
+                                 anonymous_reason=ctx.anonymous_reason)
+        events.append(SlotSet(LAST_QUESTION, choice.question.id))
     buttons = [{"title": b.title, "payload": b.payload} for b in result.buttons]
     notice = open_ticket_notice(tracker.sender_id)
     text = f"{notice}\n\n{result.text}" if notice else result.text
     dispatcher.utter_message(text=text, buttons=buttons or None)
-    return [] if keeps_order(ctx.snapshot, raw_order_id) else [SlotSet("order_id", None)]
+    if not keeps_order(ctx.snapshot, raw_order_id):
+        events.append(SlotSet("order_id", None))
+    return events

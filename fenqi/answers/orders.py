@@ -24,12 +24,13 @@ def order_choices(orders: Sequence[Order]) -> Tuple[Tuple[str, str], ...]:
     return tuple((o.order_id, order_label(o)) for o in orders)
 
 
-def ask_for_order(intent: str, orders: Sequence[Order], lead: str = "") -> Answer:
-    """``needs_order`` answer: a short question, one numbered line and one button per order."""
+def ask_for_order(intent: str, orders: Sequence[Order], lead: str = "", **entities: str) -> Answer:
+    """``needs_order`` answer: a short question, one numbered line and one button per order (whose
+    payload also carries ``entities``, e.g. the standard question being answered)."""
     lines = numbered(f"{order_label(o)}（订单号 {o.order_id}）" for o in orders)
     return Answer(
         text=paragraphs(lead, f"{QUESTION}\n{lines}"),
-        buttons=tuple(Button(order_label(o), payload(intent, order_id=o.order_id)) for o in orders),
+        buttons=tuple(Button(order_label(o), payload(intent, order_id=o.order_id, **entities)) for o in orders),
         needs_order=True,
         order_choices=order_choices(orders),
     )

@@ -27,8 +27,11 @@ REST_ANON_PREFIX = "rest:anon:"
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.@\-]{1,%d}" % MAX_SENDER_CHARS)
 ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,39}")
 # Entities a button payload may carry (what fenqi/answers builds), each as a short string.
+# A standard question's id (fenqi/knowledge/questions.yml): the action checks it names a real one.
+QUESTION_ID_PATTERN = re.compile(r"[a-z]{1,10}\.[a-z_]{1,40}")
 PAYLOAD_ENTITIES = {"order_id": ORDER_ID_PATTERN,
-                    "product": re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,20}")}
+                    "product": re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,20}"),
+                    "question": QUESTION_ID_PATTERN}
 _INTENT = re.compile(r"/([A-Za-z_][A-Za-z0-9_]{0,63})")
 _CONTROL = {c for c in range(0x20) if c not in (0x09, 0x0A)} | set(range(0x7F, 0xA0))
 

@@ -1,0 +1,312 @@
+"""Standard-question evaluation for `make eval` (called by scripts/evaluate.py).
+
+Two parts:
+
+- :func:`question_cross_validation`: repeated stratified folds of the training data; per fold the
+  configured intent classifier and the question model are trained on the rest, and the held-out
+  fold gives (a) question accuracy within the gold intent, (b) intent and question together
+  end to end, (c) intent accuracy and out-of-scope recall for each candidate ``intent_weight``
+  (how much the questions' per-intent mass may move the intent), (d) the answer/clarify trade-off
+  per confidence threshold. Decisions are made here, on the training data's own folds.
+- :func:`subquestion_report`: the project's sub-question set (tests/nlu/subquestions.yml, written
+  for the purpose and never trained on) through the trained model, the question choice and the
+  composed reply, logged out and logged in as a shopper with two orders: question accuracy, the
+  clarify rate, and whether the reply *addresses* the question (a word the reply must contain, in
+  the general part of the reply, before the account block).
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WEIGHTS = (0.0, 0.2, 0.35, 0.5)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+LOGIN_USER = "demo_ok"  # two active orders
+
+
+def labelled_training() -> List[Tuple[str, str, Optional[str]]]:
+    """(text, intent, question or None) of every training example (block metadata ``question``)."""
+    import yaml
+
+    out = []
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            question = (block.get("metadata") or {}).get("question")
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    out.append((line.strip()[2:].strip(), block["intent"], question))
+    return out
+
+
+def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, Any], folds: int = 5,
+                              repeats: int = 1) -> Tuple[str, Dict[str, float]]:
+    """Markdown section and headline figures of the question stage's cross-validation."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from fenqi.evaluation import expected_calibration_error, recall_of
+    from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
+    from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
+    from fenqi.nlp.question_model import QuestionModel, mix_intents
+
+    data = labelled_training()
+    texts = [t for t, _, _ in data]
+    intents = [i for _, i, _ in data]
+    questions = [q for _, _, q in data]
+    n_labelled = sum(q is not None for q in questions)
+    if len({q for q in questions if q}) < 2:
+        return "### Standard questions: cross-validation\n\n(no standard-question blocks in data/nlu)\n", {}
+    icfg, qcfg = ModelConfig.from_options(entry), ModelConfig.from_options(question_entry)
+    threshold = 0.65
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=11)
+    within_ok: List[bool] = []
+    within_conf: List[float] = []
+    e2e_ok: List[bool] = []
+    gold_all: List[str] = []
+    pred_all: Dict[float, List[str]] = {w: [] for w in WEIGHTS}
+    decisions: List[Tuple[float, bool, bool]] = []  # (top confidence, top right, gold among the close ones)
+    print(f"question stage: {folds} folds x {repeats} of the intent + question models "
+          f"({len(texts)} examples, {n_labelled} with a standard question)...", flush=True)
+    for train, test in (splitter.split(np.zeros(len(texts)), intents)):
+        imodel = NgramIntentModel(icfg).fit([texts[i] for i in train], [intents[i] for i in train])
+        lab = [i for i in train if questions[i]]
+        qmodel = QuestionModel(qcfg).fit([texts[i] for i in lab], [questions[i] for i in lab],
+                                         [intents[i] for i in lab])
+        test_texts = [texts[i] for i in test]
+        iprobs = imodel.predict_proba(test_texts)
+        qprobs = qmodel.probabilities(test_texts)
+        for row_i, i in enumerate(test):
+            ranking = sorted(zip(imodel.classes, (float(p) for p in iprobs[row_i])), key=lambda x: -x[1])[:10]
+            mass = qmodel.intent_mass(qprobs[row_i])
+            gold_all.append(intents[i])
+            for w in WEIGHTS:
+                mixed = mix_intents(ranking, mass, w)
+                name, conf = mixed[0]
+                pred_all[w].append(name if conf >= threshold else FALLBACK)
+            if not questions[i]:
+                continue
+            within = qmodel.within(qprobs[row_i], intents[i])
+            within_ok.append(bool(within) and within[0][0] == questions[i])
+            within_conf.append(within[0][1] if within else 0.0)
+            p_top = within[0][1] if within else 0.0
+            close = [q for q, p in within[:3] if p >= p_top - 0.15]
+            decisions.append((p_top, within_ok[-1], questions[i] in close))
+            best_w = question_entry.get("intent_weight", 0.0)
+            mixed = mix_intents(ranking, mass, float(best_w))
+            name, conf = mixed[0]
+            chosen = qmodel.within(qprobs[row_i], name) if conf >= threshold else []
+            e2e_ok.append(name == intents[i] and bool(chosen) and chosen[0][0] == questions[i])
+    figures: Dict[str, float] = {
+        "within": float(np.mean(within_ok)), "end_to_end": float(np.mean(e2e_ok)),
+        "ece": expected_calibration_error(within_conf, within_ok)}
+    lines = [f"### Standard questions: cross-validation ({folds} folds × {repeats}, {len(texts)} examples, "
+             f"{n_labelled} labelled with one of {len({q for q in questions if q})} standard questions)", "",
+             f"- question accuracy within the gold intent: **{figures['within']:.3f}** "
+             f"(ECE {figures['ece']:.3f})",
+             f"- intent and question both right, end to end (configured intent_weight "
+             f"{float(question_entry.get('intent_weight', 0.0)):.2f}, fallback {threshold:.2f}): "
+             f"**{figures['end_to_end']:.3f}**", "",
+             "Intent figures by intent_weight (the questions' per-intent mass blended into the intent ranking; "
+             "fallback counted wrong):", "",
+             "| intent_weight | intent accuracy | out_of_scope recall |", "|---:|---:|---:|"]
+    for w in WEIGHTS:
+        acc = sum(g == p for g, p in zip(gold_all, pred_all[w])) / len(gold_all)
+        oos = recall_of(OUT_OF_SCOPE, gold_all, pred_all[w])
+        figures[f"intent_acc_w{w}"] = acc
+        figures[f"oos_w{w}"] = oos
+        lines.append(f"| {w:.2f} | {acc:.3f} | {oos:.3f} |")
+    lines += ["", "Answer or ask (within the gold intent): a question is answered when its confidence reaches the "
+              "threshold; below it, two or three questions within 0.15 of the best are offered as buttons, else "
+              "the intent's general answer:", "",
+              "| threshold | answered | right when answered | asked | gold among the buttons when asked |",
+              "|---:|---:|---:|---:|---:|"]
+    for t in THRESHOLDS:
+        answered = [(ok, among) for c, ok, among in decisions if c >= t]
+        asked = [among for c, ok, among in decisions if c < t]
+        lines.append(f"| {t:.2f} | {len(answered) / len(decisions):.3f} | "
+                     f"{(sum(ok for ok, _ in answered) / len(answered)) if answered else float('nan'):.3f} | "
+                     f"{len(asked) / len(decisions):.3f} | "
+                     f"{(sum(asked) / len(asked)) if asked else float('nan'):.3f} |")
+    return "\n".join(lines) + "\n", figures
+
+
+# --- the sub-question set through the whole answer path --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    text: str
+    gold: str
+    chosen: Optional[str]  # the question answered (None: asked to choose)
+    clarified: Tuple[str, ...]
+    addressed_out: bool
+    addressed_in: bool
+
+
+def general_part(reply: str) -> str:
+    """The reply without its account block (what a question must be answered in, first)."""
+    from fenqi.answers.questions import ACCOUNT_HEADING
+
+    return reply.split(ACCOUNT_HEADING, 1)[0]
+
+
+def addresses(reply: str, must: Sequence[str]) -> bool:
+    """Does the general part of the reply name one of the words the question is about?"""
+    part = general_part(reply).replace(" ", "")
+    return any(w.replace(" ", "") in part for w in must)
+
+
+def demo_snapshot(user_id: str = LOGIN_USER) -> Any:
+    """The packaged demo account ``user_id`` from an in-memory store (relative dates from today)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from fenqi.accounts.demo import seed_demo
+    from fenqi.accounts.repository import load_snapshot
+    from fenqi.db.models import Base
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        seed_demo(session)
+        session.commit()
+        snapshot = load_snapshot(session, user_id)
+    assert snapshot is not None
+    return snapshot
+
+
+async def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(t) for t in texts]
+
+
+@dataclass(frozen=True)
+class SubQuestion:
+    """One line of the sub-question set (tests/nlu/subquestions.yml)."""
+
+    text: str
+    question: str  # gold standard question id, or out_of_scope
+    must: Tuple[str, ...] = ()
+    voice: str = ""
+    after: Optional[str] = None
+
+
+def load_subquestions(path: Path) -> List[SubQuestion]:
+    import yaml
+
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [SubQuestion(str(e["text"]), str(e["question"]), tuple(str(w) for w in e.get("must") or ()),
+                        str(e.get("voice") or ""), e.get("after")) for e in document.get("questions") or []]
+
+
+def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple[Optional[str], Tuple[str, ...], str]:
+    """What the bot would answer: the chosen question (or the buttons offered) and the reply text.
+
+    The same steps as actions/answering.respond, for a domain intent; a fallback or out-of-scope
+    prediction is a reply that answers no standard question."""
+    from actions.answering import THRESHOLDS, ranking
+    from fenqi.answers.questions import answer_question, clarify_answer
+    from fenqi.answers.routing import product_of
+    from fenqi.answers.selection import INSTALLMENT, choose_question
+    from fenqi.knowledge import load_questions
+    from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
+
+    book = load_questions()
+    intent = (parsed.get("intent") or {}).get("name")
+    if intent not in {book.get(i).intent for i in book.ids}:
+        return None, (), f"[{intent}]"
+    question = parsed.get(QUESTION) or {}
+    confidence = float((parsed.get("intent") or {}).get("confidence") or 0.0)
+    choice = choose_question(
+        book, intent, ranking(question.get("ranking")), product=product_of(item.text) or INSTALLMENT,
+        previous=item.after, text=item.text, overall=ranking(parsed.get(QUESTION_RANKING)),
+        intent_confident=confidence >= THRESHOLDS.intent, thresholds=THRESHOLDS)
+    if choice.question is None:
+        return None, tuple(q.id for q in choice.clarify), clarify_answer(list(choice.clarify), choice.product).text
+    reply = answer_question(choice.question, snapshot, product=choice.product)
+    return choice.question.id, (), reply.text
+
+
+def subquestion_report(model: Path, path: Path) -> Tuple[str, Dict[str, float]]:
+    """Markdown section and headline figures of the sub-question set through the whole answer path."""
+    from fenqi.knowledge import load_questions
+    from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
+
+    items = load_subquestions(path)
+    book = load_questions()
+    parsed = asyncio.run(parse_all(model, [i.text for i in items]))
+    snapshot = demo_snapshot()
+    rows = []
+    for item, p in zip(items, parsed):
+        must = item.must or (book.get(item.question).variant("installment").mentions
+                             if item.question != OUT_OF_SCOPE else ())
+        chosen, clarified, text_out = reply_for(p, item, None)
+        _, _, text_in = reply_for(p, item, snapshot)
+        rows.append((item, p, chosen, clarified, text_out, text_in, must))
+    domain = [r for r in rows if r[0].question != OUT_OF_SCOPE]
+    oos = [r for r in rows if r[0].question == OUT_OF_SCOPE]
+    n = len(domain)
+    intent_ok = sum((r[1].get("intent") or {}).get("name") == book.get(r[0].question).intent for r in domain)
+    chosen_ok = sum(r[2] == r[0].question for r in domain)
+    clarify = sum(bool(r[3]) for r in domain)
+    clarify_ok = sum(r[0].question in r[3] for r in domain)
+    out_ok = sum(addresses(r[4], r[6]) for r in domain)
+    in_ok = sum(addresses(r[5], r[6]) for r in domain)
+    oos_ok = sum((r[1].get("intent") or {}).get("name") in (OUT_OF_SCOPE, FALLBACK) for r in oos)
+    figures = {"n": float(n), "intent": intent_ok / n, "question": chosen_ok / n, "clarify": clarify / n,
+               "addresses_out": out_ok / n, "addresses_in": in_ok / n,
+               "oos_handled": oos_ok / len(oos) if oos else float("nan")}
+    lines = [f"### Sub-question set (tests/nlu/subquestions.yml): {n} questions of {len({r[0].question for r in domain})} "
+             f"standard questions, {len(oos)} out of scope", "",
+             f"- reply addresses the question, logged out: **{figures['addresses_out']:.3f}**",
+             f"- reply addresses the question, logged in as `{LOGIN_USER}` (two orders): "
+             f"**{figures['addresses_in']:.3f}**",
+             f"- standard question answered = gold: **{figures['question']:.3f}**; intent right: {figures['intent']:.3f}",
+             f"- asked to choose (buttons): {figures['clarify']:.3f} of questions, the gold among the buttons "
+             f"{clarify_ok}/{clarify}",
+             f"- out-of-scope questions kept out (out_of_scope or the clarifying question): "
+             f"**{figures['oos_handled']:.3f}**", "",
+             "By voice (addresses, logged out / logged in):", "", "| voice | n | logged out | logged in |",
+             "|---|---:|---:|---:|"]
+    for voice in sorted({r[0].voice for r in domain}):
+        vs = [r for r in domain if r[0].voice == voice]
+        lines.append(f"| {voice or '-'} | {len(vs)} | {sum(addresses(r[4], r[6]) for r in vs) / len(vs):.3f} | "
+                     f"{sum(addresses(r[5], r[6]) for r in vs) / len(vs):.3f} |")
+    lines += ["", "By intent of the gold question (addresses logged in, question right):", "",
+              "| intent | n | addresses | question |", "|---|---:|---:|---:|"]
+    for intent in sorted({book.get(r[0].question).intent for r in domain}):
+        vs = [r for r in domain if book.get(r[0].question).intent == intent]
+        lines.append(f"| {intent} | {len(vs)} | {sum(addresses(r[5], r[6]) for r in vs) / len(vs):.3f} | "
+                     f"{sum(r[2] == r[0].question for r in vs) / len(vs):.3f} |")
+    return "\n".join(lines) + "\n", figures
+
+
+def subquestion_errors(model: Path, path: Path) -> List[str]:
+    """One line per question whose reply does not address it (for --errors)."""
+    from fenqi.knowledge import load_questions
+    from fenqi.nlp import OUT_OF_SCOPE
+
+    items = [i for i in load_subquestions(path) if i.question != OUT_OF_SCOPE]
+    book = load_questions()
+    parsed = asyncio.run(parse_all(model, [i.text for i in items]))
+    out = []
+    for item, p in zip(items, parsed):
+        chosen, clarified, text = reply_for(p, item, None)
+        must = item.must or book.get(item.question).variant("installment").mentions
+        if not addresses(text, must):
+            out.append(f"{item.question:>26} -> {chosen or ('?' + '/'.join(clarified)) or '-':<26} "
+                       f"[{(p.get('intent') or {}).get('name')}] {item.text}")
+    return out

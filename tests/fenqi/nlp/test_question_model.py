@@ -1,0 +1,67 @@
+"""The second NLU stage: standard questions ranked within the intent, and the intent mix."""
+import pytest
+
+from fenqi.nlp.question_model import QuestionModel, mix_intents
+
+DATA = [
+    ("能用信用卡还款吗", "repay.credit_card", "how_to_repay"),
+    ("信用卡可以还分期吗", "repay.credit_card", "how_to_repay"),
+    ("拿信用卡还行不行", "repay.credit_card", "how_to_repay"),
+    ("微信零钱能还吗", "repay.wechat", "how_to_repay"),
+    ("用微信还款可以吗", "repay.wechat", "how_to_repay"),
+    ("零钱还分期行吗", "repay.wechat", "how_to_repay"),
+    ("有宽限期吗", "due.grace_period", "repayment_due"),
+    ("过了还款日还有几天宽限", "due.grace_period", "repayment_due"),
+    ("宽限几天", "due.grace_period", "repayment_due"),
+    ("逾期会影响征信吗", "due.overdue_credit", "repayment_due"),
+    ("逾期上征信吗", "due.overdue_credit", "repayment_due"),
+    ("晚还会不会影响个人征信", "due.overdue_credit", "repayment_due"),
+]
+
+
+@pytest.fixture(scope="module")
+def model():
+    texts, questions, intents = zip(*DATA)
+    return QuestionModel().fit(texts, questions, intents)
+
+
+def test_ranks_within_the_intent_and_renormalises(model):
+    ranking = model.rank("信用卡还款可以吗", "how_to_repay")
+    assert ranking[0][0] == "repay.credit_card"
+    assert {q for q, _ in ranking} == {"repay.credit_card", "repay.wechat"}
+    assert sum(p for _, p in ranking) == pytest.approx(1.0)
+
+
+def test_another_intents_questions_are_never_ranked(model):
+    assert all(q.startswith("due.") for q, _ in model.rank("信用卡还款可以吗", "repayment_due"))
+    assert model.rank("信用卡还款可以吗", "credit_limit") == []
+
+
+def test_intent_mass_sums_to_one_over_the_domain_intents(model):
+    mass = model.intent_mass(model.probabilities(["逾期了征信会花吗"])[0])
+    assert set(mass) == {"how_to_repay", "repayment_due"}
+    assert sum(mass.values()) == pytest.approx(1.0)
+    assert mass["repayment_due"] > mass["how_to_repay"]
+
+
+def test_state_round_trip_predicts_the_same(model):
+    again = QuestionModel.from_state(model.state())
+    assert again.rank("宽限期有几天", "repayment_due") == model.rank("宽限期有几天", "repayment_due")
+
+
+def test_a_question_under_two_intents_is_refused():
+    with pytest.raises(ValueError, match="two intents"):
+        QuestionModel().fit(["a b", "c d"], ["q.x", "q.x"], ["how_to_repay", "repayment_due"])
+
+
+def test_mix_moves_only_domain_intents_and_keeps_their_total():
+    ranking = [("installment_fees", 0.5), ("repayment_due", 0.3), ("out_of_scope", 0.2)]
+    mixed = dict(mix_intents(ranking, {"installment_fees": 0.1, "repayment_due": 0.9}, 0.5))
+    assert mixed["out_of_scope"] == pytest.approx(0.2)
+    assert mixed["installment_fees"] + mixed["repayment_due"] == pytest.approx(0.8)
+    assert mixed["repayment_due"] > mixed["installment_fees"]
+
+
+def test_mix_with_weight_zero_is_the_ranking():
+    ranking = [("installment_fees", 0.5), ("repayment_due", 0.5)]
+    assert mix_intents(ranking, {"installment_fees": 0.0, "repayment_due": 1.0}, 0.0) == ranking
