@@ -167,3 +167,17 @@ def test_policy_errors_name_the_line(tmp_path, raw):
 def test_knowledge_parses_with_a_given_policy(raw, raw_faq):
     raw["rules"]["fee_rates"]["value"][24] = "0.0080"
     assert parse_knowledge(raw_faq, parse_policy(raw)).fees.rate_for(24) == Decimal("0.0080")
+
+
+@pytest.mark.parametrize("where, rule", [
+    (("fees", "early_repayment", "summary"), "early_repayment_current_fee"),
+    (("fees", "early_repayment", "summary"), "early_repayment_later_fees_waived"),
+    (("texts", "reserve_fund_auto_repay_scope", "text"), "auto_repay_shared"),
+    (("texts", "reserve_fund_interest", "text"), "reserve_fund_interest_basis"),
+    (("texts", "reserve_fund_early_fee", "text"), "reserve_fund_early_penalty"),
+])
+def test_faq_wording_that_restates_a_rule_agrees_with_it(rules, raw_faq, where, rule):
+    text = raw_faq
+    for key in where:
+        text = text[key]
+    assert rules.rule(rule).text() in text  # edit both together (docs/knowledge.md)
