@@ -1,18 +1,24 @@
-"""Validate ``faq.yml`` (pydantic models, :mod:`fenqi.datafile`) into :class:`Knowledge`."""
+"""Validate ``faq.yml`` (pydantic models, :mod:`fenqi.datafile`) into :class:`Knowledge`.
+
+``faq.yml`` holds wording only; the values it used to carry (fee rates, periods, the early-repayment
+flags, the late-fee rate) come from ``policy.yml`` (:mod:`fenqi.knowledge.policy_file`).
+"""
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Dict, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from pydantic import StrictStr, condecimal, conint, conlist, constr, validator
+from pydantic import StrictStr, condecimal, conlist, constr, validator
 
 from fenqi import policy
-from fenqi.datafile import DataFileError, Invalid, Record, load, validate
+from fenqi.datafile import Invalid, Record, load, validate
 
+from .errors import KnowledgeError
 from .model import CauseInfo, EarlyRepaymentRule, FeePolicy, Flow, Knowledge, LoginGuide, OverduePolicy, TextEntry
+from .policy_file import ServicePolicy
 
 DEFAULT_PATH = Path(__file__).with_name("faq.yml")
 SOURCE_ID = re.compile(r"^(seed-\d{3}|local-policy)$")
@@ -31,24 +37,16 @@ REQUIRED_CAUSES = {
 }
 
 
-class KnowledgeError(DataFileError):
-    """The knowledge file is malformed; the message names the entry (e.g. ``causes.installment[2].title``)."""
-
-    default_message = "invalid knowledge"
-
-
 if TYPE_CHECKING:  # what the constrained types hold
     Sentence = str
     Code = str
     Sentences = List[str]
     OptionalSentences = List[str]
-    Periods = List[int]
     Amount = Decimal
 else:
     Sentence = constr(strict=True, strip_whitespace=True, min_length=1)
     Sentences = conlist(Sentence, min_items=1)
     OptionalSentences = conlist(Sentence, min_items=0)
-    Periods = conlist(conint(strict=True, gt=0), min_items=1)
     Code = constr(strict=True, min_length=1)
     Amount = condecimal(ge=Decimal(0))
 
@@ -88,9 +86,9 @@ class TextFile(Sourced):
 
 
 class EarlyRepaymentEntry(Sourced):
+    """The rule's wording; its flags are policy.yml's ``early_repayment_*`` rules."""
+
     summary: Sentence
-    charge_current_period_fee: bool = True
-    waive_later_fees: bool = True
 
 
 class LimitEntry(Sourced):
@@ -98,25 +96,17 @@ class LimitEntry(Sourced):
 
 
 class FeesEntry(Sourced):
-    demo: bool = False
-    notice: Sentence
-    periods: Periods
-    per_period_rate: Dict[int, Amount]
+    """Fee wording; periods and rates are policy.yml's ``installment_periods`` and ``fee_rates``."""
+
+    notice: Sentence  # shown while the fee rules are unconfirmed
     example_amount: Amount
     limit: LimitEntry
     early_repayment: EarlyRepaymentEntry
 
-    @validator("per_period_rate")
-    def _rates(cls, rates: Dict[int, Decimal], values: Dict[str, Any]) -> Dict[int, Decimal]:
-        for p in values.get("periods", ()):
-            if p not in rates:
-                raise Invalid(f"no rate for {p} periods")
-        return rates
-
 
 class OverdueEntry(Sourced):
-    demo: bool = False
-    late_fee_daily_rate: Amount
+    """Overdue wording; the late-fee rate is policy.yml's ``late_fee_daily_rate``."""
+
     consequences: Sentences
     advice: Sentences
     auto_repay_advice: OptionalSentences = []
@@ -187,34 +177,48 @@ def _cause(c: CauseEntry) -> CauseInfo:
                      sources=c.source, fix_variants=MappingProxyType({k: tuple(v) for k, v in c.fix_variants.items()}))
 
 
-def _knowledge(f: KnowledgeFile) -> Knowledge:
+FEE_RULES = ("installment_periods", "fee_rates", "early_repayment_current_fee", "early_repayment_later_fees_waived")
+
+
+def _knowledge(f: KnowledgeFile, rules: ServicePolicy) -> Knowledge:
     fees, early, overdue = f.fees, f.fees.early_repayment, f.overdue
+    periods, rates = rules.value("installment_periods"), rules.value("fee_rates")
     causes = {d: MappingProxyType({c.code: _cause(c) for c in getattr(f.causes, d)}) for d in REQUIRED_CAUSES}
     return Knowledge(
         flows=MappingProxyType({k: Flow(key=k, title=v.title, steps=tuple(v.steps), sources=v.source,
                                         notes=tuple(v.notes)) for k, v in f.flows.items()}),
         causes=MappingProxyType(causes),
         fees=FeePolicy(
-            demo=fees.demo, notice=fees.notice, periods=tuple(fees.periods),
-            rates=MappingProxyType({p: fees.per_period_rate[p] for p in fees.periods}),
+            demo=not rules.confirmed(*FEE_RULES), notice=fees.notice, periods=tuple(periods),
+            rates=MappingProxyType({p: rates[p] for p in periods}),
             example_amount=fees.example_amount, limit_min=policy.CREDIT_LIMIT_MIN,
             limit_max=policy.CREDIT_LIMIT_MAX, sources=fees.source,
-            early_repayment=EarlyRepaymentRule(summary=early.summary, sources=early.source,
-                                               charge_current_period_fee=early.charge_current_period_fee,
-                                               waive_later_fees=early.waive_later_fees)),
-        overdue=OverduePolicy(demo=overdue.demo, late_fee_daily_rate=overdue.late_fee_daily_rate,
+            early_repayment=EarlyRepaymentRule(
+                summary=early.summary, sources=early.source,
+                charge_current_period_fee=rules.value("early_repayment_current_fee"),
+                waive_later_fees=rules.value("early_repayment_later_fees_waived"))),
+        overdue=OverduePolicy(demo=not rules.confirmed("late_fee_daily_rate"),
+                              late_fee_daily_rate=rules.value("late_fee_daily_rate"),
                               consequences=tuple(overdue.consequences), advice=tuple(overdue.advice),
                               sources=overdue.source, auto_repay_advice=tuple(overdue.auto_repay_advice)),
         login=LoginGuide(how=f.login.how, sources=f.login.source, reasons=MappingProxyType(dict(f.login.reasons))),
         texts=MappingProxyType({k: TextEntry(key=k, text=v.text, sources=v.source) for k, v in f.texts.items()}),
+        policy=rules,
     )
 
 
-def parse_knowledge(data: Any) -> Knowledge:
-    """Build :class:`Knowledge` from the YAML document (already parsed)."""
-    return _knowledge(validate(KnowledgeFile, data, source=DEFAULT_PATH.name, error=KnowledgeError))
+def _bundled_policy() -> ServicePolicy:
+    from . import load_policy  # the cached bundled policy.yml
+    return load_policy()
 
 
-def read_knowledge(path: Path) -> Knowledge:
+def parse_knowledge(data: Any, policy: Optional[ServicePolicy] = None) -> Knowledge:
+    """Build :class:`Knowledge` from the YAML document (already parsed) and the service rules
+    (default: the bundled ``policy.yml``)."""
+    parsed = validate(KnowledgeFile, data, source=DEFAULT_PATH.name, error=KnowledgeError)
+    return _knowledge(parsed, policy or _bundled_policy())
+
+
+def read_knowledge(path: Path, policy: Optional[ServicePolicy] = None) -> Knowledge:
     """Read and validate one knowledge file (uncached); errors name file, line and field."""
-    return _knowledge(load(path, KnowledgeFile, error=KnowledgeError))
+    return _knowledge(load(path, KnowledgeFile, error=KnowledgeError), policy or _bundled_policy())

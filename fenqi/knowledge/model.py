@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Mapping, Tuple
+from typing import TYPE_CHECKING, Mapping, Tuple
+
+if TYPE_CHECKING:
+    from .policy_file import ServicePolicy
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class CauseInfo:
 
 @dataclass(frozen=True)
 class EarlyRepaymentRule:
-    """Demo rule: pay the remaining principal plus the current period's fee; later fees waived."""
+    """Paying off an order: the remaining principal plus (``charge_current_period_fee``) the current
+    period's fee; later fees waived (``waive_later_fees``). Flags from policy.yml, summary from faq.yml."""
 
     summary: str
     sources: Tuple[str, ...]
@@ -47,9 +51,9 @@ class EarlyRepaymentRule:
 
 @dataclass(frozen=True)
 class FeePolicy:
-    """Installment tariff (demo values until the real tariff replaces them)."""
+    """Installment tariff: periods and rates from policy.yml, wording from faq.yml."""
 
-    demo: bool
+    demo: bool  # some fee rule is not confirmed yet (answers show ``notice``)
     notice: str
     periods: Tuple[int, ...]
     rates: Mapping[int, Decimal]  # per-period fee as a fraction of the order total
@@ -71,7 +75,7 @@ class FeePolicy:
 
 @dataclass(frozen=True)
 class OverduePolicy:
-    demo: bool
+    demo: bool  # the late-fee rate is not confirmed yet
     late_fee_daily_rate: Decimal
     consequences: Tuple[str, ...]
     advice: Tuple[str, ...]
@@ -107,6 +111,7 @@ class Knowledge:
     overdue: OverduePolicy
     login: LoginGuide
     texts: Mapping[str, TextEntry]
+    policy: "ServicePolicy"  # the local service rules (policy.yml) the values above come from
 
     def flow(self, key: str) -> Flow:
         return self.flows[key]
@@ -125,3 +130,108 @@ class Knowledge:
                    self.login.sources]
         groups += [t.sources for t in self.texts.values()]
         return frozenset(s for g in groups for s in g)
+
+
+# ---------------------------------------------------------------- standard questions (questions.yml)
+
+# The 9 domain intents a standard question belongs to (fenqi.answers.INTENTS answers the same nine).
+DOMAIN_INTENTS = ("how_to_use_installment", "why_cannot_installment", "how_to_repay", "early_repayment",
+                  "auto_repay", "installment_fees", "credit_limit", "reserve_fund_limit", "repayment_due")
+PRODUCTS = ("installment", "reserve_fund")  # 小米分期, 备用金
+
+# Personalisation rules an answer may ask for, in the order it lists them; the answer code has one
+# renderer per name (docs/knowledge.md, "Standard questions").
+FACT_RULES = (
+    "credit",                  # 小米分期 total / used / available (and status when not active)
+    "cart",                    # the checkout total against the available limit
+    "reserve_fund",            # 备用金 total / used / available (and status)
+    "next_bill",               # the next bill of each active order (or of the chosen one)
+    "remaining",               # per active order: periods and amount left
+    "overdue",                 # overdue bills with days overdue (only when there are any)
+    "auto_repay",              # automatic repayment on/off and its method
+    "repayment_maintenance",   # the repayment system is in maintenance (only then)
+    "fee_quote",               # the fee schedule for the current checkout
+    "payoff",                  # what paying off the (chosen) order costs today
+    "installment_diagnosis",   # why 小米分期 cannot be used right now
+    "reserve_fund_diagnosis",  # why 备用金 cannot be used right now
+    "account",                 # the intent's full account answer of today (default questions only)
+)
+
+
+@dataclass(frozen=True)
+class AnswerVariant:
+    """The answer to a standard question about one product: the short answer first (placeholders
+    filled, the unconfirmed-rule note appended), then steps, the facts to add and the words it names."""
+
+    answer: str
+    steps: Tuple[str, ...]
+    facts: Tuple[str, ...]
+    mentions: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StandardQuestion:
+    """One 标准问 of questions.yml."""
+
+    id: str
+    intent: str
+    question: str
+    title: str  # button label, at most 10 characters
+    products: Tuple[str, ...]
+    default: Tuple[str, ...]  # products for which this is the default question of ``default_intent``
+    source: Tuple[str, ...]
+    per_order: bool
+    offer_human: bool
+    related: Tuple[str, ...]
+    variants: Mapping[str, AnswerVariant]  # "installment" (the main answer) and, if it differs, "reserve_fund"
+    default_intent: str = ""  # the intent it is the default of ("" = its own intent)
+    policy_rules: Tuple[str, ...] = ()  # policy.yml rules its answers quote
+
+    def variant(self, product: str = "installment") -> AnswerVariant:
+        """The answer about ``product``: the 备用金 variant where there is one, else the main answer."""
+        if product not in PRODUCTS:
+            raise ValueError(f"unknown product {product!r}; known: {', '.join(PRODUCTS)}")
+        return self.variants.get(product) or self.variants["installment"]
+
+
+@dataclass(frozen=True)
+class QuestionBook:
+    """Every standard question, in file order, with look-ups by id, intent and default."""
+
+    questions: Tuple[StandardQuestion, ...]
+    defaults: Mapping[Tuple[str, str], str]  # (intent, product) -> question id
+    _by_id: Mapping[str, StandardQuestion] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", MappingProxyType({q.id: q for q in self.questions}))
+
+    @property
+    def ids(self) -> Tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+    def get(self, question_id: str) -> StandardQuestion:
+        """The question with this id (``KeyError`` if there is none)."""
+        try:
+            return self._by_id[question_id]
+        except KeyError:
+            raise KeyError(f"no standard question {question_id!r}") from None
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self._by_id
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def for_intent(self, intent: str) -> Tuple[StandardQuestion, ...]:
+        """The intent's questions in file order (empty for an intent without any)."""
+        return tuple(q for q in self.questions if q.intent == intent)
+
+    def default_for(self, intent: str, product: str = "installment") -> StandardQuestion:
+        """The question answered when the second stage is unsure (``KeyError`` for a pair without one,
+        e.g. why_cannot_installment about 备用金, which routing sends to reserve_fund_limit)."""
+        if product not in PRODUCTS:
+            raise ValueError(f"unknown product {product!r}; known: {', '.join(PRODUCTS)}")
+        try:
+            return self.get(self.defaults[(intent, product)])
+        except KeyError:
+            raise KeyError(f"no default standard question for {intent!r} about {product!r}") from None

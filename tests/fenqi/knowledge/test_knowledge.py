@@ -172,9 +172,13 @@ def test_bad_source_is_reported(raw):
         parse_knowledge(raw)
 
 
-def test_missing_rate_is_reported(raw):
-    del raw["fees"]["per_period_rate"][12]
-    with pytest.raises(KnowledgeError, match="12 periods"):
+@pytest.mark.parametrize("section, key, value", [
+    ("fees", "per_period_rate", {3: "0"}), ("fees", "periods", [3]), ("fees", "demo", True),
+    ("overdue", "late_fee_daily_rate", "0.0005"),
+])
+def test_values_live_in_the_policy_file_not_here(raw, section, key, value):
+    raw[section][key] = value  # faq.yml keeps wording; values are policy.yml's
+    with pytest.raises(KnowledgeError, match=rf"faq\.yml: {section}\.{key}: unknown field"):
         parse_knowledge(raw)
 
 
@@ -192,10 +196,10 @@ def test_invalid_yaml_file_is_reported(tmp_path):
 
 
 def test_edited_file_loads_from_path(tmp_path, raw):
-    raw["fees"]["per_period_rate"][6] = "0.0045"
+    raw["fees"]["notice"] = "以下费率为测试数值。"
     path = tmp_path / "faq.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    assert load_knowledge(path).fees.rate_for(6) == Decimal("0.0045")
+    assert load_knowledge(path).fees.notice == "以下费率为测试数值。"
 
 
 def test_texts_quoting_the_limit_range_match_the_policy(kb):
