@@ -18,7 +18,15 @@ from actions.handoff import open_ticket_notice
 from fenqi.answers.model import Answer
 from fenqi.answers.questions import answer_question, clarify_answer
 from fenqi.answers.routing import keeps_order, product_of
-from fenqi.answers.selection import INSTALLMENT, QuestionChoice, Thresholds, choose_question
+from fenqi.answers.selection import (
+    INSTALLMENT,
+    QuestionChoice,
+    Thresholds,
+    choose_question,
+    default_question,
+    find,
+    is_follow_up,
+)
 from fenqi.knowledge import load_questions
 from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
 from fenqi.security.inbound import valid_order_id
@@ -49,19 +57,29 @@ def entity_value(message: Dict[str, Any], name: str) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
-def choose(intent: str, tracker: Tracker, product: Optional[str]) -> QuestionChoice:
+def choose(intent: str, tracker: Tracker, product: Optional[str], confident: Optional[bool] = None) -> QuestionChoice:
     message = tracker.latest_message or {}
     question = message.get(QUESTION) if isinstance(message.get(QUESTION), dict) else {}
     confidence = (message.get("intent") or {}).get("confidence")
+    if confident is None:
+        confident = isinstance(confidence, (int, float)) and confidence >= THRESHOLDS.intent
+    within = ranking(question.get("ranking")) if (message.get("intent") or {}).get("name") == intent else []
     return choose_question(
-        load_questions(), intent, ranking(question.get("ranking")), product=product or INSTALLMENT,
+        load_questions(), intent, within, product=product or INSTALLMENT,
         asked=entity_value(message, QUESTION), previous=tracker.get_slot(LAST_QUESTION), text=message.get("text"),
-        overall=ranking(message.get(QUESTION_RANKING)),
-        intent_confident=isinstance(confidence, (int, float)) and confidence >= THRESHOLDS.intent,
-        thresholds=THRESHOLDS)
+        overall=ranking(message.get(QUESTION_RANKING)), intent_confident=confident, thresholds=THRESHOLDS)
 
 
-def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+def follow_up_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the last answered question when the latest message is an elliptical follow-up of it
+    ("那信用卡呢？"), else None: a message the first stage could not place is then read in that context."""
+    message = tracker.latest_message or {}
+    last = find(load_questions(), tracker.get_slot(LAST_QUESTION))
+    return last.intent if last is not None and is_follow_up(message.get("text")) else None
+
+
+def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+            confident: Optional[bool] = None) -> List[Dict[str, Any]]:
     """Answer ``intent``'s standard question for the verified user.
 
     The ``order_id`` slot (filled by an order button or a typed order number) is kept for
@@ -72,11 +90,12 @@ def respond(intent: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     ctx = account_context(tracker)
     raw_order_id = tracker.get_slot("order_id")
     order_id = valid_order_id(raw_order_id)  # a planted number/list/long string is never used
-    choice = choose(intent, tracker, asked_product(tracker))
+    choice = choose(intent, tracker, asked_product(tracker), confident)
     events: List[Dict[str, Any]] = []
     result: Answer
     if choice.question is None:
-        result = clarify_answer(list(choice.clarify), choice.product)
+        general = default_question(load_questions(), intent, choice.product)
+        result = clarify_answer(list(choice.clarify), choice.product, general)
     else:
         result = answer_question(choice.question, ctx.snapshot, product=choice.product, order_id=order_id,
                                  anonymous_reason=ctx.anonymous_reason)

@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answering import follow_up_intent, respond
 from actions.handoff import hand_off
 from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
 
@@ -38,6 +39,9 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        context = follow_up_intent(tracker)
+        if context is not None:  # "那信用卡呢？" after a repayment-method answer: read in that context
+            return respond(context, dispatcher, tracker, confident=False)
         topics = load_topics()
         step = fallback_step(consecutive_fallbacks(tracker.events), topics.max_fallbacks)
         if step is FallbackStep.CLARIFY:

@@ -28,6 +28,7 @@ from .render import numbered, paragraphs, payload
 from .routing import RESERVE_FUND, RESERVE_FUND_ENTITY
 
 HUMAN = Button("转人工", "/request_human")
+NONE_OF_THESE = "都不是"
 ACCOUNT_HEADING = "【您的账户】"
 
 
@@ -92,9 +93,12 @@ def answer_question(question: StandardQuestion, snapshot: Optional[AccountSnapsh
     return Answer(text=paragraphs(general, account), buttons=tuple(buttons))
 
 
-def clarify_answer(choices: List[StandardQuestion], product: str) -> Answer:
-    """"您是想问：宽限期 / 逾期费用 / 逾期与征信？" with one button per question."""
+def clarify_answer(choices: List[StandardQuestion], product: str,
+                   general: Optional[StandardQuestion] = None) -> Answer:
+    """"您是想问：宽限期 / 逾期费用 / 逾期与征信？" with one button per question, and "都不是" for the
+    topic's general answer (``general``) when given."""
     titles = " / ".join(q.title for q in choices)
-    return Answer(text=f"您是想问：{titles}？请点选一个，我马上为您解答。",
-                  buttons=tuple(question_button(q, product if product in q.products else q.products[0])
-                                for q in choices))
+    buttons = [question_button(q, product if product in q.products else q.products[0]) for q in choices]
+    if general is not None and general not in choices:
+        buttons.append(Button(NONE_OF_THESE, question_payload(general, product)))
+    return Answer(text=f"您是想问：{titles}？请点选一个，我马上为您解答。", buttons=tuple(buttons))

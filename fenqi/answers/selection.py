@@ -24,6 +24,8 @@ from typing import Optional, Sequence, Tuple
 
 from fenqi.knowledge import QuestionBook, StandardQuestion
 
+from .routing import RESERVE_FUND_TOPICS
+
 INSTALLMENT, RESERVE_FUND = "installment", "reserve_fund"
 
 Ranking = Sequence[Tuple[str, float]]
@@ -67,6 +69,15 @@ def find(book: QuestionBook, qid: object) -> Optional[StandardQuestion]:
         return book.get(qid)
     except KeyError:
         return None
+
+
+def default_question(book: QuestionBook, intent: str, product: str) -> StandardQuestion:
+    """The intent's general question about ``product``; a 备用金 question of an intent without a 备用金
+    default (why can't I use it) takes the default of the 备用金 topic it leads to."""
+    try:
+        return book.default_for(intent, product)
+    except KeyError:
+        return book.default_for(RESERVE_FUND_TOPICS[intent], product)
 
 
 def compact(text: Optional[str]) -> str:
@@ -115,7 +126,7 @@ def choose_question(book: QuestionBook, intent: str, within: Ranking, *, product
             switched = RESERVE_FUND if "备用金" in compact(text) else INSTALLMENT
             if switched in last.products:
                 return QuestionChoice(last, switched)
-            return QuestionChoice(book.default_for(last.intent, switched), switched)
+            return QuestionChoice(default_question(book, last.intent, switched), switched)
         if not intent_confident or intent == last.intent:
             q = serving(book, last.intent, overall, detected, thresholds.follow_up) \
                 or serving(book, last.intent, overall, last.products[0], thresholds.follow_up)
@@ -124,15 +135,15 @@ def choose_question(book: QuestionBook, intent: str, within: Ranking, *, product
     ranked = [(find(book, qid), p) for qid, p in within]
     ranked_ok = [(q, p) for q, p in ranked if q is not None and q.intent == intent]
     if not ranked_ok:
-        return QuestionChoice(book.default_for(intent, detected), detected)
+        return QuestionChoice(default_question(book, intent, detected), detected)
     top, p_top = ranked_ok[0]
     if detected == RESERVE_FUND and RESERVE_FUND not in top.products:
         alt = serving(book, intent, within, RESERVE_FUND, thresholds.follow_up)
-        q = alt or book.default_for(intent, RESERVE_FUND)
+        q = alt or default_question(book, intent, RESERVE_FUND)
         return QuestionChoice(q, RESERVE_FUND)
     if p_top >= thresholds.answer:
         return QuestionChoice(top, product_for(top, detected))
     close = tuple(q for q, p in ranked_ok[:3] if p >= p_top - thresholds.margin)
     if len(close) >= 2:
         return QuestionChoice(clarify=close, product=detected)
-    return QuestionChoice(book.default_for(intent, detected), detected)
+    return QuestionChoice(default_question(book, intent, detected), detected)
