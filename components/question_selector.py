@@ -2,14 +2,13 @@
 
     - name: components.question_selector.QuestionSelector
       temperature: 0.2
-      intent_weight: 0.3
 
 Runs after the intent classifier and before FallbackClassifier. Trains on the NLU blocks whose
 metadata names a standard question (``metadata: {question: due.grace_period}``). For each message it
-sets ``question`` (the best question of the chosen intent: ``{"id", "confidence", "ranking"}``, only
-for a domain intent) and ``question_ranking`` (the best questions over all intents, with their
-intent). With ``intent_weight`` > 0 the questions' per-intent mass is blended into the intent ranking
-(:func:`fenqi.nlp.question_model.mix_intents`); the fallback then decides on the blended confidence.
+sets ``question`` (the best questions of the chosen intent: ``{"id", "confidence", "ranking"}``, only
+for a domain intent) and ``question_ranking`` (the best questions of the likely intents, scored
+P(intent) × P(question | intent), with their intent) for follow-ups. The intent itself is left as
+the first stage decided.
 """
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from fenqi.nlp.intent_model import ModelConfig
-from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING, QuestionModel, mix_intents
+from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING, QuestionModel
 
 MODEL_FILE = "question_model.pkl"
 
@@ -47,7 +46,7 @@ class QuestionSelector(GraphComponent, IntentClassifier):
         d = ModelConfig()
         return {"char_min_ngram": d.char_ngrams[0], "char_max_ngram": d.char_ngrams[1], "use_words": d.use_words,
                 "C": d.C, "temperature": d.temperature, "combine": d.combine, "classifier": d.classifier,
-                "intent_weight": 0.0, "ranking_length": 5, "overall_ranking_length": 10}
+                "ranking_length": 5, "overall_ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[QuestionModel] = None) -> None:
@@ -87,33 +86,19 @@ class QuestionSelector(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None:
             return messages
-        texts = [m.get(TEXT) for m in messages]
-        rows = self.model.probabilities([t for t in texts if t]) if any(texts) else []
-        it = iter(rows)
-        for message, text in zip(messages, texts):
-            if text:
-                self._process_one(message, next(it))
-        return messages
-
-    def _process_one(self, message: Message, row: Any) -> None:
-        assert self.model is not None
         cfg = self.component_config
-        intent = message.get(INTENT) or {}
-        ranking = [(r["name"], float(r["confidence"])) for r in message.get(INTENT_RANKING_KEY) or []]
-        weight = float(cfg["intent_weight"])
-        if ranking and weight > 0:
-            mixed = mix_intents(ranking, self.model.intent_mass(row), weight)
-            if mixed[0][0] != ranking[0][0]:  # the questions moved another domain intent to the top
-                intent = {"name": mixed[0][0], "confidence": mixed[0][1]}
-            elif intent.get("name") == mixed[0][0]:
-                intent = {"name": mixed[0][0], "confidence": mixed[0][1]}
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in mixed], add_to_output=True)
-        name = intent.get("name")
-        within = self.model.within(row, name, int(cfg["ranking_length"])) if name else []
-        if within:
-            message.set(QUESTION, {"id": within[0][0], "confidence": within[0][1],
-                                   "ranking": [{"id": q, "confidence": c} for q, c in within]}, add_to_output=True)
-        overall = self.model.overall(row, int(cfg["overall_ranking_length"]))
-        message.set(QUESTION_RANKING, [{"id": q, "intent": self.model.intent_of[q], "confidence": c}
-                                       for q, c in overall], add_to_output=True)
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            intent = (message.get(INTENT) or {}).get("name")
+            probs = {r["name"]: float(r["confidence"]) for r in message.get(INTENT_RANKING_KEY) or []}
+            within = self.model.rank(text, intent, int(cfg["ranking_length"])) if intent else []
+            if within:
+                message.set(QUESTION, {"id": within[0][0], "confidence": within[0][1],
+                                       "ranking": [{"id": q, "confidence": c} for q, c in within]},
+                            add_to_output=True)
+            overall = self.model.overall(text, probs, int(cfg["overall_ranking_length"]))
+            message.set(QUESTION_RANKING, [{"id": q, "intent": self.model.intent_of[q], "confidence": c}
+                                           for q, c in overall], add_to_output=True)
+        return messages

@@ -5,9 +5,8 @@ Two parts:
 - :func:`question_cross_validation`: repeated stratified folds of the training data; per fold the
   configured intent classifier and the question model are trained on the rest, and the held-out
   fold gives (a) question accuracy within the gold intent, (b) intent and question together
-  end to end, (c) intent accuracy and out-of-scope recall for each candidate ``intent_weight``
-  (how much the questions' per-intent mass may move the intent), (d) the answer/clarify trade-off
-  per confidence threshold. Decisions are made here, on the training data's own folds.
+  end to end, (c) its calibration,
+  (d) the answer/clarify trade-off per confidence threshold. Decisions are made here, on the training data's own folds.
 - :func:`subquestion_report`: the project's sub-question set (tests/nlu/subquestions.yml, written
   for the purpose and never trained on) through the trained model, the question choice and the
   composed reply, logged out and logged in as a shopper with two orders: question accuracy, the
@@ -25,7 +24,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
-WEIGHTS = (0.0, 0.2, 0.35, 0.5)
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 LOGIN_USER = "demo_ok"  # two active orders
 
@@ -46,13 +44,19 @@ def labelled_training() -> List[Tuple[str, str, Optional[str]]]:
 
 def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, Any], folds: int = 5,
                               repeats: int = 1) -> Tuple[str, Dict[str, float]]:
-    """Markdown section and headline figures of the question stage's cross-validation."""
+    """Markdown section and headline figures of the question stage's cross-validation.
+
+    Folds are stratified by intent over every training example; per fold the configured intent
+    classifier and the question models are trained on the rest. Measured on the held-out labelled
+    examples: the question within the gold intent (the second stage alone), intent and question
+    together with the configured fallback, and, for each answer threshold, how often the bot would
+    answer, be right when it does, and offer the right question among its buttons when it asks."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
-    from fenqi.evaluation import expected_calibration_error, recall_of
-    from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
+    from fenqi.answers.selection import Thresholds
+    from fenqi.evaluation import expected_calibration_error
     from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
-    from fenqi.nlp.question_model import QuestionModel, mix_intents
+    from fenqi.nlp.question_model import QuestionModel
 
     data = labelled_training()
     texts = [t for t, _, _ in data]
@@ -62,44 +66,32 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
     if len({q for q in questions if q}) < 2:
         return "### Standard questions: cross-validation\n\n(no standard-question blocks in data/nlu)\n", {}
     icfg, qcfg = ModelConfig.from_options(entry), ModelConfig.from_options(question_entry)
-    threshold = 0.65
+    fallback = 0.65
+    margin = Thresholds().margin
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=11)
     within_ok: List[bool] = []
     within_conf: List[float] = []
     e2e_ok: List[bool] = []
-    gold_all: List[str] = []
-    pred_all: Dict[float, List[str]] = {w: [] for w in WEIGHTS}
     decisions: List[Tuple[float, bool, bool]] = []  # (top confidence, top right, gold among the close ones)
     print(f"question stage: {folds} folds x {repeats} of the intent + question models "
           f"({len(texts)} examples, {n_labelled} with a standard question)...", flush=True)
-    for train, test in (splitter.split(np.zeros(len(texts)), intents)):
+    for train, test in splitter.split(np.zeros(len(texts)), intents):
         imodel = NgramIntentModel(icfg).fit([texts[i] for i in train], [intents[i] for i in train])
         lab = [i for i in train if questions[i]]
         qmodel = QuestionModel(qcfg).fit([texts[i] for i in lab], [questions[i] for i in lab],
                                          [intents[i] for i in lab])
-        test_texts = [texts[i] for i in test]
-        iprobs = imodel.predict_proba(test_texts)
-        qprobs = qmodel.probabilities(test_texts)
-        for row_i, i in enumerate(test):
-            ranking = sorted(zip(imodel.classes, (float(p) for p in iprobs[row_i])), key=lambda x: -x[1])[:10]
-            mass = qmodel.intent_mass(qprobs[row_i])
-            gold_all.append(intents[i])
-            for w in WEIGHTS:
-                mixed = mix_intents(ranking, mass, w)
-                name, conf = mixed[0]
-                pred_all[w].append(name if conf >= threshold else FALLBACK)
-            if not questions[i]:
-                continue
-            within = qmodel.within(qprobs[row_i], intents[i])
+        test = [i for i in test if questions[i]]
+        iprobs = imodel.predict_proba([texts[i] for i in test])
+        for row, i in zip(iprobs, test):
+            within = qmodel.rank(texts[i], intents[i])
             within_ok.append(bool(within) and within[0][0] == questions[i])
-            within_conf.append(within[0][1] if within else 0.0)
             p_top = within[0][1] if within else 0.0
-            close = [q for q, p in within[:3] if p >= p_top - 0.15]
+            within_conf.append(p_top)
+            close = [q for q, p in within[:3] if p >= p_top - margin]
             decisions.append((p_top, within_ok[-1], questions[i] in close))
-            best_w = question_entry.get("intent_weight", 0.0)
-            mixed = mix_intents(ranking, mass, float(best_w))
-            name, conf = mixed[0]
-            chosen = qmodel.within(qprobs[row_i], name) if conf >= threshold else []
+            j = int(row.argmax())
+            name = imodel.classes[j] if row[j] >= fallback else ""
+            chosen = qmodel.rank(texts[i], name, 1) if name else []
             e2e_ok.append(name == intents[i] and bool(chosen) and chosen[0][0] == questions[i])
     figures: Dict[str, float] = {
         "within": float(np.mean(within_ok)), "end_to_end": float(np.mean(e2e_ok)),
@@ -108,23 +100,13 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
              f"{n_labelled} labelled with one of {len({q for q in questions if q})} standard questions)", "",
              f"- question accuracy within the gold intent: **{figures['within']:.3f}** "
              f"(ECE {figures['ece']:.3f})",
-             f"- intent and question both right, end to end (configured intent_weight "
-             f"{float(question_entry.get('intent_weight', 0.0)):.2f}, fallback {threshold:.2f}): "
+             f"- intent and question both right, end to end (fallback {fallback:.2f} counted wrong): "
              f"**{figures['end_to_end']:.3f}**", "",
-             "Intent figures by intent_weight (the questions' per-intent mass blended into the intent ranking; "
-             "fallback counted wrong):", "",
-             "| intent_weight | intent accuracy | out_of_scope recall |", "|---:|---:|---:|"]
-    for w in WEIGHTS:
-        acc = sum(g == p for g, p in zip(gold_all, pred_all[w])) / len(gold_all)
-        oos = recall_of(OUT_OF_SCOPE, gold_all, pred_all[w])
-        figures[f"intent_acc_w{w}"] = acc
-        figures[f"oos_w{w}"] = oos
-        lines.append(f"| {w:.2f} | {acc:.3f} | {oos:.3f} |")
-    lines += ["", "Answer or ask (within the gold intent): a question is answered when its confidence reaches the "
-              "threshold; below it, two or three questions within 0.15 of the best are offered as buttons, else "
-              "the intent's general answer:", "",
-              "| threshold | answered | right when answered | asked | gold among the buttons when asked |",
-              "|---:|---:|---:|---:|---:|"]
+             "Answer or ask (within the gold intent): a question is answered when its confidence reaches the "
+             f"threshold; below it, two or three questions within {margin:.2f} of the best are offered as buttons, "
+             "else the intent's general answer:", "",
+             "| threshold | answered | right when answered | asked | gold among the buttons when asked |",
+             "|---:|---:|---:|---:|---:|"]
     for t in THRESHOLDS:
         answered = [(ok, among) for c, ok, among in decisions if c >= t]
         asked = [among for c, ok, among in decisions if c < t]
@@ -220,20 +202,25 @@ def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple
     from actions.answering import THRESHOLDS, ranking
     from fenqi.answers.questions import answer_question, clarify_answer
     from fenqi.answers.routing import product_of
-    from fenqi.answers.selection import INSTALLMENT, choose_question
+    from fenqi.answers.selection import INSTALLMENT, choose_question, find, is_follow_up
     from fenqi.knowledge import load_questions
     from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
 
     book = load_questions()
     intent = (parsed.get("intent") or {}).get("name")
-    if intent not in {book.get(i).intent for i in book.ids}:
-        return None, (), f"[{intent}]"
     question = parsed.get(QUESTION) or {}
     confidence = float((parsed.get("intent") or {}).get("confidence") or 0.0)
+    confident = confidence >= THRESHOLDS.intent
+    within = ranking(question.get("ranking"))
+    if intent not in {book.get(i).intent for i in book.ids}:
+        last = find(book, item.after)
+        if last is None or not is_follow_up(item.text):  # actions/fallback.py: a follow-up is read in context
+            return None, (), f"[{intent}]"
+        intent, confident, within = last.intent, False, []
     choice = choose_question(
-        book, intent, ranking(question.get("ranking")), product=product_of(item.text) or INSTALLMENT,
+        book, intent, within, product=product_of(item.text) or INSTALLMENT,
         previous=item.after, text=item.text, overall=ranking(parsed.get(QUESTION_RANKING)),
-        intent_confident=confidence >= THRESHOLDS.intent, thresholds=THRESHOLDS)
+        intent_confident=confident, thresholds=THRESHOLDS)
     if choice.question is None:
         return None, tuple(q.id for q in choice.clarify), clarify_answer(list(choice.clarify), choice.product).text
     reply = answer_question(choice.question, snapshot, product=choice.product)

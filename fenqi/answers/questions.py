@@ -2,8 +2,10 @@
 
 ``answer_question(question, snapshot, product=…)``:
 
-- a question whose facts include ``account`` (an intent's default question) keeps its intent's
-  account answer (:func:`fenqi.answers.dispatch.answer`: diagnosis, bills, quotes as before);
+- a question whose facts include ``account`` (an intent's default question) gives, for a verified
+  shopper, its short answer and then its intent's account answer (:func:`fenqi.answers.dispatch.answer`:
+  diagnosis, bills, quotes as before, "which order?" included); logged out it answers from
+  questions.yml like any other;
 - any other question answers with its short answer and steps from questions.yml, then, for a
   verified shopper, the facts its rules name (only those with something to say). When the answer
   differs per order and the shopper has several active orders and chose none, the general rule comes
@@ -15,6 +17,7 @@ it) and 转人工 where the honest answer is "以页面/协议为准".
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import List, Optional
 
 from fenqi.knowledge import Knowledge, QuestionBook, StandardQuestion, load_knowledge, load_questions
@@ -73,9 +76,10 @@ def answer_question(question: StandardQuestion, snapshot: Optional[AccountSnapsh
     book = book or load_questions()
     variant = question.variant(product)
     wire_product = product if product == RESERVE_FUND else None
-    if ACCOUNT in variant.facts:
-        return answer(question.intent, snapshot, knowledge=knowledge, order_id=order_id,
-                      anonymous_reason=anonymous_reason, product=wire_product)
+    if ACCOUNT in variant.facts and snapshot is not None:
+        reply = answer(question.intent, snapshot, knowledge=knowledge, order_id=order_id,
+                       anonymous_reason=anonymous_reason, product=wire_product)
+        return dataclasses.replace(reply, text=paragraphs(variant.answer, reply.text))
     buttons = related_buttons(question, product, book) + ([HUMAN] if question.offer_human else [])
     general = general_text(question, product)
     if snapshot is None:

@@ -11,9 +11,10 @@ intents, a question named by a button payload, the question answered last and th
 3. A confident question (``threshold``) is answered; when two or three are close (within ``margin``
    of the best), the shopper is asked which with buttons; otherwise the intent's default question
    answers (the general answer of the topic).
-4. A question is answered about a product it serves: a 备用金-only question is about 备用金 whatever
-   the words; an installment-only question asked about 备用金 gives way to the best question of the
-   intent that serves 备用金, or the intent's 备用金 default.
+4. The words decide the product (a typed 备用金 word or a borrowing phrase), the second stage only the
+   question: a question that does not serve the product asked about gives way to the best question
+   of the intent that does, or the intent's default for that product. Only reserve_fund_limit's
+   questions (borrowing, its limit) are about 备用金 whatever the words.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from fenqi.knowledge import QuestionBook, StandardQuestion
 from .routing import RESERVE_FUND_TOPICS
 
 INSTALLMENT, RESERVE_FUND = "installment", "reserve_fund"
+RESERVE_FUND_LIMIT = "reserve_fund_limit"  # the intent of 备用金 itself: its questions are about 备用金
 
 Ranking = Sequence[Tuple[str, float]]
 
@@ -55,7 +57,7 @@ class Thresholds:
     the runners-up must be to be offered (``margin``), the least confidence a follow-up needs, and the
     intent confidence above which a follow-up is taken at its word (``intent``)."""
 
-    answer: float = 0.5
+    answer: float = 0.4
     margin: float = 0.15
     follow_up: float = 0.2
     intent: float = 0.8  # a follow-up keeps its own intent only when the first stage is this sure of it
@@ -137,10 +139,12 @@ def choose_question(book: QuestionBook, intent: str, within: Ranking, *, product
     if not ranked_ok:
         return QuestionChoice(default_question(book, intent, detected), detected)
     top, p_top = ranked_ok[0]
-    if detected == RESERVE_FUND and RESERVE_FUND not in top.products:
-        alt = serving(book, intent, within, RESERVE_FUND, thresholds.follow_up)
-        q = alt or default_question(book, intent, RESERVE_FUND)
-        return QuestionChoice(q, RESERVE_FUND)
+    if detected not in top.products and (detected == RESERVE_FUND or intent != RESERVE_FUND_LIMIT):
+        # the words decide the product, the second stage only the question: the best question that
+        # serves the product asked about, else the intent's general one (borrowing questions of
+        # reserve_fund_limit are 备用金 questions whatever the words)
+        alt = serving(book, intent, within, detected, thresholds.follow_up)
+        return QuestionChoice(alt or default_question(book, intent, detected), detected)
     if p_top >= thresholds.answer:
         return QuestionChoice(top, product_for(top, detected))
     close = tuple(q for q, p in ranked_ok[:3] if p >= p_top - thresholds.margin)

@@ -1,23 +1,23 @@
 """Second NLU stage: which standard question (标准问) of the intent the shopper asked.
 
-Rasa-free; ``components/question_selector.py`` adapts it to a Rasa graph component. One n-gram model
-(:class:`~fenqi.nlp.intent_model.NgramIntentModel`, the intent classifier's features and calibration)
-learns every standard question of every domain intent from its similar phrasings (相似问: the NLU
-blocks with ``metadata: {question: <id>}``). A question is ranked *within* the intent the first stage
-chose (probabilities renormalised over that intent's questions); summed per intent, the global
-probabilities are a second opinion on the intent that :func:`mix_intents` can blend in (逾期利息 is
-about overdue, not about checkout fees).
+Rasa-free; ``components/question_selector.py`` adapts it to a Rasa graph component. Each domain intent
+has its own n-gram model (:class:`~fenqi.nlp.intent_model.NgramIntentModel`: the intent classifier's
+features and calibration) over its standard questions, learnt from their similar phrasings (相似问: the
+NLU blocks with ``metadata: {question: <id>}``). Models per intent were chosen over one model of all
+questions ranked within the intent by cross-validation (docs/evaluation.md): they learn what tells an
+intent's questions apart rather than what tells each question from every other.
+
+A question's overall score is P(intent) × P(question | intent), with P(intent) from the first stage:
+the ranking across intents that follow-ups are resolved with.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
-
-import numpy as np
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel
 
 QUESTION = "question"  # the NLU block metadata key and the parse-data key of the chosen question
-QUESTION_RANKING = "question_ranking"  # parse-data key: the best questions over all intents
+QUESTION_RANKING = "question_ranking"  # parse-data key: the best questions over the likely intents
 
 Ranking = List[Tuple[str, float]]
 
@@ -26,11 +26,13 @@ class QuestionModel:
     """fit(texts, questions, intents); rank(text, intent) → [(question id, confidence), …] best first."""
 
     def __init__(self, config: Optional[ModelConfig] = None) -> None:
-        self.model = NgramIntentModel(config or ModelConfig())
+        self.config = config or ModelConfig()
+        self.models: Dict[str, NgramIntentModel] = {}  # intents with two or more questions
+        self.only: Dict[str, str] = {}  # intents with one question: that question
         self.intent_of: Dict[str, str] = {}
 
     def fit(self, texts: Sequence[str], questions: Sequence[str], intents: Sequence[str]) -> "QuestionModel":
-        """Learn the questions; every question belongs to exactly one intent."""
+        """Learn each intent's questions; every question belongs to exactly one intent."""
         if not len(texts) == len(questions) == len(intents):
             raise ValueError("need equally many texts, questions and intents")
         intent_of: Dict[str, str] = {}
@@ -38,74 +40,57 @@ class QuestionModel:
             if intent_of.setdefault(question, intent) != intent:
                 raise ValueError(f"question {question!r} is labelled with two intents: "
                                  f"{intent_of[question]!r} and {intent!r}")
-        self.model.fit(texts, questions)
-        self.intent_of = {q: intent_of[q] for q in self.model.classes}
+        self.intent_of, self.models, self.only = intent_of, {}, {}
+        for intent in sorted(set(intents)):
+            rows = [(t, q) for t, q, i in zip(texts, questions, intents) if i == intent]
+            labels = {q for _, q in rows}
+            if len(labels) == 1:
+                self.only[intent] = labels.pop()
+            else:
+                self.models[intent] = NgramIntentModel(self.config).fit([t for t, _ in rows], [q for _, q in rows])
         return self
 
     @property
-    def questions(self) -> List[str]:
-        return self.model.classes
-
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities over every question (columns in :attr:`questions` order)."""
-        return self.model.predict_proba(texts)
-
-    def within(self, row: np.ndarray, intent: str, top: Optional[int] = None) -> Ranking:
-        """One row of :meth:`probabilities` restricted to ``intent``'s questions, renormalised."""
-        ranked = [(q, float(p)) for q, p in zip(self.questions, row) if self.intent_of[q] == intent]
-        total = sum(p for _, p in ranked)
-        if not ranked or total <= 0:
-            return []
-        ranked.sort(key=lambda qp: -qp[1])
-        return [(q, p / total) for q, p in ranked[:top]]
-
-    def overall(self, row: np.ndarray, top: Optional[int] = None) -> Ranking:
-        """One row of :meth:`probabilities` as a ranking over all questions."""
-        order = np.argsort(-row)[:top]
-        return [(self.questions[i], float(row[i])) for i in order]
-
-    def intent_mass(self, row: np.ndarray) -> Dict[str, float]:
-        """Each intent's share of one row of :meth:`probabilities` (sums to 1 over the domain intents)."""
-        mass: Dict[str, float] = {}
-        for q, p in zip(self.questions, row):
-            mass[self.intent_of[q]] = mass.get(self.intent_of[q], 0.0) + float(p)
-        return mass
+    def intents(self) -> List[str]:
+        return sorted(set(self.models) | set(self.only))
 
     def rank(self, text: str, intent: str, top: Optional[int] = None) -> Ranking:
-        return self.within(self.probabilities([text])[0], intent, top)
+        """``intent``'s questions for ``text``, best first (empty for an intent without questions)."""
+        return self.rank_many([text], intent, top)[0]
+
+    def rank_many(self, texts: Sequence[str], intent: str, top: Optional[int] = None) -> List[Ranking]:
+        if intent in self.only:
+            return [[(self.only[intent], 1.0)] for _ in texts]
+        model = self.models.get(intent)
+        if model is None:
+            return [[] for _ in texts]
+        out = []
+        for row in model.predict_proba(texts):
+            ranked = sorted(zip(model.classes, (float(p) for p in row)), key=lambda qp: -qp[1])
+            out.append(ranked[:top])
+        return out
+
+    def overall(self, text: str, intent_probs: Mapping[str, float], top: int = 10,
+                min_intent: float = 0.05, always: Iterable[str] = ()) -> Ranking:
+        """Questions of the likely intents (P(intent) ≥ ``min_intent``, plus ``always``) scored
+        P(intent) × P(question | intent), best first."""
+        wanted = {i for i, p in intent_probs.items() if p >= min_intent} | set(always)
+        scored = [(q, intent_probs.get(intent, 0.0) * p)
+                  for intent in sorted(wanted & set(self.intents)) for q, p in self.rank(text, intent)]
+        return sorted(scored, key=lambda qp: -qp[1])[:top]
 
     def state(self) -> Dict[str, object]:
-        return {"model": self.model.state(), "intent_of": dict(self.intent_of)}
+        return {"config": self.config, "models": {i: m.state() for i, m in self.models.items()},
+                "only": dict(self.only), "intent_of": dict(self.intent_of)}
 
     @classmethod
     def from_state(cls, state: Mapping[str, object]) -> "QuestionModel":
-        model_state = state["model"]
-        assert isinstance(model_state, dict)
-        out = cls(model_state["config"])
-        out.model = NgramIntentModel.from_state(model_state)
-        intent_of = state["intent_of"]
-        assert isinstance(intent_of, dict)
-        out.intent_of = {str(k): str(v) for k, v in intent_of.items()}
+        config = state["config"]
+        assert isinstance(config, ModelConfig)
+        out = cls(config)
+        models, only, intent_of = state["models"], state["only"], state["intent_of"]
+        assert isinstance(models, dict) and isinstance(only, dict) and isinstance(intent_of, dict)
+        out.models = {str(i): NgramIntentModel.from_state(s) for i, s in models.items()}
+        out.only = {str(i): str(q) for i, q in only.items()}
+        out.intent_of = {str(q): str(i) for q, i in intent_of.items()}
         return out
-
-
-def mix_intents(ranking: Sequence[Tuple[str, float]], question_mass: Mapping[str, float],
-                weight: float) -> Ranking:
-    """Blend the question stage's per-intent mass into the first stage's intent ranking.
-
-    Only the domain intents (those in ``question_mass``) move, and only among themselves: their
-    total probability stays what the intent classifier gave them, so out_of_scope, small talk and
-    the fallback decision for "none of ours" are untouched. Within them the probabilities become
-    the normalised geometric mix ``p_intent^(1-w) · p_questions^w``. ``weight`` 0 returns the
-    ranking unchanged.
-    """
-    if weight <= 0 or not question_mass:
-        return [(n, float(p)) for n, p in ranking]
-    domain = [(n, p) for n, p in ranking if n in question_mass]
-    mass = sum(p for _, p in domain)
-    if not domain or mass <= 0:
-        return [(n, float(p)) for n, p in ranking]
-    mixed = {n: (p ** (1 - weight)) * (max(question_mass[n], 1e-9) ** weight) for n, p in domain}
-    total = sum(mixed.values())
-    out = [(n, mass * mixed[n] / total if n in mixed else float(p)) for n, p in ranking]
-    return sorted(out, key=lambda np_: -np_[1])

@@ -98,12 +98,18 @@ def test_an_honest_answer_offers_a_person(book, kb):
     assert any(b.payload == "/request_human" for b in reply.buttons)
 
 
-def test_a_default_question_keeps_the_account_answer(book, account, kb):
+def test_a_default_question_gives_its_rule_then_the_account_answer(book, account, kb):
     from fenqi.answers import answer
 
     q = book.get("why.cannot")
-    assert answer_question(q, account, knowledge=kb, book=book).text == answer(
-        "why_cannot_installment", account, knowledge=kb).text
+    text = answer_question(q, account, knowledge=kb, book=book).text
+    assert text == q.variant("installment").answer + "\n\n" + answer("why_cannot_installment", account, knowledge=kb).text
+
+
+def test_a_default_question_logged_out_answers_from_the_book(book, kb):
+    q = book.get("why.cannot")
+    text = answer_question(q, None, knowledge=kb, book=book).text
+    assert text.startswith(q.variant("installment").answer) and "登录" in text
 
 
 def test_the_clarifying_question_offers_each_candidate(book):

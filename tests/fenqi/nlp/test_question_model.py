@@ -1,7 +1,7 @@
 """The second NLU stage: standard questions ranked within the intent, and the intent mix."""
 import pytest
 
-from fenqi.nlp.question_model import QuestionModel, mix_intents
+from fenqi.nlp.question_model import QuestionModel
 
 DATA = [
     ("能用信用卡还款吗", "repay.credit_card", "how_to_repay"),
@@ -37,11 +37,20 @@ def test_another_intents_questions_are_never_ranked(model):
     assert model.rank("信用卡还款可以吗", "credit_limit") == []
 
 
-def test_intent_mass_sums_to_one_over_the_domain_intents(model):
-    mass = model.intent_mass(model.probabilities(["逾期了征信会花吗"])[0])
-    assert set(mass) == {"how_to_repay", "repayment_due"}
-    assert sum(mass.values()) == pytest.approx(1.0)
-    assert mass["repayment_due"] > mass["how_to_repay"]
+def test_overall_scores_questions_by_intent_probability(model):
+    overall = model.overall("逾期了征信会花吗", {"repayment_due": 0.7, "how_to_repay": 0.3})
+    assert overall[0][0] == "due.overdue_credit"
+    assert {model.intent_of[q] for q, _ in overall} == {"repayment_due", "how_to_repay"}
+    assert sum(p for _, p in overall) == pytest.approx(1.0)
+    assert all(model.intent_of[q] == "repayment_due"
+               for q, _ in model.overall("逾期了征信会花吗", {"repayment_due": 0.97, "how_to_repay": 0.03}))
+
+
+def test_an_intent_with_one_question_always_answers_it():
+    one = QuestionModel().fit(["宽限几天", "有宽限期吗", "信用卡能还吗"],
+                              ["due.grace_period", "due.grace_period", "repay.credit_card"],
+                              ["repayment_due", "repayment_due", "how_to_repay"])
+    assert one.rank("随便问问", "repayment_due") == [("due.grace_period", 1.0)]
 
 
 def test_state_round_trip_predicts_the_same(model):
@@ -52,16 +61,3 @@ def test_state_round_trip_predicts_the_same(model):
 def test_a_question_under_two_intents_is_refused():
     with pytest.raises(ValueError, match="two intents"):
         QuestionModel().fit(["a b", "c d"], ["q.x", "q.x"], ["how_to_repay", "repayment_due"])
-
-
-def test_mix_moves_only_domain_intents_and_keeps_their_total():
-    ranking = [("installment_fees", 0.5), ("repayment_due", 0.3), ("out_of_scope", 0.2)]
-    mixed = dict(mix_intents(ranking, {"installment_fees": 0.1, "repayment_due": 0.9}, 0.5))
-    assert mixed["out_of_scope"] == pytest.approx(0.2)
-    assert mixed["installment_fees"] + mixed["repayment_due"] == pytest.approx(0.8)
-    assert mixed["repayment_due"] > mixed["installment_fees"]
-
-
-def test_mix_with_weight_zero_is_the_ranking():
-    ranking = [("installment_fees", 0.5), ("repayment_due", 0.5)]
-    assert mix_intents(ranking, {"installment_fees": 0.0, "repayment_due": 1.0}, 0.0) == ranking
