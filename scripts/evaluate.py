@@ -251,6 +251,8 @@ def main(argv=None) -> int:
     parser.add_argument("--robustness", type=Path, default=ROOT / "tests" / "nlu" / "robustness.yml")
     parser.add_argument("--unseen", type=Path, default=ROOT / "tests" / "nlu" / "unseen_proxy.yml",
                         help="the unseen-proxy set (scored per voice; its texts are never printed)")
+    parser.add_argument("--subquestions", type=Path, default=ROOT / "tests" / "nlu" / "subquestions.yml",
+                        help="the sub-question set: does the reply answer the question asked (standard questions)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
     parser.add_argument("--repeats", type=int, default=2, help="cross-validation repeats (n-gram classifier)")
     args = parser.parse_args(argv)
@@ -321,10 +323,29 @@ def main(argv=None) -> int:
             for t, g, p in zip(texts, gold, pred):
                 if g != p:
                     print(f"   {g:>24} -> {p:<24} {t}")
+    if args.subquestions.exists():
+        from scripts.question_eval import subquestion_errors, subquestion_report
+
+        section, fig = subquestion_report(args.model, args.subquestions)
+        sections.append(section)
+        print(f"sub-question set: reply addresses the question {fig['addresses_out']:.3f} logged out, "
+              f"{fig['addresses_in']:.3f} logged in; question {fig['question']:.3f}, intent {fig['intent']:.3f}, "
+              f"asked to choose {fig['clarify']:.3f}, out of scope kept out {fig['oos_handled']:.3f}")
+        if args.errors:
+            print("\n".join(subquestion_errors(args.model, args.subquestions)))
     if args.folds > 1:
         entry = pipeline_entry("NgramIntentClassifier")
         sections.append(ngram_cross_validation(entry, args.folds, args.repeats) if entry
                         else cross_validation(args.folds))
+        question_entry = pipeline_entry("QuestionSelector")
+        if entry and question_entry is not None:
+            from scripts.question_eval import question_cross_validation
+
+            section, fig = question_cross_validation(entry, question_entry, args.folds, 1)
+            sections.append(section)
+            if fig:
+                print(f"question stage CV: within the gold intent {fig['within']:.3f} (ECE {fig['ece']:.3f}), "
+                      f"intent and question end to end {fig['end_to_end']:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     previous = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
     # Kept across runs: the hand-written decision (first) and the candidates table of

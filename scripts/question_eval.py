@@ -16,11 +16,12 @@ Two parts:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from fenqi.subquestion_set import SubQuestion, load_subquestions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,16 +121,6 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
 # --- the sub-question set through the whole answer path --------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    text: str
-    gold: str
-    chosen: Optional[str]  # the question answered (None: asked to choose)
-    clarified: Tuple[str, ...]
-    addressed_out: bool
-    addressed_in: bool
-
-
 def general_part(reply: str) -> str:
     """The reply without its account block (what a question must be answered in, first)."""
     from fenqi.answers.questions import ACCOUNT_HEADING
@@ -173,25 +164,6 @@ async def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
     configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     return [await agent.parse_message(t) for t in texts]
-
-
-@dataclass(frozen=True)
-class SubQuestion:
-    """One line of the sub-question set (tests/nlu/subquestions.yml)."""
-
-    text: str
-    question: str  # gold standard question id, or out_of_scope
-    must: Tuple[str, ...] = ()
-    voice: str = ""
-    after: Optional[str] = None
-
-
-def load_subquestions(path: Path) -> List[SubQuestion]:
-    import yaml
-
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [SubQuestion(str(e["text"]), str(e["question"]), tuple(str(w) for w in e.get("must") or ()),
-                        str(e.get("voice") or ""), e.get("after")) for e in document.get("questions") or []]
 
 
 def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple[Optional[str], Tuple[str, ...], str]:

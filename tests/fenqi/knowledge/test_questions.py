@@ -116,8 +116,6 @@ def test_default_lookups_refuse_what_has_none(book):
         book.default_for("how_to_repay", "loan")
     assert book.get("rf.limit").default_intent == "credit_limit"
     assert book.get("limit.check").default_intent == "credit_limit"
-    defaults = [q for q in book.questions if q.default]
-    assert all("account" in q.variant().facts for q in defaults)
     assert not any("account" in v.facts for q, _, v in variants(book) if not q.default)
 
 
