@@ -6,20 +6,45 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import follow_up_intent, respond
+from actions.answering import asked_product, follow_up_intent, ranking, respond
 from actions.handoff import hand_off
+from fenqi.answers.questions import clarify_answer
+from fenqi.answers.selection import INSTALLMENT, find
 from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.knowledge import StandardQuestion, load_questions
+from fenqi.nlp.question_model import QUESTION_RANKING
 
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
 NONE_OF_THESE = {"title": "都不是", "payload": "/deny"}
+MIN_QUESTION_SCORE = 0.25  # P(intent) × P(question | intent) of the best question, to name questions at all
 
 
 def topic_buttons(intents: List[str], topics: Topics) -> List[Dict[str, str]]:
     return [{"title": topics.title(i), "payload": f"/{i}"} for i in intents]
 
 
+def question_picks(message: Dict[str, Any]) -> List[StandardQuestion]:
+    """The likeliest standard questions (P(intent) × P(question | intent)), when the second stage has
+    a real opinion: two or three, the first at least ``MIN_QUESTION_SCORE``."""
+    book = load_questions()
+    picks = [q for q in (find(book, qid) for qid, _ in ranking(message.get(QUESTION_RANKING))) if q is not None]
+    scores = ranking(message.get(QUESTION_RANKING))
+    if len(picks) < 2 or scores[0][1] < MIN_QUESTION_SCORE:
+        return []
+    return picks[:3]
+
+
 def clarify(dispatcher: CollectingDispatcher, tracker: Tracker, topics: Topics) -> None:
-    picks = suggestions((tracker.latest_message or {}).get("intent_ranking") or [], topics)
+    message = tracker.latest_message or {}
+    questions = question_picks(message)
+    if questions:  # "您是想问：逾期费用 / 手续费？" — specific questions rather than topics
+        product = asked_product(tracker) or INSTALLMENT
+        asked = clarify_answer(questions, product)
+        dispatcher.utter_message(text=f"抱歉，我不太确定您的意思。{asked.text}",
+                                 buttons=[{"title": b.title, "payload": b.payload} for b in asked.buttons]
+                                 + [NONE_OF_THESE])
+        return
+    picks = suggestions(message.get("intent_ranking") or [], topics)
     asked = "还是".join(f"“{topics.title(i)}”" for i in picks)
     dispatcher.utter_message(text=f"抱歉，我不太确定您的意思。您是想问{asked}吗？请点选一个，都不是的话点“都不是”。",
                              buttons=topic_buttons(picks, topics) + [NONE_OF_THESE])
