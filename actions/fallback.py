@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_off
 from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.handoff.reasons import FALLBACK_LADDER
 
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
 NONE_OF_THESE = {"title": "都不是", "payload": "/deny"}
@@ -45,7 +46,8 @@ class ActionClarify(Action):
         elif step is FallbackStep.OFFER_HUMAN:
             offer_human(dispatcher, topics, "抱歉，我还是没能理解 😅 ")
         else:
-            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。")
+            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。",
+                     reason=FALLBACK_LADDER)
         return []
 
 
