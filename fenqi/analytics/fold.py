@@ -33,6 +33,7 @@ from .periods import business_day
 
 CLARIFY_ACTION = "action_clarify"
 LISTEN_ACTION = "action_listen"
+SESSION_START_ACTION = "action_session_start"  # runs just before ``session_started``: the next session's
 CLARIFYING_PHRASE = "您是想问"
 NOT_QUESTIONS = SMALL_TALK | {"bot_challenge", "request_human"}
 NAME_MAX = 64
@@ -135,8 +136,8 @@ class Fold:
         conversation = self.current.get(event.sender_id)
         if event.type == SESSION_STARTED or (event.type == USER and conversation is None):
             conversation = self._start(event)
-        if conversation is None:  # bookkeeping before the sender's first session
-            return
+        if conversation is None or (event.type == ACTION and event.action == SESSION_START_ACTION):
+            return  # bookkeeping before a session
         conversation.last_at, conversation.last_event_id = event.at, event.id
         self._touch(conversation)
         open_turn = self.open_turns.get(conversation.id)

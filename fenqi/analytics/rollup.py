@@ -33,7 +33,7 @@ BATCH = 5000
 REBUILD_BATCH = 20000
 SETTLE = timedelta(seconds=2)           # PostgreSQL: how long an id must have been visible
 TICKET_SLACK = timedelta(seconds=5)     # clock differences between the Rasa and action servers
-TICKET_GIVE_UP = timedelta(minutes=10)  # a ticket whose conversation never shows up is left alone
+TICKET_GIVE_UP = timedelta(minutes=10)  # events this much newer folded, no conversation: leave the ticket
 TICKETS_PER_BATCH = 500
 _CHUNK = 500
 CONV = AnalyticsConversation.__table__
@@ -153,11 +153,13 @@ def fold_events(session: Session, events: Sequence[Event]) -> int:
     return len(events)
 
 
-def attach_tickets(session: Session, after_id: int, now: datetime,
+def attach_tickets(session: Session, after_id: int, events_until: Optional[datetime],
                    limit: int = TICKETS_PER_BATCH) -> Tuple[int, int]:
     """Give each ticket opened after ``after_id`` to the conversation it was opened in: the
     sender's latest conversation started before it, once that conversation's events reach past
-    the ticket (else wait; after :data:`TICKET_GIVE_UP` attach to what there is, or to nothing).
+    the ticket. Else it waits — until the folded events (``events_until``) are
+    :data:`TICKET_GIVE_UP` past it: then it goes to what there is, or to nothing (its turn was
+    never stored). The action server commits a ticket before Rasa stores the turn that opened it.
     Returns the id of the last ticket dealt with and how many were."""
     tickets = session.execute(select(HandoffTicket.id, HandoffTicket.sender_id, HandoffTicket.created_at)
                               .where(HandoffTicket.id > after_id).order_by(HandoffTicket.id).limit(limit)).all()
@@ -168,7 +170,7 @@ def attach_tickets(session: Session, after_id: int, now: datetime,
             .where(CONV.c.sender_id == ticket.sender_id, CONV.c.started_at <= ticket.created_at + TICKET_SLACK)
             .order_by(CONV.c.id.desc()).limit(1)).first()
         reached = conversation is not None and conversation.last_at >= ticket.created_at - TICKET_SLACK
-        if not reached and ticket.created_at > now - TICKET_GIVE_UP:
+        if not reached and (events_until is None or ticket.created_at > events_until - TICKET_GIVE_UP):
             break
         if conversation is not None and conversation.ticket_id is None:
             session.execute(update(CONV).where(CONV.c.id == conversation.id).values(ticket_id=ticket.id))
@@ -199,12 +201,13 @@ def _one_batch(store: Store, tracker: Engine, batch: int, settle: timedelta,
             events = events_after(connection, start_event, upto, batch) if upto > start_event else []
         folded = fold_events(session, events)
         last_event = events[-1].id if events else start_event
-        last_ticket, dealt = attach_tickets(session, start_ticket, now)
+        until = max([e.at for e in events] + ([cursor.events_until] if cursor.events_until else []), default=None)
+        last_ticket, dealt = attach_tickets(session, start_ticket, until)
         moved = session.execute(
             update(AnalyticsCursor).where(AnalyticsCursor.id == 1, AnalyticsCursor.last_event_id == start_event,
                                           AnalyticsCursor.last_ticket_id == start_ticket)
             .values(last_event_id=last_event, last_ticket_id=last_ticket, horizon_event_id=cursor.horizon_event_id,
-                    horizon_at=cursor.horizon_at, updated_at=now)
+                    horizon_at=cursor.horizon_at, events_until=until, updated_at=now)
             .execution_options(synchronize_session=False))
         if moved.rowcount != 1:
             raise _Lost()
@@ -250,5 +253,5 @@ def rebuild(store: Store, tracker: Engine, batch: int = REBUILD_BATCH, settle: O
         session.execute(delete(AnalyticsTurn))
         session.execute(delete(AnalyticsConversation))
         session.execute(update(AnalyticsCursor).values(last_event_id=0, last_ticket_id=0, horizon_event_id=0,
-                                                       horizon_at=None, updated_at=None))
+                                                       horizon_at=None, events_until=None, updated_at=None))
     return refresh(store, tracker, batch=batch, settle=settle, catch_up=True)

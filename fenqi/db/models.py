@@ -482,7 +482,8 @@ class AnalyticsTurn(Base):
 
 class AnalyticsCursor(Base):
     """Single row (id = 1): how far the rollup has read the tracker's events and the tickets.
-    ``horizon_*``: the newest event id seen and when (PostgreSQL commits ids out of order)."""
+    ``horizon_*``: the newest event id seen and when (PostgreSQL commits ids out of order);
+    ``events_until``: how far in time the folded events reach (a ticket waits for that)."""
 
     __tablename__ = "analytics_cursor"
     __table_args__ = (CheckConstraint("id = 1", name="analytics_cursor_single_row"),)
@@ -492,6 +493,7 @@ class AnalyticsCursor(Base):
     last_ticket_id = Column(Integer, nullable=False, default=0)
     horizon_event_id = Column(Integer, nullable=False, default=0)
     horizon_at = Column(DateTime, nullable=True)
+    events_until = Column(DateTime, nullable=True)  # UTC time of the newest event folded
     updated_at = Column(DateTime, nullable=True)
 
 

@@ -71,6 +71,7 @@ def upgrade() -> None:
     sa.Column('last_ticket_id', sa.Integer(), nullable=False),
     sa.Column('horizon_event_id', sa.Integer(), nullable=False),
     sa.Column('horizon_at', sa.DateTime(), nullable=True),
+    sa.Column('events_until', sa.DateTime(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint('id = 1', name='analytics_cursor_single_row'),
     sa.PrimaryKeyConstraint('id')
