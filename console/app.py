@@ -48,7 +48,8 @@ CONSOLE = web.AppKey("console", ConsoleSettings)
 LIMITER = web.AppKey("limiter", LoginLimiter)        # per agent name: 5 failures / 5 min
 IP_LIMITER = web.AppKey("ip_limiter", LoginLimiter)  # per client address: 30 failures / 5 min
 PUBLIC = ("/login", "/healthz", "/static/", "/favicon.ico")
-PAGES = ("/tickets/", "/analytics", "/conversations")  # HTML pages: a GET without a session goes to /login
+DATA = ("/api/",)                     # JSON; a GET of anything else but .csv/.svg is a page: sign in first
+FILES = (".csv", ".svg")
 ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
     "accept": tk.Accept, "release": tk.Release, "handback": tk.HandBack, "close": tk.Close}
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
@@ -113,7 +114,7 @@ async def authenticated(request: web.Request, handler: Callable[[web.Request], A
     token = request.cookies.get(SESSION_COOKIE)
     signed = await in_store(request, lambda s: resume_session(s, token, now()))
     if signed is None:
-        if request.method == "GET" and (request.path == "/" or request.path.startswith(PAGES)):
+        if request.method == "GET" and not request.path.startswith(DATA) and not request.path.endswith(FILES):
             raise web.HTTPFound("/login")
         raise web.HTTPUnauthorized(text='{"error": "sign_in_required"}', content_type="application/json")
     if request.method == "POST":
