@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any, Callable, List, Optional, Tuple, TypeVar
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
@@ -181,9 +182,9 @@ def _conversation_id(request: web.Request) -> int:
     return value
 
 
-def _back(request: web.Request) -> str:
-    """Where "back to the list" goes: the list's own query string, never another site."""
-    back = request.query.get("back", "")
+def _back(value: object) -> str:
+    """Where "back to the list" goes: the list with its filters, never another site."""
+    back = value if isinstance(value, str) else ""
     return back if back.startswith("/conversations") and "//" not in back and len(back) < 500 else "/conversations"
 
 
@@ -194,7 +195,7 @@ async def conversation(request: web.Request) -> web.Response:
     view = await work(request, lambda s, t: conversation_view(s, t, conversation_id))
     if view is None:
         raise web.HTTPNotFound(text="没有这个会话")
-    return web.Response(text=lead_pages.conversation_page(signed, view, _back(request), notice),
+    return web.Response(text=lead_pages.conversation_page(signed, view, _back(request.query.get("back")), notice),
                         content_type="text/html")
 
 
@@ -215,7 +216,7 @@ async def review(request: web.Request) -> web.Response:
     if not saved:
         raise web.HTTPNotFound(text="没有这个会话")
     logger.info("agent %s reviewed conversation #%s", signed.agent_id, conversation_id)
-    raise web.HTTPSeeOther(f"/conversations/{conversation_id}?saved=1")
+    raise web.HTTPSeeOther(f"/conversations/{conversation_id}?saved=1&back={quote(_back(form.get('back')), safe='')}")
 
 
 # --- wiring -------------------------------------------------------------------------------------

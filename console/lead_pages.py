@@ -172,7 +172,7 @@ def conversation_page(signed: SignedIn, view: ConversationView, back: str, notic
     free = "、".join(t for t in view.tags if t not in REVIEW_TAGS)
     reviewer = f"（{escape(view.reviewer)}）" if view.reviewer else ""
     form = (f'<form method="post" action="/conversations/{view.id}/review" class="review" data-testid="review">'
-            f'{csrf_field(signed.csrf_token)}<div>{fixed}</div>'
+            f'{csrf_field(signed.csrf_token)}<input type="hidden" name="back" value="{escape(back)}"><div>{fixed}</div>'
             f'<label>自定义标签（用逗号或顿号分隔）<input name="free" maxlength="200" value="{escape(free)}" '
             'data-testid="free-tags"></label>'
             + _check("reviewed", "已审阅", view.reviewed).replace('name="reviewed"', 'name="reviewed" data-testid="reviewed"')

@@ -165,9 +165,13 @@ def test_reviews_need_the_csrf_token_and_feed_the_unreviewed_filter(lead, consol
     token = CSRF.search(lead.get(url).text).group(1)
     form = {"tag": ["应转人工", "知识缺失"], "free": "物流问题、<b>粗体</b>", "reviewed": "1"}
     assert lead.post(url + "/review", data=form, allow_redirects=False).status_code == 403
-    r = lead.post(url + "/review", data={**form, "csrf": token}, allow_redirects=False)
-    assert r.status_code == 303 and r.headers["Location"] == f"/conversations/{conversation_id}?saved=1"
-    page = lead.get(url + "?saved=1").text
+    back = "/conversations?channel=rest"
+    r = lead.post(url + "/review", data={**form, "csrf": token, "back": back}, allow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["Location"].startswith(f"/conversations/{conversation_id}?saved=1&back=")
+    page = lead.get(console.url + r.headers["Location"]).text
+    assert 'href="/conversations?channel=rest"' in page  # back to the filtered list
+    assert 'href="http://evil.example' not in lead.get(url + "?back=//evil.example").text
     assert "已保存" in page and 'value="应转人工" checked' in page and "&lt;b&gt;粗体&lt;/b&gt;" in page
     assert "共 6 个会话" in lead.get(f"{console.url}/conversations?{PERIOD}&unreviewed=1").text
     too_long = lead.post(url + "/review", data={"csrf": token, "free": "很" * 30})
