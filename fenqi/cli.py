@@ -49,7 +49,7 @@ from fenqi.handoff.tickets import (
     queue_position,
 )
 from fenqi.identity import issue_token
-from fenqi.settings import ConfigurationError, load_settings
+from fenqi.settings import ConfigurationError, load_settings, var_dir
 
 EXIT_ERROR = 2
 
@@ -157,6 +157,7 @@ def cmd_db_seed_demo_history(args: argparse.Namespace) -> int:
             store.close()
     finally:
         tracker.dispose()
+    (var_dir() / demo.STAMP).write_text(today.isoformat(), encoding="utf-8")
     print(f"demo history: {events} tracker events ({args.days} days), {tickets} tickets"
           f" (replaced {removed} events); analytics rollup rebuilt ({progress.events} events)")
     return 0

@@ -8,3 +8,5 @@ per-message summary of the events in the account store up to date (incrementally
 ``review`` lists and shows conversations (masked) and stores the leads' tags, ``charts`` draws SVG,
 ``export`` writes CSV, ``demo`` makes a realistic history (demo seed, tests, benchmark).
 """
+
+DEMO_STAMP = "demo-history-day"  # in FENQI_VAR_DIR: the business date the demo history was last made

@@ -33,6 +33,7 @@ from fenqi.fallback import load_topics
 from fenqi.handoff.reasons import AFTER_FALLBACK, ASKED, FALLBACK_LADDER
 from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
 
+from . import DEMO_STAMP as STAMP  # noqa: F401 - the CLI writes it
 from .events import EVENTS, ensure_events_table
 
 MARK = "demoh"
