@@ -124,14 +124,14 @@ async def chart(request: web.Request) -> web.Response:
     """A chart as an SVG image (same origin: the page's ``img-src 'self'`` shows it)."""
     lead(request)
     name = request.match_info["name"]
-    if name not in charts.CHARTS and name != "intents":
+    if name not in charts.CHARTS:
         raise web.HTTPNotFound()
     period, channel, _ = _period(request)
 
     def draw(session: Session, _: Any) -> str:
         if name == "intents":
-            return charts.intents_svg(queries.ranking(session, period, channel, AnalyticsTurn.intent))
-        return charts.CHARTS[name](queries.daily_series(session, period, channel))
+            return charts.chart(name, queries.ranking(session, period, channel, AnalyticsTurn.intent))
+        return charts.chart(name, queries.daily_series(session, period, channel))
     svg = await work(request, draw)
     return web.Response(text=svg, content_type="image/svg+xml", headers={"Content-Security-Policy": CHART_CSP})
 
@@ -222,7 +222,11 @@ async def review(request: web.Request) -> web.Response:
 # --- wiring -------------------------------------------------------------------------------------
 
 async def refresh_forever(app: web.Application) -> None:
-    """Keep the rollup current in the background (errors are logged, never fatal)."""
+    """Load matplotlib, then keep the rollup current in the background (errors are logged, never fatal)."""
+    try:
+        await asyncio.to_thread(charts.warm_up)
+    except Exception:  # the charts will say so when asked
+        logger.exception("could not load matplotlib")
     while True:
         try:
             await asyncio.to_thread(rollup.refresh, app[STORE], app[TRACKER], max_batches=20)

@@ -1,12 +1,19 @@
 """Charts of the analytics page as SVG, drawn on the server with matplotlib (no pyplot, no
 JavaScript). Text stays text (``svg.fonttype: none``) so the browser renders the Chinese labels
 with its own fonts; the SVG has no script and no external reference.
+
+Drawing costs a few hundred milliseconds, so each chart is kept for the data it was drawn from
+(:func:`chart`, an LRU keyed by the data: new data draws anew, nothing is ever stale), and
+:func:`warm_up` loads matplotlib and its fonts before the first lead asks (the console does it
+in the background when it starts).
 """
 from __future__ import annotations
 
 import io
 import logging
+import threading
 import warnings
+from functools import lru_cache
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from .labels import intent_label
@@ -25,6 +32,9 @@ BLUE, ORANGE, RED, GREEN, GREY = "#2f6fde", "#f0883e", "#d64545", "#3f9142", "#9
 SIZE = (7.2, 2.8)
 
 
+_LOCK = threading.Lock()  # rc_context changes matplotlib's global settings: one drawing at a time
+
+
 def _render(draw: Callable[[Any], None], size: Tuple[float, float] = SIZE) -> str:
     """Draw on a fresh figure and return its SVG text."""
     import matplotlib
@@ -32,7 +42,7 @@ def _render(draw: Callable[[Any], None], size: Tuple[float, float] = SIZE) -> st
     from matplotlib.figure import Figure
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    with matplotlib.rc_context(STYLE), warnings.catch_warnings():
+    with _LOCK, matplotlib.rc_context(STYLE), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a glyph the server's fonts lack: the browser has its own
         figure = Figure(figsize=size, dpi=100)
         FigureCanvasSVG(figure)
@@ -67,6 +77,7 @@ def volume_svg(points: Sequence[DayPoint]) -> str:
         contained = [p.conversations - p.handoffs for p in points]
         axes.bar(x, contained, color=BLUE, label="机器人独立完成")
         axes.bar(x, [p.handoffs for p in points], bottom=contained, color=ORANGE, label="转人工")
+        axes.set_ylim(0, max(p.conversations for p in points) * 1.18)  # room for the legend
         axes.legend(loc="upper left", ncol=2, fontsize=9)
         axes.yaxis.get_major_locator().set_params(integer=True)
         _day_ticks(axes, points)
@@ -90,7 +101,8 @@ def rates_svg(points: Sequence[DayPoint]) -> str:
                                     ("转人工率", ORANGE, lambda p: p.handoff_rate)):
             axes.plot(x, _percent_series(points, value), color=color, marker="o", markersize=3, linewidth=1.6,
                       label=label)
-        axes.set_ylim(0, 100)
+        axes.set_ylim(0, 119)  # room for the legend above 100 %
+        axes.set_yticks([0, 20, 40, 60, 80, 100])
         axes.legend(loc="upper left", ncol=3, fontsize=9)
         _day_ticks(axes, points)
     return _render(draw)
@@ -136,4 +148,25 @@ def intents_svg(ranking: Sequence[Tuple[str, int]], title: str = "意图分布�
     return _render(draw, (7.2, 0.6 + 0.3 * max(len(rows), 3)))
 
 
-CHARTS = {"volume": volume_svg, "rates": rates_svg, "csat": csat_svg}
+DAILY_CHARTS = {"volume": volume_svg, "rates": rates_svg, "csat": csat_svg}
+CHARTS = tuple(DAILY_CHARTS) + ("intents",)
+
+
+@lru_cache(maxsize=64)
+def _drawn(name: str, data: Tuple[Any, ...]) -> str:
+    if name == "intents":
+        return intents_svg(data)
+    return DAILY_CHARTS[name](data)
+
+
+def chart(name: str, data: Sequence[Any]) -> str:
+    """Chart ``name`` (:data:`CHARTS`) of ``data`` (day points, or the intent ranking), drawn once
+    per distinct data."""
+    if name not in CHARTS:
+        raise KeyError(name)
+    return _drawn(name, tuple(data))
+
+
+def warm_up() -> None:
+    """Import matplotlib and load the fonts (the first drawing of a process costs seconds)."""
+    intents_svg([("how_to_repay", 1)])

@@ -31,9 +31,9 @@ USER, BOT, ACTION, SESSION_STARTED = "user", "bot", "action", "session_started"
 PARSED = (USER, BOT)  # the events whose JSON analytics needs (the others: columns only)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
-    """One stored tracker event, as much of it as analytics uses."""
+    """One stored tracker event, as much of it as analytics uses (read-only by convention)."""
 
     id: int
     sender_id: str
@@ -82,9 +82,9 @@ def _load(raw: Optional[str]) -> Dict[str, Any]:
 def event_from_row(row: Any, parse: bool = True) -> Event:
     """An :class:`Event` from a row of (id, sender_id, type_name, timestamp, intent_name,
     action_name, data); the JSON is parsed for user and bot events only."""
-    data = _load(row.data) if parse and row.type_name in PARSED else {}
-    return Event(id=int(row.id), sender_id=row.sender_id, type=row.type_name, timestamp=float(row.timestamp or 0.0),
-                 intent=row.intent_name, action=row.action_name, data=data)
+    id_, sender_id, type_name, timestamp, intent, action, raw = row
+    return Event(int(id_), sender_id, type_name, float(timestamp or 0.0), intent, action,
+                 _load(raw) if parse and type_name in PARSED else {})
 
 
 def has_events_table(engine: Engine) -> bool:

@@ -28,7 +28,7 @@ from typing import Dict, List, Optional
 from fenqi.nlp import FALLBACK, OUT_OF_SCOPE, SMALL_TALK
 
 from .channels import channel_of
-from .events import ACTION, BOT, SESSION_STARTED, USER, Event, as_dict, as_list
+from .events import ACTION, BOT, SESSION_STARTED, USER, Event, as_dict, as_list, utc
 from .periods import business_day
 
 CLARIFY_ACTION = "action_clarify"
@@ -70,7 +70,7 @@ class Conversation:
     channel: str
     day: date
     started_at: datetime
-    last_at: datetime
+    last_timestamp: float            # of the newest event folded in (``last_at`` when stored)
     last_event_id: int
     open_turn_id: Optional[int] = None
     messages: int = 0
@@ -78,6 +78,10 @@ class Conversation:
     ticket_id: Optional[int] = None
     new: bool = True
     changed: bool = True
+
+    @property
+    def last_at(self) -> datetime:
+        return utc(self.last_timestamp)
 
 
 def _name(value: object) -> str:
@@ -118,8 +122,8 @@ class Fold:
 
     def _start(self, event: Event) -> Conversation:
         conversation = Conversation(id=event.id, sender_id=event.sender_id, channel=channel_of(event.sender_id),
-                                    day=business_day(event.timestamp), started_at=event.at, last_at=event.at,
-                                    last_event_id=event.id)
+                                    day=business_day(event.timestamp), started_at=event.at,
+                                    last_timestamp=event.timestamp, last_event_id=event.id)
         self.current[event.sender_id] = conversation
         return conversation
 
@@ -138,7 +142,7 @@ class Fold:
             conversation = self._start(event)
         if conversation is None or (event.type == ACTION and event.action == SESSION_START_ACTION):
             return  # bookkeeping before a session
-        conversation.last_at, conversation.last_event_id = event.at, event.id
+        conversation.last_timestamp, conversation.last_event_id = event.timestamp, event.id
         self._touch(conversation)
         open_turn = self.open_turns.get(conversation.id)
         if event.type == USER:

@@ -26,7 +26,7 @@ from fenqi.clock import utcnow
 from fenqi.db.engine import Store
 from fenqi.db.models import AnalyticsConversation, AnalyticsCursor, AnalyticsTurn, HandoffTicket
 
-from .events import Event, events_after, has_events_table, max_event_id
+from .events import Event, events_after, has_events_table, max_event_id, utc
 from .fold import Conversation, Fold, Turn
 
 BATCH = 5000
@@ -79,7 +79,8 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
 
 def _conversation(row: Any) -> Conversation:
     return Conversation(id=row.id, sender_id=row.sender_id, channel=row.channel, day=row.day,
-                        started_at=row.started_at, last_at=row.last_at, last_event_id=row.last_event_id,
+                        started_at=row.started_at, last_timestamp=_timestamp(row.last_at),
+                        last_event_id=row.last_event_id,
                         open_turn_id=row.open_turn_id, messages=row.messages, fallbacks=row.fallbacks,
                         ticket_id=row.ticket_id, new=False, changed=False)
 
@@ -88,7 +89,12 @@ def _turn(row: Any) -> Turn:
     return Turn(id=row.id, conversation_id=row.conversation_id, day=row.day, at=row.at, channel=row.channel,
                 intent=row.intent, confidence=row.confidence, guess=row.guess, question_id=row.question_id,
                 question=row.question, fallback=row.fallback, clarified=row.clarified, latency_ms=row.latency_ms,
-                timestamp=row.at.replace(tzinfo=timezone.utc).timestamp(), changed=False, new=False)
+                timestamp=_timestamp(row.at), changed=False, new=False)
+
+
+def _timestamp(moment: datetime) -> float:
+    """A stored naive UTC datetime as a Unix timestamp."""
+    return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
 def load_fold(session: Session, senders: Iterable[str]) -> Fold:
@@ -163,17 +169,22 @@ def attach_tickets(session: Session, after_id: int, events_until: Optional[datet
     Returns the id of the last ticket dealt with and how many were."""
     tickets = session.execute(select(HandoffTicket.id, HandoffTicket.sender_id, HandoffTicket.created_at)
                               .where(HandoffTicket.id > after_id).order_by(HandoffTicket.id).limit(limit)).all()
-    last, dealt = after_id, 0
+    candidates: Dict[str, List[Any]] = {}  # each ticket sender's conversations, newest first
+    for chunk in _chunks(sorted({t.sender_id for t in tickets})):
+        for row in session.execute(select(CONV.c.id, CONV.c.sender_id, CONV.c.started_at, CONV.c.last_at,
+                                          CONV.c.ticket_id).where(CONV.c.sender_id.in_(chunk))
+                                   .order_by(CONV.c.id.desc())):
+            candidates.setdefault(row.sender_id, []).append(row)
+    last, dealt, given = after_id, 0, set()
     for ticket in tickets:
-        conversation = session.execute(
-            select(CONV.c.id, CONV.c.last_at, CONV.c.ticket_id)
-            .where(CONV.c.sender_id == ticket.sender_id, CONV.c.started_at <= ticket.created_at + TICKET_SLACK)
-            .order_by(CONV.c.id.desc()).limit(1)).first()
+        conversation = next((c for c in candidates.get(ticket.sender_id, ())
+                             if c.started_at <= ticket.created_at + TICKET_SLACK), None)
         reached = conversation is not None and conversation.last_at >= ticket.created_at - TICKET_SLACK
         if not reached and (events_until is None or ticket.created_at > events_until - TICKET_GIVE_UP):
             break
-        if conversation is not None and conversation.ticket_id is None:
+        if conversation is not None and conversation.ticket_id is None and conversation.id not in given:
             session.execute(update(CONV).where(CONV.c.id == conversation.id).values(ticket_id=ticket.id))
+            given.add(conversation.id)
         last, dealt = ticket.id, dealt + 1
     return last, dealt
 
@@ -201,7 +212,8 @@ def _one_batch(store: Store, tracker: Engine, batch: int, settle: timedelta,
             events = events_after(connection, start_event, upto, batch) if upto > start_event else []
         folded = fold_events(session, events)
         last_event = events[-1].id if events else start_event
-        until = max([e.at for e in events] + ([cursor.events_until] if cursor.events_until else []), default=None)
+        newest_at = utc(max(e.timestamp for e in events)) if events else None
+        until = max([t for t in (newest_at, cursor.events_until) if t is not None], default=None)
         last_ticket, dealt = attach_tickets(session, start_ticket, until)
         moved = session.execute(
             update(AnalyticsCursor).where(AnalyticsCursor.id == 1, AnalyticsCursor.last_event_id == start_event,

@@ -17,9 +17,8 @@ from fenqi.handoff.reasons import requested_reason
 from fenqi.privacy import mask_identifiers
 
 
-class Row:
-    def __init__(self, i, row):
-        self.id, self.__dict__ = i, {**row, "id": i}
+def Row(i, row):  # noqa: N802 - a stored row: (id, sender_id, type_name, timestamp, intent_name, action_name, data)
+    return (i, row["sender_id"], row["type_name"], row["timestamp"], row["intent_name"], row["action_name"], row["data"])
 
 
 def fold(history: demo.History) -> Fold:
@@ -75,11 +74,10 @@ def test_a_reply_still_to_come_is_completed_by_the_next_batch():
 
 
 def test_stored_json_is_not_trusted():
-    class Bad:
-        id, sender_id, type_name, timestamp, intent_name, action_name = 1, "anon:z", "user", 1.0, None, None
-        data = '{"parse_data": {"intent": "not a dict", "intent_ranking": 5, "question": [1]}, "text": 3}'
+    bad = (1, "anon:z", "user", 1.0, None, None,
+           '{"parse_data": {"intent": "not a dict", "intent_ranking": 5, "question": [1]}, "text": 3}')
     f = Fold()
-    f.add(event_from_row(Bad()))
+    f.add(event_from_row(bad))
     [turn] = f.turns
     assert (turn.intent, turn.question_id, turn.question, turn.confidence) == ("", None, False, None)
 
@@ -155,3 +153,17 @@ def test_handoff_reasons():
     assert requested_reason([user("how_to_repay"), user("request_human")]) == "asked"
     assert requested_reason([user("nlu_fallback"), {"event": "bot"}, user("request_human")]) == "after_fallback"
     assert requested_reason([user("out_of_scope"), user("request_human")]) == "after_fallback"
+
+
+def test_charts_keep_text_as_text_say_when_empty_and_draw_each_data_once():
+    from fenqi.analytics import charts
+    from fenqi.analytics.metrics import DayPoint
+    points = [DayPoint(date(2026, 11, 2), 5, 1, 9, 2, 1, 4), DayPoint(date(2026, 11, 3), 3, 0, 4, 0, 0, 0)]
+    svg = charts.chart("volume", points)
+    assert "<text" in svg and "每日会话数" in svg and "机器人独立完成" in svg and "11-02" in svg
+    assert "<script" not in svg and "href=" not in svg.replace('xlink:href="#', "")  # nothing external
+    assert charts.chart("volume", list(points)) is svg  # the same data: drawn once
+    assert "暂无数据" in charts.chart("csat", [DayPoint(date(2026, 11, 2))])
+    assert "怎么还款" in charts.chart("intents", [("how_to_repay", 3)])
+    with pytest.raises(KeyError):
+        charts.chart("nothing", [])
