@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Optional, Tuple, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from fenqi import clock
 from fenqi.analytics import charts, queries, rollup
 from fenqi.analytics.channels import parse_channel
 from fenqi.analytics.events import has_events_table
+from fenqi.analytics.labels import known_intents
 from fenqi.analytics.periods import Period, PeriodError, period_from
 from fenqi.analytics.review import (
     PAGE_SIZE,
@@ -34,7 +34,6 @@ from fenqi.analytics.review import (
 )
 from fenqi.analytics.tables import ANALYTICS_TABLES, Table, conversations_table
 from fenqi.db.engine import Store
-from fenqi.db.models import AnalyticsTurn
 from fenqi.handoff.agents import LEAD, SignedIn
 
 from . import lead_pages
@@ -45,7 +44,7 @@ STORE = web.AppKey("store", Store)
 TRACKER = web.AppKey("tracker", Engine)
 PAGE_BATCHES = 2             # a page folds at most 2 × 5,000 new events before answering
 REFRESH_SECONDS = 10         # the background refresh
-CSV_ROWS = 5000              # the conversation list's CSV: at most this many rows
+CSV_ROWS = 2000              # the conversation list's CSV: this many rows a file (&page=2 for the next)
 T = TypeVar("T")
 
 
@@ -130,19 +129,13 @@ async def chart(request: web.Request) -> web.Response:
 
     def draw(session: Session, _: Any) -> str:
         if name == "intents":
-            return charts.chart(name, queries.ranking(session, period, channel, AnalyticsTurn.intent))
+            return charts.chart(name, queries.rankings(session, period, channel)[0])
         return charts.chart(name, queries.daily_series(session, period, channel))
     svg = await work(request, draw)
     return web.Response(text=svg, content_type="image/svg+xml", headers={"Content-Security-Policy": CHART_CSP})
 
 
 # --- conversation review ------------------------------------------------------------------------
-
-def _intents(session: Session, period: Period) -> List[str]:
-    return [i for i, in session.execute(select(AnalyticsTurn.intent).where(
-        AnalyticsTurn.day >= period.first, AnalyticsTurn.day <= period.last, AnalyticsTurn.intent != "")
-        .group_by(AnalyticsTurn.intent).order_by(AnalyticsTurn.intent))]
-
 
 def _filters(request: web.Request) -> Tuple[Any, str]:
     channel = parse_channel(request.query.get("channel"))
@@ -160,15 +153,14 @@ async def conversations(request: web.Request) -> web.Response:
 
     def load(session: Session, tracker: Optional[Connection]) -> str:
         rows, total = list_conversations(session, tracker, filters)
-        return lead_pages.conversations_page(signed, filters, rows, total, PAGE_SIZE, _intents(session, filters.period),
-                                             error)
+        return lead_pages.conversations_page(signed, filters, rows, total, PAGE_SIZE, known_intents(), error)
     return web.Response(text=await work(request, load), content_type="text/html")
 
 
 async def conversations_csv(request: web.Request) -> web.Response:
     lead(request)
     filters, _ = _filters(request)
-    rows, _total = await work(request, lambda s, t: list_conversations(s, t, filters, page_size=CSV_ROWS))
+    rows, _total = await work(request, lambda s, t: list_conversations(s, t, filters, page_size=CSV_ROWS))  # page N
     return _csv(conversations_table(rows), filters.period, filters.channel)
 
 

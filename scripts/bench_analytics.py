@@ -135,7 +135,7 @@ def pages(url: str, http: requests.Session) -> List[Tuple[str, str]]:
             ("/conversations (30d, intent + fallback)",
              f"{url}/conversations?period=30d&intent=how_to_repay&fallback=1"),
             ("/conversations (30d, unreviewed, WeChat)", f"{url}/conversations?period=30d&unreviewed=1&channel=wechat"),
-            ("/conversations.csv (30d, 5,000 rows)", f"{url}/conversations.csv?period=30d"),
+            ("/conversations.csv (30d, 2,000 rows)", f"{url}/conversations.csv?period=30d"),
             ("/conversations/ID", f"{url}/conversations/{conversation}")]
     return out
 

@@ -160,7 +160,7 @@ class Chat:
     def say(self, text: str, intent: str, confidence: float = 0.92, after: float = 20.0,
             ranking: Sequence[Tuple[str, float]] = (), question: Optional[Tuple[str, float]] = None) -> "Chat":
         """A shopper message the NLU read as ``intent``."""
-        message_id = uuid.UUID(int=random.getrandbits(128)).hex
+        message_id = uuid.uuid4().hex
         ranked = [{"name": intent, "confidence": confidence}] + [{"name": n, "confidence": c} for n, c in ranking]
         parse: Dict[str, Any] = {"intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text,
                                  "message_id": message_id, "metadata": {}, "intent_ranking": ranked}
@@ -306,7 +306,6 @@ def generate(first_day: date, days: int, per_day: int, seed: int = 19, questions
     """A random history, one :class:`History` per business day (``per_day`` ± 30 % conversations,
     more in the evening, ending before ``until`` (naive UTC) if given)."""
     rng = random.Random(seed)
-    random.seed(seed)  # message ids
     number = first_number
     for i in range(days):
         day = first_day + timedelta(days=i)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict
+from typing import Dict, List
 
 from fenqi.fallback import load_topics
 from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
@@ -15,6 +15,11 @@ OTHER_INTENTS = {FALLBACK: "未识别（澄清）", OUT_OF_SCOPE: "超出范围"
 @lru_cache(maxsize=1)
 def _titles() -> Dict[str, str]:
     return {**OTHER_INTENTS, **load_topics().titles}
+
+
+def known_intents() -> List[str]:
+    """Every intent the bot knows (the review's intent filter), the answerable topics first."""
+    return list(load_topics().titles) + [i for i in OTHER_INTENTS if i]
 
 
 def intent_label(intent: str) -> str:
