@@ -11,6 +11,7 @@ from actions.handoff import hand_off
 from fenqi.answers.questions import clarify_answer
 from fenqi.answers.selection import INSTALLMENT, find
 from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.handoff.reasons import FALLBACK_LADDER
 from fenqi.knowledge import StandardQuestion, load_questions
 from fenqi.nlp.question_model import QUESTION_RANKING
 
@@ -74,7 +75,8 @@ class ActionClarify(Action):
         elif step is FallbackStep.OFFER_HUMAN:
             offer_human(dispatcher, topics, "抱歉，我还是没能理解 😅 ")
         else:
-            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。")
+            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。",
+                     reason=FALLBACK_LADDER)
         return []
 
 
