@@ -7,7 +7,7 @@ shopper. The answered question is kept in the ``last_question`` slot for follow-
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -26,13 +26,13 @@ from fenqi.answers.selection import (
     default_question,
     find,
     is_follow_up,
+    ranking,
 )
 from fenqi.knowledge import load_questions
 from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
 from fenqi.security.inbound import valid_order_id
 
 LAST_QUESTION = "last_question"
-MAX_RANKING = 20  # entries read from the parse data (it is ours, but bounded all the same)
 THRESHOLDS = Thresholds()
 
 
@@ -40,16 +40,6 @@ def asked_product(tracker: Tracker) -> Optional[str]:
     """The product the latest message is about (typed 备用金 words or a button's product entity)."""
     message = tracker.latest_message or {}
     return product_of(message.get("text"), (e.get("value") for e in message.get("entities") or []))
-
-
-def ranking(entries: Any, key: str = "id") -> List[Tuple[str, float]]:
-    """``[{"id": …, "confidence": …}, …]`` as (id, confidence) pairs; anything malformed is skipped."""
-    out: List[Tuple[str, float]] = []
-    for entry in entries[:MAX_RANKING] if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and isinstance(entry.get(key), str) \
-                and isinstance(entry.get("confidence"), (int, float)):
-            out.append((entry[key], float(entry["confidence"])))
-    return out
 
 
 def entity_value(message: Dict[str, Any], name: str) -> Optional[str]:

@@ -14,6 +14,7 @@ the intent (measured, not configured: docs/evaluation.md).
 """
 from __future__ import annotations
 
+import json
 import pickle
 from typing import Any, Dict, List, Optional, Text
 
@@ -26,9 +27,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.question_selector import question_label
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel, gate
 
 MODEL_FILE = "ngram_intent.pkl"
+# The examples the model learnt from, kept in the archive: the evaluation gate cross-validates a
+# model's own training data (fenqi/training/archive.py reads it without Rasa).
+TRAINING_FILE = "training_examples.json"
 
 
 def sublabel(message: Message) -> Optional[str]:
@@ -75,6 +80,9 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         with self._model_storage.write_to(self._resource) as directory:
             with open(directory / MODEL_FILE, "wb") as fh:
                 pickle.dump(self.model.state(), fh)
+            (directory / TRAINING_FILE).write_text(json.dumps(
+                [[m.get(TEXT), m.get(INTENT), question_label(m), sublabel(m)] for m in examples], ensure_ascii=False),
+                encoding="utf-8")
         return self._resource
 
     @classmethod

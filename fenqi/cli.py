@@ -16,6 +16,11 @@
                                  roles: lead (analytics, conversation review), trainer
     agents grant NAME ROLE       give an agent a role (revoke NAME ROLE takes it away)
     agents list                  console agents with their roles
+    nlu collect | export         the NLU inbox: take new shopper messages in; write the accepted ones
+                                 to data/nlu/reviewed/ (fenqi/training/commands.py)
+    model status | gate NEW | promote NEW | rollback
+                                 the live model; compare a candidate with it; make it live on every
+                                 running Rasa instance; return to the one before (docs/training-loop.md)
 
 The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
 line on stderr and exit status 2.
@@ -403,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
         change.set_defaults(handler=cmd_agents_role)
     agents.add_parser("list", help="list agents").set_defaults(handler=cmd_agents_list)
 
+    from fenqi.training.commands import add_commands
+
+    add_commands(groups)  # nlu collect|export, model status|gate|promote|rollback (the training loop)
     groups.add_parser("wechat", help="WeChat binding codes (python -m fenqi wechat --help)", add_help=False)
     return parser
 

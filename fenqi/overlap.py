@@ -5,6 +5,10 @@ import re
 from typing import Iterable, List, Sequence, Set, Tuple
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+# At or above this char-bigram Jaccard a line is a near-copy of another: an evaluation question may
+# not be one of a training line (make eval, tests/nlu), and no reviewed example may be one of an
+# evaluation question (fenqi/training/guards.py).
+NEAR_COPY = 0.7
 
 
 def normalise(text: str) -> str:

@@ -165,3 +165,40 @@ def mask_identifiers(text: str) -> str:
         return text
     text = SENDER_ID.sub("[会话标识]", mask_secrets(text))
     return OPENID.sub("[OpenID]", text)
+
+
+# --- what still looks personal after masking (the NLU inbox: never trained on) ---------------------
+
+_LONG_DIGITS = re.compile(rf"[{_DIGITS}]{{6,}}|\d*\*{{3,}}\d*")
+_NAME = re.compile(
+    r"(我叫|我的名字(是|叫)|名字(是|叫)|姓名[是:：]?|本人)\s*[\u4e00-\u9fff]{2,4}"
+    r"|[张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁任卢"
+    r"姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔汤康"
+    r"易乔赖文][\u4e00-\u9fff]{0,2}(先生|女士|小姐)")
+_ADDRESS = re.compile(
+    r"[\u4e00-\u9fff]{1,8}(省|市|区|县|镇)[\u4e00-\u9fff\d]{0,12}?(路|街|大道|巷|弄|村|小区|大厦|花园|公寓)"
+    r"|(路|街|巷|弄|道)\s*[\d０-９]+\s*号"
+    r"|[\d０-９]+\s*(栋|幢|单元|号楼|号院)|[\d０-９]{3,4}\s*室")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_MARKS = ("[会话标识]", "[OpenID]", "[token]", "[redacted]")
+PERSONAL_KINDS = {"digits": "长数字", "name": "姓名", "address": "地址", "email": "邮箱", "identifier": "标识"}
+
+
+def personal_traces(text: str) -> List[str]:
+    """What in ``text`` (already masked) still looks personal: ``digits`` (a run of six or more, or a
+    masked number), ``name``, ``address``, ``email``, ``identifier`` (a masked id or token). Such a
+    message may be read by people but never becomes training data."""
+    if not text:
+        return []
+    kinds = []
+    if _LONG_DIGITS.search(text):
+        kinds.append("digits")
+    if _NAME.search(text):
+        kinds.append("name")
+    if _ADDRESS.search(text):
+        kinds.append("address")
+    if _EMAIL.search(text):
+        kinds.append("email")
+    if any(mark in text for mark in _MARKS):
+        kinds.append("identifier")
+    return kinds

@@ -3,8 +3,8 @@
 :func:`load_settings` builds :class:`Settings` (pydantic ``BaseSettings``, v1 API) with one section
 per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
 ``wechat`` (WeChat channel), ``console`` (agent console), ``limits`` (input and rate limits),
-``scaleout`` (Redis across Rasa instances) and ``deploy`` (ports and instances of ``make run`` /
-``make run-prod``).
+``scaleout`` (Redis across Rasa instances), ``deploy`` (ports and instances of ``make run`` /
+``make run-prod``) and ``models`` (where trained models, their history and gate records are).
 ``FENQI_ENV`` is parsed here only (only an explicit ``development`` enables demo defaults; anything
 else is production); ``Settings.production`` is what the rest reads. Every variable
 is in the README's configuration table.
@@ -161,6 +161,18 @@ class DeploySettings(_Section):
     redis_port: int = Field(default=6380, env="REDIS_PORT")
 
 
+class ModelsSettings(_Section):
+    """``FENQI_MODELS_DIR``: the trained models (``fenqi.tar.gz`` from ``make train``, candidates) and the
+    training loop's ``history/`` (every model that was live) and ``gates/`` (gate records); default
+    ``<project>/models``."""
+
+    models_dir: str = ""
+
+    @validator("models_dir", always=True)
+    def _default_models(cls, path: str) -> str:
+        return path or str(PROJECT_ROOT / "models")
+
+
 _FLAT = {"database_url": "store", "jwt_secret": "identity", "token_ttl": "identity"}
 
 
@@ -177,6 +189,7 @@ class Settings(BaseModel):
     # Redis across Rasa instances (socket.io emits, WeChat MsgId claims and nonce replay cache)
     scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
 
     class Config:
         allow_mutation = False
@@ -272,7 +285,8 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
                     identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl),
                     web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
                     deploy=section(DeploySettings, environ), console=console_settings(environ),
-                    scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ))
+                    scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ),
+                    models=section(ModelsSettings, environ))
 
 
 def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSettings:

@@ -63,7 +63,10 @@ def load_yaml_examples(path: Path) -> List[Tuple[str, str]]:
 
 
 def training_labelled() -> List[Tuple[str, str, Optional[str]]]:
-    return [ex for p in sorted((ROOT / "data" / "nlu").glob("*.yml")) for ex in load_yaml_labelled(p)]
+    """(text, intent, sub-label or None) of every training example, the reviewed ones included."""
+    from fenqi.nlp.training_data import training_examples
+
+    return [(ex.text, ex.intent, ex.metadata.get("sublabel")) for ex in training_examples()]
 
 
 def training_data() -> List[Tuple[str, str]]:

@@ -39,9 +39,9 @@ from fenqi.evaluation import (  # noqa: E402
     threshold_rows,
 )
 from fenqi.nlp import OUT_OF_SCOPE  # noqa: E402
-from fenqi.overlap import near_duplicates  # noqa: E402
+from fenqi.overlap import NEAR_COPY, near_duplicates  # noqa: E402
 
-OVERLAP_THRESHOLD = 0.7  # char-bigram Jaccard: at or above, a training line is a near-copy
+OVERLAP_THRESHOLD = NEAR_COPY  # char-bigram Jaccard: at or above, a training line is a near-copy
 
 Example = Tuple[str, str]  # (text, gold intent)
 
@@ -54,9 +54,9 @@ def load_holdout(path: Path) -> List[Example]:
 
 
 def load_training_texts(data_dir: Path) -> List[str]:
-    from rasa.shared.nlu.training_data.loading import load_data
+    from fenqi.nlp.training_data import training_examples
 
-    return [m.get("text") for m in load_data(str(data_dir)).intent_examples]
+    return [ex.text for ex in training_examples(data_dir)]
 
 
 def load_by_category(path: Path) -> Dict[str, List[Example]]:

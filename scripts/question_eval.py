@@ -21,6 +21,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fenqi.answers.replay import addresses
+from fenqi.answers.replay import reply_for as replay
+from fenqi.nlp.training_data import labelled, training_examples
 from fenqi.subquestion_set import SubQuestion, load_subquestions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,16 +34,7 @@ LOGIN_USER = "demo_ok"  # two active orders
 
 def labelled_training() -> List[Tuple[str, str, Optional[str]]]:
     """(text, intent, question or None) of every training example (block metadata ``question``)."""
-    import yaml
-
-    out = []
-    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-            question = (block.get("metadata") or {}).get("question")
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    out.append((line.strip()[2:].strip(), block["intent"], question))
-    return out
+    return labelled(training_examples())
 
 
 def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, Any], folds: int = 5,
@@ -121,19 +115,6 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
 # --- the sub-question set through the whole answer path --------------------------------------------
 
 
-def general_part(reply: str) -> str:
-    """The reply without its account block (what a question must be answered in, first)."""
-    from fenqi.answers.questions import ACCOUNT_HEADING
-
-    return reply.split(ACCOUNT_HEADING, 1)[0]
-
-
-def addresses(reply: str, must: Sequence[str]) -> bool:
-    """Does the general part of the reply name one of the words the question is about?"""
-    part = general_part(reply).replace(" ", "")
-    return any(w.replace(" ", "") in part for w in must)
-
-
 def demo_snapshot(user_id: str = LOGIN_USER) -> Any:
     """The packaged demo account ``user_id`` from an in-memory store (relative dates from today)."""
     from sqlalchemy import create_engine
@@ -167,36 +148,8 @@ async def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
 
 
 def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple[Optional[str], Tuple[str, ...], str]:
-    """What the bot would answer: the chosen question (or the buttons offered) and the reply text.
-
-    The same steps as actions/answering.respond, for a domain intent; a fallback or out-of-scope
-    prediction is a reply that answers no standard question."""
-    from actions.answering import THRESHOLDS, ranking
-    from fenqi.answers.questions import answer_question, clarify_answer
-    from fenqi.answers.routing import product_of
-    from fenqi.answers.selection import INSTALLMENT, choose_question, find, is_follow_up
-    from fenqi.knowledge import load_questions
-    from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
-
-    book = load_questions()
-    intent = (parsed.get("intent") or {}).get("name")
-    question = parsed.get(QUESTION) or {}
-    confidence = float((parsed.get("intent") or {}).get("confidence") or 0.0)
-    confident = confidence >= THRESHOLDS.intent
-    within = ranking(question.get("ranking"))
-    if intent not in {book.get(i).intent for i in book.ids}:
-        last = find(book, item.after)
-        if last is None or not is_follow_up(item.text):  # actions/fallback.py: a follow-up is read in context
-            return None, (), f"[{intent}]"
-        intent, confident, within = last.intent, False, []
-    choice = choose_question(
-        book, intent, within, product=product_of(item.text) or INSTALLMENT,
-        previous=item.after, text=item.text, overall=ranking(parsed.get(QUESTION_RANKING)),
-        intent_confident=confident, thresholds=THRESHOLDS)
-    if choice.question is None:
-        return None, tuple(q.id for q in choice.clarify), clarify_answer(list(choice.clarify), choice.product).text
-    reply = answer_question(choice.question, snapshot, product=choice.product)
-    return choice.question.id, (), reply.text
+    """What the bot would answer to ``item`` (fenqi/answers/replay.py)."""
+    return replay(parsed, item.text, item.after, snapshot)
 
 
 def subquestion_report(model: Path, path: Path) -> Tuple[str, Dict[str, float]]:

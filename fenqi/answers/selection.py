@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from fenqi.knowledge import QuestionBook, StandardQuestion
 
@@ -40,6 +40,17 @@ _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 # What is left of a bare product switch ("那备用金呢", "分期的呢", "小米分期那个呢").
 _PRODUCT_ONLY = re.compile(r"^(那么?|那要是|要是|如果是?|换成|改成)?(用|是|问)?(小米)?(备用金|分期)(的|那个|这个)?(呢|的话|呢的话)?$")
 MAX_FOLLOW_UP_CHARS = 12
+MAX_RANKING = 20  # entries read from the parse data (it is ours, but bounded all the same)
+
+
+def ranking(entries: Any, key: str = "id") -> List[Tuple[str, float]]:
+    """``[{"id": …, "confidence": …}, …]`` (parse data) as (id, confidence) pairs; anything malformed is skipped."""
+    out: List[Tuple[str, float]] = []
+    for entry in entries[:MAX_RANKING] if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get(key), str) \
+                and isinstance(entry.get("confidence"), (int, float)):
+            out.append((entry[key], float(entry["confidence"])))
+    return out
 
 
 @dataclass(frozen=True)

@@ -508,3 +508,102 @@ class ConversationReview(Base):
     reviewed = Column(Boolean, nullable=False, default=False)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     updated_at = Column(DateTime, nullable=False)
+
+
+# --- the training loop: NLU inbox and model releases (fenqi.training, issue #20) ----------------
+
+INBOX_DECISIONS = ("open", "confirmed", "relabelled", "out_of_scope", "discarded")
+INBOX_STATES = ("new", "accepted", "blocked", "discarded", "exported")
+RELEASE_ACTIONS = ("baseline", "promote", "rollback")
+
+
+class InboxGroup(Base):
+    """Near-identical inbox messages, labelled by one decision of a trainer (``/inbox``)."""
+
+    __tablename__ = "nlu_inbox_groups"
+    __table_args__ = (
+        CheckConstraint(one_of("decision", INBOX_DECISIONS), name="inbox_decision_valid"),
+        Index("nlu_inbox_groups_by_decision", "decision", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    decision = Column(String(12), nullable=False, default="open")
+    intent = Column(String(64), nullable=True)       # the label decided (confirmed, relabelled, out_of_scope)
+    question = Column(String(64), nullable=True)     # its standard question (questions.yml id)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    decided_at = Column(DateTime, nullable=True)     # UTC
+    created_at = Column(DateTime, nullable=False)    # UTC
+
+
+class InboxItem(Base):
+    """One distinct shopper message (masked) the model was not trained on, with what the model made of
+    it when it was last seen and how often it was seen, fell back, was clarified."""
+
+    __tablename__ = "nlu_inbox_items"
+    __table_args__ = (
+        CheckConstraint(one_of("state", INBOX_STATES), name="inbox_state_valid"),
+        Index("nlu_inbox_items_by_group", "group_id"),
+        Index("nlu_inbox_items_by_state", "state", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    group_id = Column(Integer, ForeignKey("nlu_inbox_groups.id", ondelete="CASCADE"), nullable=False)
+    text = Column(String(500), nullable=False)        # masked (fenqi.privacy) before it was stored
+    key = Column(String(64), nullable=False, unique=True)  # SHA-256 of the normalised masked text
+    channel = Column(String(8), nullable=False)       # where it was first seen (provenance)
+    intent = Column(String(64), nullable=False)       # predicted: the likeliest answerable intent
+    confidence = Column(Float, nullable=False)
+    margin = Column(Float, nullable=False)            # top-1 minus top-2 intent confidence
+    question_id = Column(String(64), nullable=True)   # predicted standard question
+    question_confidence = Column(Float, nullable=True)
+    seen = Column(Integer, nullable=False, default=1)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    clarified = Column(Integer, nullable=False, default=0)
+    first_at = Column(DateTime, nullable=False)       # UTC
+    last_at = Column(DateTime, nullable=False)        # UTC
+    personal = Column(String(64), nullable=True)      # what still looks personal after masking (never trained on)
+    state = Column(String(10), nullable=False, default="new")
+    note = Column(String(500), nullable=True)         # why a guard blocked it
+    exported_at = Column(DateTime, nullable=True)
+
+
+class InboxSighting(Base):
+    """Which shopper message (tracker event id = analytics turn id) was which inbox item: how the
+    conversation went on (a ticket, a low rating) is read through it."""
+
+    __tablename__ = "nlu_inbox_sightings"
+    __table_args__ = (Index("nlu_inbox_sightings_by_item", "item_id"),)
+
+    turn_id = Column(Integer, primary_key=True, autoincrement=False)
+    item_id = Column(Integer, ForeignKey("nlu_inbox_items.id", ondelete="CASCADE"), nullable=False)
+    conversation_id = Column(Integer, nullable=False)  # analytics conversation (not a key: it is rebuilt)
+
+
+class InboxCursor(Base):
+    """Single row (id = 1): the last analytics turn the inbox has looked at."""
+
+    __tablename__ = "nlu_inbox_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="nlu_inbox_cursor_single_row"),)
+
+    id = Column(Integer, primary_key=True, default=1, autoincrement=False)
+    last_turn_id = Column(Integer, nullable=False, default=0)
+    updated_at = Column(DateTime, nullable=True)
+
+
+class ModelRelease(Base):
+    """Which model the Rasa instances serve: the newest row is live (``python -m fenqi model promote``,
+    ``rollback``). ``model`` is a file of ``models/history/``; ``previous_id`` the release that was live
+    before this one (where a rollback returns); ``gate`` the gate record it was promoted with."""
+
+    __tablename__ = "model_releases"
+    __table_args__ = (CheckConstraint(one_of("action", RELEASE_ACTIONS), name="model_release_action_valid"),)
+
+    id = Column(Integer, primary_key=True)
+    action = Column(String(10), nullable=False)
+    model = Column(String(255), nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    previous_id = Column(Integer, ForeignKey("model_releases.id", ondelete="SET NULL"), nullable=True)
+    gate = Column(JSON, nullable=True)
+    by = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)     # UTC: live since
+    rollout = Column(JSON, nullable=True)             # per instance: url, seconds, ok
