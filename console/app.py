@@ -29,7 +29,7 @@ from fenqi.knowledge import load_knowledge
 from fenqi.privacy import mask_pii
 from fenqi.settings import ConsoleSettings, load_console_settings, load_settings
 
-from . import lead, pages
+from . import lead, pages, trainer
 from .security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -336,9 +336,10 @@ async def favicon(request: web.Request) -> web.Response:
 
 def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSettings] = None,
                limiter: Optional[LoginLimiter] = None, tracker_url: Optional[str] = None,
-               refresh: bool = True) -> web.Application:
+               refresh: bool = True, models_dir: Optional[Path] = None) -> web.Application:
     """The console app; the account store and tracker store engines are created on startup and
-    disposed on cleanup; ``refresh``: keep the analytics rollup current in the background."""
+    disposed on cleanup; ``refresh``: keep the analytics rollup current in the background;
+    ``models_dir``: where the model history is (default: the settings' ``FENQI_MODELS_DIR``)."""
     app = web.Application(middlewares=[security_headers, authenticated], client_max_size=16 * 1024)
     app[CONSOLE] = console or load_console_settings()
     app[LIMITER] = limiter or LoginLimiter()
@@ -371,5 +372,6 @@ def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSett
     app.router.add_post("/tickets/{ticket_id}/messages", send_message)
     app.router.add_post("/tickets/{ticket_id}/{action}", ticket_action)
     lead.add_routes(app)
+    trainer.add_routes(app, models_dir or Path(load_settings().models.models_dir))
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from fenqi.handoff.agents import LEAD, SignedIn
+from fenqi.handoff.agents import LEAD, TRAINER, SignedIn
 from fenqi.handoff.view import AccountSummary
 
 STATE_LABELS = {"queued": "排队中", "accepted": "人工服务中", "returned": "已交还机器人", "closed": "已结束"}
@@ -17,6 +17,10 @@ def page(title: str, body: str, signed: Optional[SignedIn] = None, data: Sequenc
         links = [("/", "待处理会话")]
         if signed.has(LEAD):  # the lead's pages; other agents never see the links (and get 403)
             links += [("/analytics", "数据分析"), ("/conversations", "对话审阅")]
+        if signed.has(TRAINER):  # the trainer's pages (issue #20)
+            links += [("/inbox", "NLU 收件箱")]
+        if signed.has(TRAINER) or signed.has(LEAD):
+            links += [("/models", "模型发布")]
         nav = '<nav data-testid="nav">' + "".join(f'<a href="{h}">{escape(t)}</a>' for h, t in links) + "</nav>"
         who = (f'<span class="who">客服：<b data-testid="agent-name">{escape(signed.name)}</b></span>'
                f'<form method="post" action="/logout" class="inline">{csrf_field(signed.csrf_token)}'

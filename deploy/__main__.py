@@ -154,6 +154,7 @@ def _print_embedded_ready(stack, seconds: float) -> None:
    Chat widget:     http://localhost:{stack.web_port}
    Agent console:   {console}
                     (analytics and conversation review: an agent with --role lead; fenqi agents grant NAME lead)
+   Model:           {stack.serving_model().name}   (python -m fenqi model status; the NLU inbox: --role trainer)
    Logs:            var/log/
    Stop with Ctrl-C.""", flush=True)
 
@@ -167,6 +168,7 @@ def _print_ready(stack: ProdStack, seconds: float) -> None:
    Balancer (nginx):  {stack.balancer_url}   (Rasa instances: {', '.join(stack.rasa_urls)})
    Agent console:     {console}
                       (Secure cookies in production: over HTTPS, or from this machine)
+   Model:             {stack.serving_model().name}   (FENQI_VAR_DIR={rel} python -m fenqi model status)
    Secrets:           {rel}/secrets.env (RASA_API_TOKEN, FENQI_JWT_SECRET, DB passwords)
    Logs:              {rel}/log/
    Try:  set -a; . {rel}/secrets.env; set +a

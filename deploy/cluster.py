@@ -223,10 +223,37 @@ class ProdStack:
             self.start_data(log)
             self.start_bots(timeout, log)
             self.start_balancer(log)
+            self.record_instances()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def serving_model(self) -> Path:
+        """The model a Rasa instance starts with: the live one the account store records
+        (``python -m fenqi model promote`` / ``rollback``, fenqi/training/releases.py), else
+        :attr:`model` (before the first promotion, or when the live file is not on this host)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from fenqi.db.engine import Store
+        from fenqi.settings import ModelsSettings
+        from fenqi.training.releases import serving_path
+
+        try:
+            store = Store.open(self.env["FENQI_DATABASE_URL"])
+            try:
+                with store.session() as session:
+                    return serving_path(session, Path(section(ModelsSettings, self.env).models_dir), self.model)
+            finally:
+                store.close()
+        except SQLAlchemyError:  # a store without the releases table yet: the default model
+            return self.model
+
+    def record_instances(self) -> None:
+        """Where the Rasa instances listen, for ``python -m fenqi model promote`` (rasa-instances.json)."""
+        from fenqi.training.rollout import Instance, write_instances
+
+        write_instances(self.root, [Instance(f"rasa-{i}", url) for i, url in enumerate(self.rasa_urls, 1)])
 
     def start_data(self, log=print) -> None:
         """PostgreSQL (role, databases, migrations, demo accounts) and Redis."""
@@ -278,7 +305,7 @@ class ProdStack:
         # `rasa run` through deploy.rasa_main: the same CLI with production speed-ups.
         return self._spawn(f"rasa-{i}", [str(BIN / "python"), "-m", "deploy.rasa_main", "run",
                                          "--enable-api", "--port", str(port),
-                                         "-i", "127.0.0.1", "--model", str(self.model),
+                                         "-i", "127.0.0.1", "--model", str(self.serving_model()),
                                          "--endpoints", str(ENDPOINTS),
                                          "--credentials", str(ROOT / "credentials.yml"),
                                          "--auth-token", self.api_token])
@@ -388,6 +415,9 @@ class ProdStack:
         self.wait_ready(timeout)
 
     def stop(self) -> None:
+        from fenqi.training.rollout import remove_instances
+
+        remove_instances(self.root)
         self.nginx.stop()
         for proc in self.procs.values():
             if proc.popen.poll() is None:

@@ -107,7 +107,7 @@ class EmbeddedStack(ProdStack):
         cors = [arg for origin in self.cors for arg in ("--cors", origin)]
         return self._spawn(f"rasa-{i}", [str(BIN / "python"), "-m", "deploy.rasa_main", "run",
                                          "--enable-api", "--auth-token", self.api_token, "-i", self.interface,
-                                         *cors, "--port", str(port), "--model", str(self.model),
+                                         *cors, "--port", str(port), "--model", str(self.serving_model()),
                                          "--endpoints", str(self.endpoints),
                                          "--credentials", str(ROOT / "credentials.yml")])
 
@@ -129,6 +129,9 @@ class EmbeddedStack(ProdStack):
             super().restart(name, timeout)
 
     def stop(self) -> None:
+        from fenqi.training.rollout import remove_instances
+
+        remove_instances(self.root)
         for proc in self.procs.values():
             if proc.popen.poll() is None:
                 proc.popen.terminate()

@@ -6,10 +6,12 @@ cross-validates the two models' training data on the same folds; then every meas
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from fenqi.nlp.training_data import EVALUATION_SETS
 
@@ -28,10 +30,41 @@ class GateResult:
     text: str
 
 
+class _Parses:
+    """The parses of ``texts`` by one archive: from the cache (the live model's, from an earlier gate)
+    or from a parser started now."""
+
+    def __init__(self, archive: ModelArchive, texts: List[str], cache: Optional[Path]) -> None:
+        digest = hashlib.sha256(json.dumps(texts, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+        self.path = cache / f"{archive.sha256}-{digest}.json" if cache is not None else None
+        self.texts = texts
+        self.cached: Optional[List[Dict[str, Any]]] = None
+        self.job: Optional[ParseJob] = None
+        if self.path is not None and self.path.exists():
+            self.cached = json.loads(self.path.read_text(encoding="utf-8"))
+        else:
+            self.job = ParseJob(archive.path, texts)
+
+    def result(self) -> Dict[str, Any]:
+        if self.cached is None:
+            assert self.job is not None
+            self.cached = self.job.result()
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_text(json.dumps(self.cached, ensure_ascii=False), encoding="utf-8")
+        return by_text(self.texts, self.cached)
+
+    def close(self) -> None:
+        if self.job is not None:
+            self.job.close()
+
+
 def run_gate(candidate: Path, live: Path, *, folds: int = FOLDS, tolerance: Tolerance = DEFAULT_TOLERANCE,
-             sets: Mapping[str, Path] = EVALUATION_SETS, now: Optional[str] = None,
+             sets: Mapping[str, Path] = EVALUATION_SETS, now: Optional[str] = None, cache: Optional[Path] = None,
              log: Callable[[str], None] = lambda _: None) -> GateResult:
-    """Compare ``candidate`` with ``live`` (both archives) and decide; raises ArchiveError/ParseError."""
+    """Compare ``candidate`` with ``live`` (both archives) and decide; raises ArchiveError/ParseError.
+    ``cache``: a directory keeping each model's parses of the sets (a model's content and the sets'
+    texts name the file), so a second candidate against the same live model parses only itself."""
     from fenqi import clock
 
     started = time.monotonic()
@@ -39,16 +72,16 @@ def run_gate(candidate: Path, live: Path, *, folds: int = FOLDS, tolerance: Tole
     old: ModelArchive = read_archive(live)
     evaluation = load_sets(sets)
     texts = evaluation.texts()
-    log(f">> parsing {len(texts)} evaluation questions with both models (child processes) ...")
-    jobs = [ParseJob(old.path, texts), ParseJob(new.path, texts)]
+    log(f">> parsing {len(texts)} evaluation questions with both models (child processes, or the cache) ...")
+    parses = [_Parses(old, texts, cache), _Parses(new, texts, cache)]
     try:
         log(f">> cross-validation: {folds} folds of each model's training data "
             f"({len(old.examples)} live, {len(new.examples)} candidate examples) ...")
         cv = list(compare_cross_validation(old.setup, new.setup, folds))
-        live_parses, candidate_parses = (by_text(texts, job.result()) for job in jobs)
+        live_parses, candidate_parses = (p.result() for p in parses)
     finally:
-        for job in jobs:
-            job.close()
+        for p in parses:
+            p.close()
     comparisons = cv + compare_sets(evaluation, live_parses, candidate_parses)
     verdict = decide(comparisons, tolerance)
     seconds = time.monotonic() - started

@@ -332,6 +332,15 @@ def list_groups(session: Session, status: str = "open", page: int = 1, page_size
     return _views(session, page_groups, _signs(session, [g.id for g in page_groups]), None), int(total)
 
 
+def group_view(session: Session, group_id: int) -> Optional[GroupView]:
+    """One group as the inbox shows it (None if there is no such group)."""
+    group = session.get(InboxGroup, group_id)
+    if group is None:
+        return None
+    views = _views(session, [group], _signs(session, [group_id]), None)
+    return views[0] if views else None
+
+
 def counts(session: Session) -> Dict[str, int]:
     """Items by state, and open groups."""
     out = {state: int(n) for state, n in session.execute(select(InboxItem.state, func.count()).group_by(InboxItem.state))}

@@ -83,6 +83,11 @@ def gate_record_path(models_dir: Path, sha256: str) -> Path:
     return Path(models_dir) / GATES / f"{sha256}.json"
 
 
+def parse_cache(models_dir: Path) -> Path:
+    """Where the gate keeps each model's parses of the evaluation sets."""
+    return Path(models_dir) / GATES / "parses"
+
+
 def save_gate_record(models_dir: Path, record: GateRecord) -> Path:
     path = gate_record_path(models_dir, record.candidate_sha256)
     path.parent.mkdir(parents=True, exist_ok=True)
