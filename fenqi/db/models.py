@@ -551,9 +551,9 @@ class InboxItem(Base):
     text = Column(String(500), nullable=False)        # masked (fenqi.privacy) before it was stored
     key = Column(String(64), nullable=False, unique=True)  # SHA-256 of the normalised masked text
     channel = Column(String(8), nullable=False)       # where it was first seen (provenance)
-    intent = Column(String(64), nullable=False)       # predicted: the likeliest answerable intent
-    confidence = Column(Float, nullable=False)
-    margin = Column(Float, nullable=False)            # top-1 minus top-2 intent confidence
+    intent = Column(String(64), nullable=False)       # predicted (latest): the likeliest intent but the fallback
+    confidence = Column(Float, nullable=False)        # its mean confidence over the sightings
+    margin = Column(Float, nullable=False)            # the smallest top-1 minus top-2 intent confidence
     question_id = Column(String(64), nullable=True)   # predicted standard question
     question_confidence = Column(Float, nullable=True)
     seen = Column(Integer, nullable=False, default=1)

@@ -199,13 +199,13 @@ def collect(session: Session, tracker: Optional[Connection], training: TrainingI
             session.flush()
             groups.add(masked, group_id)
             done.new_items += 1
-        elif session.get(InboxSighting, turn.id) is None:
-            # the latest prediction (the live model's) replaces the older one
-            item.intent, item.confidence, item.margin = guess.intent, guess.confidence, guess.margin
-            item.question_id, item.question_confidence = guess.question, guess.question_confidence
-            item.last_at = max(item.last_at, turn.at)
         if session.get(InboxSighting, turn.id) is not None:
             continue  # counted already (the rollup was rebuilt)
+        if item.seen:  # seen before: the latest prediction is shown; confidence averaged, smallest margin kept
+            item.confidence = (item.confidence * item.seen + guess.confidence) / (item.seen + 1)
+            item.margin = min(item.margin, guess.margin)
+            item.intent, item.question_id, item.question_confidence = guess.intent, guess.question, guess.question_confidence
+            item.first_at, item.last_at = min(item.first_at, turn.at), max(item.last_at, turn.at)
         item.seen += 1
         item.fallbacks += int(bool(turn.fallback))
         item.clarified += int(bool(turn.clarified))

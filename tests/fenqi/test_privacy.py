@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from fenqi.privacy import PiiLogFilter, install_log_filter, mask_pii
+from fenqi.privacy import PiiLogFilter, install_log_filter, mask_identifiers, mask_pii, personal_traces
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -115,3 +115,21 @@ def test_installed_filter_masks_records_of_any_logger(caplog):
         assert "13812345678" not in caplog.text
     finally:
         logging.setLogRecordFactory(old)
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("我叫王小明，分期怎么还", ["name"]),
+    ("张先生您好，备用金能借多少", ["name"]),
+    ("北京市朝阳区建国路88号的收货地址能改吗", ["address"]),
+    ("我住在3栋2单元", ["address"]),
+    ("订单 1234567 分期失败", ["digits"]),
+    ("我手机13812345678收不到验证码", ["digits"]),          # masked first: 138****5678 still looks personal
+    ("邮箱 shopper.a@qq.com 收不到账单", ["email"]),
+    ("会话 web:demo_ok 里说的", ["identifier"]),
+    ("每月15号扣款吗", []),                                   # a day of the month is no address
+    ("这两个有什么区别", []),
+    ("超市可以用小米分期吗", []),
+    ("分12期手续费多少", []),
+])
+def test_what_still_looks_personal_after_masking_is_named(text, kinds):
+    assert personal_traces(mask_identifiers(text)) == kinds
