@@ -56,3 +56,22 @@ def redis_server(prod_binaries, tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def prod_stack(prod_binaries, prod_workdir):
+    """The production stack of ``make run-prod`` (2 Rasa instances, 1 action server, PostgreSQL, Redis,
+    nginx) shared by the modules that need no special channel set-up (test_failover.py,
+    test_training_loop.py): one start-up for them."""
+    from deploy.cluster import Ports, ProdStack
+    from tests.support.stack import MODEL
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
+    prod = ProdStack(prod_workdir / "prod", Ports.random(n_rasa=2, n_actions=1), durable=False)
+    try:
+        prod.start(timeout=420, log=lambda msg: None)
+    except Exception as exc:  # keep the servers' logs in the failure message
+        pytest.fail(f"production stack did not start: {exc}")
+    yield prod
+    prod.stop()
