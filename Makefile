@@ -19,7 +19,7 @@ export RASA_PORT ACTIONS_PORT WEB_PORT ACTION_SERVER_URL
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_MODEL) \
 	$(shell find components fenqi/nlp -name '*.py' -o -name '*.yml' 2>/dev/null)
 
-.PHONY: help setup run shell train eval test test-fast lint validate spacy db clean
+.PHONY: help setup run shell train candidate eval test test-fast lint validate spacy db clean
 .DEFAULT_GOAL := help
 
 # Feature fragments (widget, WeChat, production): they use the variables above.
@@ -31,6 +31,7 @@ help:
 	@echo "make shell  chat with a running bot in the terminal (AS=demo_low_limit to log in as a demo user)"
 	@echo "make train  train the Rasa model when data or config changed"
 	@echo "make eval   intent accuracy / macro-F1 on the held-out sets -> docs/evaluation.md"
+	@echo "make candidate  train models/candidate.tar.gz for the evaluation gate (docs/training-loop.md)"
 	@echo "make run-prod   production mode: PostgreSQL, Redis, 2 Rasa + 2 action servers behind nginx (:8000)"
 	@echo "make bench      latency/throughput benchmark of both modes -> docs/benchmarks.md"
 
@@ -68,6 +69,16 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	echo ">> trained in $$(( $$(date +%s) - start )) s"
 
 train: $(MODEL)
+
+# A candidate for the evaluation gate (docs/training-loop.md): the same training into another file,
+# so the live model (models/fenqi.tar.gz before the first promotion) is never overwritten.
+candidate: $(VENV)/.installed $(SPACY_MODEL)
+	@echo ">> training models/candidate.tar.gz (log: var/log/train-candidate.log)"
+	@mkdir -p var/log; start=$$(date +%s); \
+	if ! $(BIN)/rasa train --config config.yml --domain domain.yml --data data --out models \
+	     --fixed-model-name candidate --quiet >var/log/train-candidate.log 2>&1; then \
+	  grep -v Warning var/log/train-candidate.log | tail -n 30; echo "!! training failed"; exit 1; fi; \
+	echo ">> trained in $$(( $$(date +%s) - start )) s; next: .venv/bin/python -m fenqi model gate models/candidate.tar.gz"
 
 # --- running --------------------------------------------------------------------------------
 run: setup $(MODEL)

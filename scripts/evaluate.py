@@ -78,21 +78,9 @@ def load_dev(path: Path) -> List[Example]:
 
 
 async def predict_ranked(model: Path, texts: Sequence[str]) -> List[Tuple[str, float]]:
-    import logging
+    from components.parse import parse_texts
 
-    from rasa.core.agent import Agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)  # no per-message debug lines
-
-    agent = Agent.load(str(model))
-    out = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        out.append((parsed["intent"]["name"], float(parsed["intent"].get("confidence") or 0.0)))
-    return out
+    return [(p["intent"]["name"], float(p["intent"].get("confidence") or 0.0)) for p in await parse_texts(model, texts)]
 
 
 def predict(model: Path, texts: Sequence[str]) -> List[str]:

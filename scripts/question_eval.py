@@ -135,16 +135,9 @@ def demo_snapshot(user_id: str = LOGIN_USER) -> Any:
 
 
 async def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
-    import logging
+    from components.parse import parse_texts
 
-    from rasa.core.agent import Agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    agent = Agent.load(str(model))
-    return [await agent.parse_message(t) for t in texts]
+    return await parse_texts(model, texts)
 
 
 def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple[Optional[str], Tuple[str, ...], str]:

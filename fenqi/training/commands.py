@@ -162,7 +162,7 @@ def cmd_model_gate(args: argparse.Namespace) -> int:
     tolerance = Tolerance(overall=args.tolerance, per_intent=args.per_intent)
     try:
         result = run_gate(Path(args.model), live, folds=args.folds, tolerance=tolerance,
-                          cache=releases.parse_cache(models), log=print)
+                          cache=releases.gate_cache(models), log=print)
     except (ArchiveError, ParseError) as exc:
         raise _cli().CliError(str(exc)) from None
     print(result.text, end="")

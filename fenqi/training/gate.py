@@ -25,15 +25,21 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One evaluation example scored for both models."""
+    """One evaluation example scored for both models (``None``: not an example of that model's
+    measure, e.g. a training line only one of the two data sets has)."""
 
     text: str                   # shown in the report unless the measure is hidden
     gold: str                   # the gold label (intent, or standard question)
     intent: str                 # the gold intent: the per-intent breakdown
-    live: bool
-    candidate: bool
+    live: Optional[bool]
+    candidate: Optional[bool]
     live_said: str = ""         # what each model predicted (for the report)
     candidate_said: str = ""
+
+
+def _share(values: Sequence[Optional[bool]]) -> float:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else 0.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,11 @@ class Comparison:
 
     @property
     def live(self) -> float:
-        return sum(o.live for o in self.outcomes) / self.n if self.outcomes else 0.0
+        return _share([o.live for o in self.outcomes])
 
     @property
     def candidate(self) -> float:
-        return sum(o.candidate for o in self.outcomes) / self.n if self.outcomes else 0.0
+        return _share([o.candidate for o in self.outcomes])
 
     @property
     def delta(self) -> float:
@@ -80,19 +86,19 @@ class Comparison:
 
     @property
     def fixed(self) -> List[Outcome]:
-        """Wrong for the live model, right for the candidate."""
-        return [o for o in self.outcomes if o.candidate and not o.live]
+        """Wrong for the live model, right for the candidate (examples of both)."""
+        return [o for o in self.outcomes if o.candidate is True and o.live is False]
 
     @property
     def broken(self) -> List[Outcome]:
-        """Right for the live model, wrong for the candidate."""
-        return [o for o in self.outcomes if o.live and not o.candidate]
+        """Right for the live model, wrong for the candidate (examples of both)."""
+        return [o for o in self.outcomes if o.live is True and o.candidate is False]
 
     def per_intent(self) -> List[IntentRow]:
         groups: Dict[str, List[Outcome]] = {}
         for o in self.outcomes:
             groups.setdefault(o.intent, []).append(o)
-        return [IntentRow(intent, len(os), sum(o.live for o in os) / len(os), sum(o.candidate for o in os) / len(os))
+        return [IntentRow(intent, len(os), _share([o.live for o in os]), _share([o.candidate for o in os]))
                 for intent, os in sorted(groups.items())]
 
 

@@ -2,7 +2,8 @@
 
 Both models parse the evaluation sets in child processes (at the same time) while this process
 cross-validates the two models' training data on the same folds; then every measure is compared
-(:mod:`fenqi.training.gate`) and the record is written beside the models (``models/gates/``).
+(:mod:`fenqi.training.gate`) and the record is written beside the models (``models/gates/``). What
+depends on one model only (its cross-validation, its parses) is kept in ``models/gates/cache/``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from fenqi.nlp.training_data import EVALUATION_SETS
 
 from .archive import ModelArchive, read_archive
-from .crossval import FOLDS, compare_cross_validation
+from .crossval import FOLDS, Scored, compare, cross_validate
 from .gate import DEFAULT_TOLERANCE, Comparison, GateRecord, Tolerance, Verdict, decide, figures, report
 from .measure import by_text, compare_sets, load_sets
 from .parsing import ParseJob
@@ -36,7 +37,7 @@ class _Parses:
 
     def __init__(self, archive: ModelArchive, texts: List[str], cache: Optional[Path]) -> None:
         digest = hashlib.sha256(json.dumps(texts, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
-        self.path = cache / f"{archive.sha256}-{digest}.json" if cache is not None else None
+        self.path = cache / f"{archive.sha256}-parses-{digest}.json" if cache is not None else None
         self.texts = texts
         self.cached: Optional[List[Dict[str, Any]]] = None
         self.job: Optional[ParseJob] = None
@@ -59,12 +60,26 @@ class _Parses:
             self.job.close()
 
 
+def _cross_validated(archive: ModelArchive, folds: int, cache: Optional[Path]) -> Scored:
+    """The model's cross-validation, from the cache when it was computed before (it depends only on
+    the archive's training data and configuration)."""
+    path = cache / f"{archive.sha256}-cv{folds}.json" if cache is not None else None
+    if path is not None and path.exists():
+        return Scored.from_json(json.loads(path.read_text(encoding="utf-8")))
+    scored = cross_validate(archive.setup, folds)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(scored.as_json(), ensure_ascii=False), encoding="utf-8")
+    return scored
+
+
 def run_gate(candidate: Path, live: Path, *, folds: int = FOLDS, tolerance: Tolerance = DEFAULT_TOLERANCE,
              sets: Mapping[str, Path] = EVALUATION_SETS, now: Optional[str] = None, cache: Optional[Path] = None,
              log: Callable[[str], None] = lambda _: None) -> GateResult:
     """Compare ``candidate`` with ``live`` (both archives) and decide; raises ArchiveError/ParseError.
-    ``cache``: a directory keeping each model's parses of the sets (a model's content and the sets'
-    texts name the file), so a second candidate against the same live model parses only itself."""
+    ``cache``: a directory keeping each model's cross-validation and parses of the sets (named by the
+    model's content, and the sets' texts), so a second candidate against the same live model
+    computes only its own."""
     from fenqi import clock
 
     started = time.monotonic()
@@ -77,7 +92,7 @@ def run_gate(candidate: Path, live: Path, *, folds: int = FOLDS, tolerance: Tole
     try:
         log(f">> cross-validation: {folds} folds of each model's training data "
             f"({len(old.examples)} live, {len(new.examples)} candidate examples) ...")
-        cv = list(compare_cross_validation(old.setup, new.setup, folds))
+        cv = list(compare(_cross_validated(old, folds, cache), _cross_validated(new, folds, cache), folds))
         live_parses, candidate_parses = (p.result() for p in parses)
     finally:
         for p in parses:

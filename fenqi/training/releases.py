@@ -83,9 +83,9 @@ def gate_record_path(models_dir: Path, sha256: str) -> Path:
     return Path(models_dir) / GATES / f"{sha256}.json"
 
 
-def parse_cache(models_dir: Path) -> Path:
-    """Where the gate keeps each model's parses of the evaluation sets."""
-    return Path(models_dir) / GATES / "parses"
+def gate_cache(models_dir: Path) -> Path:
+    """Where the gate keeps what depends on one model only (its cross-validation, its parses)."""
+    return Path(models_dir) / GATES / "cache"
 
 
 def save_gate_record(models_dir: Path, record: GateRecord) -> Path:

@@ -169,7 +169,7 @@ def test_the_gate_passes_the_reviewed_candidate_and_refuses_the_mislabelled_mode
     assert "VERDICT: REFUSED" in refused.stdout
     reasons = refused.stdout.split("VERDICT: REFUSED", 1)[1]
     assert re.search(r"held-out set: accuracy 0\.\d+ -> 0\.\d+", reasons)
-    assert "held-out set: how_to_repay" in reasons and "held-out set: auto_repay" in reasons
+    assert "sub-question set: how_to_repay" in reasons  # one intent losing much is a reason of its own
     # the flips name the examples, both ways: the repayment questions now read as automatic deduction
     assert re.search(r"broken \(right before, wrong now\): \d+\n.*\[gold how_to_repay; live how_to_repay, "
                      r"candidate auto_repay\]", refused.stdout)

@@ -78,16 +78,22 @@ def test_a_text_keeps_its_fold_in_any_data_set_and_folds_are_balanced():
     assert min(sizes) > 330 and max(sizes) < 470
 
 
-def test_cross_validation_scores_both_models_on_the_candidates_examples_and_labels():
+def test_cross_validation_scores_each_model_on_its_own_data_on_the_same_folds():
     greet = [f"你好呀朋友{i}" for i in range(12)] + [f"哈喽早上好{i}" for i in range(12)]
     repay = [f"怎么还款第{i}期" for i in range(12)] + [f"在哪里还钱{i}" for i in range(12)]
     options = {"classifier": "svm", "combine": "char+stack", "use_words": False, "temperature": 0.2}
     live = [(t, "greet", None, None) for t in greet] + [(t, "how_to_repay", None, None) for t in repay[:12]]
     same, _ = compare_cross_validation(TrainingSetup(live, options), TrainingSetup(live, options), folds=3)
     assert same.n == 36 and same.live == same.candidate and not same.fixed and not same.broken
-    # the candidate adds the "在哪里还钱" phrasing: scored on its examples, with its labels
+    # the candidate adds the "在哪里还钱" phrasing: those count for the candidate only
     candidate = live + [(t, "how_to_repay", None, None) for t in repay[12:]]
     intent, question = compare_cross_validation(TrainingSetup(live, options), TrainingSetup(candidate, options), folds=3)
     assert intent.n == 48 and question.n == 0
     assert [o.gold for o in intent.outcomes] == [r[1] for r in candidate]
-    assert intent.candidate >= intent.live and not intent.broken
+    assert [o.text for o in intent.outcomes if o.live is None] == repay[12:]
+    assert not intent.broken
+    # a text relabelled in the candidate is scored against each model's own label
+    relabelled = [(t, "greet" if t == repay[0] else i, q, s) for t, i, q, s in live]
+    moved, _ = compare_cross_validation(TrainingSetup(live, options), TrainingSetup(relabelled, options), folds=3)
+    [outcome] = [o for o in moved.outcomes if o.text == repay[0]]
+    assert (outcome.gold, outcome.live, outcome.candidate) == ("greet", True, False)
