@@ -44,21 +44,22 @@ ORDER = "ORD-DEMO-OK-2"
 
 @pytest.fixture(scope="module")
 def loop(prod_stack, tmp_path_factory):
-    """The session's production stack with both instances up (the failover drill may have killed one),
-    a models directory of this test's own (the live model: the trained one) and the CLI's environment."""
+    """The session's production stack, a models directory of this test's own (the live model: the
+    trained one) and the CLI's environment. An instance the failover drill killed is started again in
+    the background (while the models train): the promotion needs both."""
     stack = prod_stack
-    for name, proc in list(stack.procs.items()):
-        if name.startswith("rasa") and proc.popen.poll() is not None:
-            stack.restart(name)
     work = tmp_path_factory.mktemp("loop")
     models = work / "models"
     models.mkdir()
     shutil.copyfile(MODEL, models / "fenqi.tar.gz")
     stack.env["FENQI_MODELS_DIR"] = str(models)  # the supervisor's restarts read the releases against it
+    dead = [name for name, proc in stack.procs.items() if name.startswith("rasa") and proc.popen.poll() is not None]
+    restarting = threading.Thread(target=lambda: [stack.restart(name) for name in dead], daemon=True)
+    restarting.start()
     env = dict(stack.env, RASA_API_TOKEN=stack.api_token)
     earlier = fenqi(env, "nlu", "collect")  # what other tests of the session said is not this test's
     assert earlier.returncode == 0, earlier.stderr
-    return stack, work, env
+    yield stack, work, env, restarting
 
 
 def fenqi(env: Dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -81,7 +82,7 @@ def serving(stack, url: str) -> str:
 
 
 def test_shoppers_messages_reach_the_inbox_masked(loop):
-    stack, _, env = loop
+    stack, _, env, _ = loop
     for i, text in enumerate([*REVIEWED, PERSONAL, "怎么还款"]):  # the last is a training line
         assert ask(stack.balancer_url, f"inbox-{i}", text)
     result = fenqi(env, "nlu", "collect")
@@ -100,7 +101,7 @@ def trained(loop):
     """Decide the inbox's groups, export, then train the candidate on the reviewed data and a model on
     deliberately mislabelled data (how_to_repay and auto_repay swapped) side by side; ``rasa data
     validate`` (make validate) checks the exported files meanwhile."""
-    stack, work, env = loop
+    stack, work, env, restarting = loop
     index = TrainingIndex(training_examples(), evaluation_texts())
     store = Store.open(stack.accounts_url)
     try:
@@ -143,6 +144,8 @@ def trained(loop):
         output, _ = job.communicate(timeout=900)
         assert job.returncode == 0, f"{name}:\n{output[-3000:]}"
     print(f"\n[training loop] trained the candidate and the mislabelled model: {time.monotonic() - started:.0f} s")
+    restarting.join(600)
+    assert all(p.popen.poll() is None for n, p in stack.procs.items() if n.startswith("rasa"))
     reviewed = sorted(p.name for p in (data / "nlu" / "reviewed").iterdir())
     assert reviewed == ["how_to_repay.yml", "how_to_use_installment.yml", "reserve_fund_limit.yml"]
     return out / "candidate.tar.gz", out / "mislabelled.tar.gz"
@@ -156,7 +159,7 @@ def gate(env, model: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_gate_passes_the_reviewed_candidate_and_refuses_the_mislabelled_model(loop, trained):
-    _, _, env = loop
+    _, _, env, _ = loop
     candidate, mislabelled = trained
     passed = gate(env, candidate)
     assert passed.returncode == 0, passed.stdout[-3000:] + passed.stderr[-2000:]
@@ -178,7 +181,7 @@ def test_the_gate_passes_the_reviewed_candidate_and_refuses_the_mislabelled_mode
 
 
 def test_promotion_switches_both_instances_while_a_conversation_goes_on(loop, trained):
-    stack, _, env = loop
+    stack, _, env, _ = loop
     candidate, _ = trained
     sender, token = "loop-demo-ok", issue_token("demo_ok", stack.jwt_secret, ttl=1800)
     first = ask(stack.balancer_url, sender, "现在一次全部还清要还多少钱", token)  # differs per order: asks which
@@ -226,7 +229,7 @@ def test_promotion_switches_both_instances_while_a_conversation_goes_on(loop, tr
 
 
 def test_a_new_instance_serves_the_live_model_and_rollback_returns_both(loop, trained):
-    stack, _, env = loop
+    stack, _, env, _ = loop
     live = serving(stack, stack.rasa_urls[1])
     stack.kill("rasa-1")
     stack.restart("rasa-1")  # as the supervisor does for an instance that died

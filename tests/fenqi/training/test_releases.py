@@ -5,7 +5,6 @@ Rasa instances is tests/prod/test_training_loop.py."""
 from __future__ import annotations
 
 import shutil
-import tarfile
 from datetime import datetime
 
 import pytest
@@ -16,23 +15,11 @@ from fenqi.training.archive import read_archive, sha256_of
 from fenqi.training.gate import GateRecord, Tolerance
 from fenqi.training.promotion import promote, rollback
 from fenqi.training.rollout import Instance, read_instances, remove_instances, write_instances
+from tests.support.models import repacked
 from tests.support.schema import init_db
 from tests.support.stack import MODEL, free_port
 
 NOW = datetime(2026, 12, 3, 2, 0, 0)
-
-
-def repacked(source, target, extra="candidate"):
-    """The same model with one more file: another archive (another SHA-256) that loads the same."""
-    work = target.parent / f"unpacked-{extra}"
-    with tarfile.open(source, "r:gz") as tar:
-        tar.extractall(work)
-    (work / "note.txt").write_text(extra, encoding="utf-8")
-    with tarfile.open(target, "w:gz") as tar:
-        for path in sorted(work.iterdir()):
-            tar.add(path, arcname=path.name)
-    shutil.rmtree(work)
-    return target
 
 
 @pytest.fixture(scope="module")
