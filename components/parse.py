@@ -28,6 +28,9 @@ async def parse_texts(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
+    from deploy.rasa_main import install_sequential_graph_runner
+
+    install_sequential_graph_runner()  # as the servers parse: the graph's nodes in order, without dask
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)  # no per-message debug lines
     agent = Agent.load(str(model))

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
@@ -41,19 +41,35 @@ def normalise(text: str) -> str:
     return _NOISE.sub(" ", unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()).strip()
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    from spacy.vocab import Vocab
+_WORDS: Optional[Dict[str, List[str]]] = None  # while cross-validating: each text's words, computed once
 
-    from fenqi.nlp.pipeline import load_lexicon
-    from fenqi.nlp.tokenizer import DomainJiebaTokenizer
 
-    return DomainJiebaTokenizer(Vocab(), load_lexicon().get("user_words", []))
+@contextmanager
+def words_computed_once() -> Iterator[None]:
+    """Within it, :func:`words` segments each text once: cross-validation fits and predicts the same
+    texts fold after fold (and the question models again); outside it nothing is kept."""
+    global _WORDS
+    previous, _WORDS = _WORDS, {}
+    try:
+        yield
+    finally:
+        _WORDS = previous
 
 
 def words(text: str) -> List[str]:
     """Word unigrams and bigrams of the normalised text (project jieba tokenizer)."""
-    tokens = [w for w in _segmenter().segment(normalise(text)) if w.strip()]
+    if _WORDS is not None:
+        known = _WORDS.get(text)
+        if known is None:
+            known = _WORDS[text] = _words(text)
+        return known
+    return _words(text)
+
+
+def _words(text: str) -> List[str]:
+    from fenqi.nlp.segmenter import domain_segmenter
+
+    tokens = [w for w in domain_segmenter().segment(normalise(text)) if w.strip()]
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 

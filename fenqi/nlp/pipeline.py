@@ -16,8 +16,7 @@ import yaml
 from spacy.language import Language
 
 from fenqi.nlp import tokenizer as _tokenizer  # noqa: F401 - registers fenqi.zh_jieba.v1
-
-LEXICON = Path(__file__).with_name("lexicon.yml")
+from fenqi.nlp.segmenter import LEXICON
 
 
 def load_lexicon(path: Path = LEXICON) -> Dict[str, Any]:

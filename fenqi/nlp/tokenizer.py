@@ -7,46 +7,28 @@ live in the pipeline's own ``config.cfg``.
 """
 from __future__ import annotations
 
-import logging
-import re
-from typing import Iterable, List, Sequence
+from typing import List, Sequence
 
-import jieba
 from spacy.lang.zh import ChineseTokenizer, Segmenter
 from spacy.tokens import Doc
 from spacy.util import get_words_and_spaces, registry
 
-jieba.setLogLevel(logging.WARNING)
-
-# Amounts and ids stay one token: "¥3,999.00", "3999", "1.5", "202405301234567".
-NUMBER = re.compile(r"(?<![A-Za-z\d.])[¥￥]?\d+(?:[,，]\d{3})*(?:\.\d+)?(?![A-Za-z\d])")
+from fenqi.nlp.segmenter import NUMBER, DomainSegmenter  # noqa: F401 - NUMBER: its old home
 
 
 class DomainJiebaTokenizer(ChineseTokenizer):
-    """jieba segmentation with a private dictionary; numbers are cut out before jieba sees them."""
+    """jieba segmentation with a private dictionary (:class:`fenqi.nlp.segmenter.DomainSegmenter`);
+    numbers are cut out before jieba sees them."""
 
     def __init__(self, vocab, user_words: Sequence[str] = ()):
         super().__init__(vocab, segmenter=Segmenter.char)  # avoid loading the global jieba
         self.segmenter = Segmenter.jieba
-        self.user_words = list(user_words)
-        self.jieba_seg = jieba.Tokenizer()
-        for entry in self.user_words:
-            word, _, freq = entry.partition(" ")
-            self.jieba_seg.add_word(word, int(freq) if freq else None)
+        self.domain = DomainSegmenter(user_words)
+        self.user_words = self.domain.user_words
 
     def segment(self, text: str) -> List[str]:
         """Split ``text`` into words (whitespace kept as its own words, as jieba does)."""
-        words: List[str] = []
-        pos = 0
-        for match in NUMBER.finditer(text):
-            words.extend(self._jieba(text[pos:match.start()]))
-            words.append(match.group())
-            pos = match.end()
-        words.extend(self._jieba(text[pos:]))
-        return words
-
-    def _jieba(self, chunk: str) -> Iterable[str]:
-        return (w for w in self.jieba_seg.cut(chunk, HMM=True) if w) if chunk else ()  # type: ignore[union-attr]
+        return self.domain.segment(text)
 
     def __call__(self, text: str) -> Doc:
         words, spaces = get_words_and_spaces(self.segment(text), text)

@@ -9,7 +9,7 @@ import json
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional
 
 from .crossval import Row, TrainingSetup
 
@@ -98,7 +98,3 @@ def read_archive(path: Path) -> ModelArchive:
     return ModelArchive(path=path, sha256=sha256_of(path), trained_at=str(metadata.get("trained_at", "")),
                         setup=setup)
 
-
-def archive_summary(archive: ModelArchive) -> Tuple[str, int]:
-    """(trained at, number of training examples) for reports."""
-    return archive.trained_at, len(archive.setup.examples)

@@ -102,13 +102,16 @@ def _predict_fold(setup: TrainingSetup, train: Sequence[Row], texts: Sequence[st
 
 def cross_validate(setup: TrainingSetup, folds: int = FOLDS) -> Scored:
     """Each distinct example of ``setup`` predicted by its models trained without its fold."""
+    from fenqi.nlp.intent_model import words_computed_once
+
     rows = _distinct(setup.examples)
     predictions: List[Optional[Prediction]] = [None] * len(rows)
-    for k in range(folds):
-        train = [r for r in setup.examples if fold_of(r[0], folds) != k]
-        wanted = [i for i, r in enumerate(rows) if fold_of(r[0], folds) == k]
-        for i, p in zip(wanted, _predict_fold(setup, train, [rows[i][0] for i in wanted])):
-            predictions[i] = p
+    with words_computed_once():
+        for k in range(folds):
+            train = [r for r in setup.examples if fold_of(r[0], folds) != k]
+            wanted = [i for i, r in enumerate(rows) if fold_of(r[0], folds) == k]
+            for i, p in zip(wanted, _predict_fold(setup, train, [rows[i][0] for i in wanted])):
+                predictions[i] = p
     assert all(p is not None for p in predictions)
     return Scored(tuple(rows), tuple(p for p in predictions if p is not None), setup.fallback)
 
