@@ -28,7 +28,7 @@ from fenqi.answers.selection import (
     is_follow_up,
 )
 from fenqi.knowledge import load_questions
-from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
+from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
 from fenqi.security.inbound import valid_order_id
 
 LAST_QUESTION = "last_question"
@@ -64,10 +64,21 @@ def choose(intent: str, tracker: Tracker, product: Optional[str], confident: Opt
     if confident is None:
         confident = isinstance(confidence, (int, float)) and confidence >= THRESHOLDS.intent
     within = ranking(question.get("ranking")) if (message.get("intent") or {}).get("name") == intent else []
+    book = load_questions()
+    previous = tracker.get_slot(LAST_QUESTION)
+    last = find(book, previous)
     return choose_question(
-        load_questions(), intent, within, product=product or INSTALLMENT,
-        asked=entity_value(message, QUESTION), previous=tracker.get_slot(LAST_QUESTION), text=message.get("text"),
-        overall=ranking(message.get(QUESTION_RANKING)), intent_confident=confident, thresholds=THRESHOLDS)
+        book, intent, within, product=product or INSTALLMENT, asked=entity_value(message, QUESTION),
+        previous=previous, text=message.get("text"),
+        context=intent_ranking(message.get(QUESTION_BY_INTENT), last.intent) if last else [],
+        intent_confident=confident, thresholds=THRESHOLDS)
+
+
+def intent_ranking(by_intent: Any, intent: str) -> List[Tuple[str, float]]:
+    """``question_by_intent[intent]`` (``[[id, confidence], …]``) as pairs; anything malformed is skipped."""
+    entries = by_intent.get(intent) if isinstance(by_intent, dict) else None
+    return [(e[0], float(e[1])) for e in (entries if isinstance(entries, list) else [])[:MAX_RANKING]
+            if isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], (int, float))]
 
 
 def follow_up_intent(tracker: Tracker) -> Optional[str]:

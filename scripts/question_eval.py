@@ -171,12 +171,12 @@ def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple
 
     The same steps as actions/answering.respond, for a domain intent; a fallback or out-of-scope
     prediction is a reply that answers no standard question."""
-    from actions.answering import THRESHOLDS, ranking
+    from actions.answering import THRESHOLDS, intent_ranking, ranking
     from fenqi.answers.questions import answer_question, clarify_answer
     from fenqi.answers.routing import product_of
     from fenqi.answers.selection import INSTALLMENT, choose_question, find, is_follow_up
     from fenqi.knowledge import load_questions
-    from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
+    from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
 
     book = load_questions()
     intent = (parsed.get("intent") or {}).get("name")
@@ -191,7 +191,8 @@ def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple
         intent, confident, within = last.intent, False, []
     choice = choose_question(
         book, intent, within, product=product_of(item.text) or INSTALLMENT,
-        previous=item.after, text=item.text, overall=ranking(parsed.get(QUESTION_RANKING)),
+        previous=item.after, text=item.text,
+        context=intent_ranking(parsed.get(QUESTION_BY_INTENT), find(book, item.after).intent) if item.after else [],
         intent_confident=confident, thresholds=THRESHOLDS)
     if choice.question is None:
         return None, tuple(q.id for q in choice.clarify), clarify_answer(list(choice.clarify), choice.product).text
