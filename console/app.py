@@ -43,7 +43,8 @@ ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
     "accept": tk.Accept, "release": tk.Release, "handback": tk.HandBack, "close": tk.Close}
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
 FAILURE_LABELS = {"window_closed": "已超过微信 48 小时客服消息时限", "quota": "客服消息额度已用完",
-                  "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错"}
+                  "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错",
+                  live.EXPIRED: "用户 {wait}内未上线，消息已过期"}
 T = TypeVar("T")
 
 
@@ -229,16 +230,32 @@ async def ticket_page(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
-def _message_json(m: TicketMessage, names: Dict[int, str]) -> Dict[str, Any]:
+def wait_label(seconds: int) -> str:
+    """``900`` -> "15 分钟", ``7200`` -> "2 小时", ``45`` -> "45 秒"."""
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
+
+
+def failure_label(reason: Optional[str], message_ttl: int) -> Optional[str]:
+    """What the console says about an undeliverable message (the stored reason when unknown)."""
+    label = FAILURE_LABELS.get(reason or "")
+    return label.format(wait=wait_label(message_ttl)) if label else reason
+
+
+def _message_json(m: TicketMessage, names: Dict[int, str], message_ttl: int) -> Dict[str, Any]:
     return {"id": m.id, "author": m.author, "agent": names.get(m.agent_id or -1), "kind": m.kind,
             "text": m.text, "at": m.created_at.strftime("%H:%M:%S"), "delivery": m.delivery,
             "delivery_label": DELIVERY_LABELS.get(m.delivery, ""),
-            "delivery_error": FAILURE_LABELS.get(m.delivery_error or "", m.delivery_error)}
+            "delivery_error": failure_label(m.delivery_error, message_ttl)}
 
 
 async def ticket_api(request: web.Request) -> web.Response:
     """The ticket's state and its live messages after ``?after=ID`` (polled by the page)."""
     ticket_id, signed = _ticket_id(request), _signed(request)
+    message_ttl = request.app[CONSOLE].agent_message_ttl
     try:
         after = max(int(request.query.get("after", "0")), 0)
     except ValueError:
@@ -255,7 +272,8 @@ async def ticket_api(request: web.Request) -> web.Response:
         return {"state": state.state, "state_label": pages.STATE_LABELS[state.state],
                 "agent": names.get(state.agent_id or -1), "mine": state.agent_id == signed.agent_id,
                 "rating": state.rating,
-                "messages": [_message_json(m, names) for m in live.messages(session, ticket_id, since)]}
+                "messages": [_message_json(m, names, message_ttl)
+                             for m in live.messages(session, ticket_id, since)]}
     data = await in_store(request, load)
     if data is None:
         raise web.HTTPNotFound()

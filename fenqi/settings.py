@@ -96,11 +96,14 @@ class WeChatSettings(_Section):
 
 class ConsoleSettings(_Section):
     """The agent console (``console/``, issue #13): ``FENQI_CONSOLE_HOST``, ``FENQI_CONSOLE_PORT`` and
-    ``FENQI_CONSOLE_SECURE_COOKIE`` (cookies only over HTTPS; default on in production)."""
+    ``FENQI_CONSOLE_SECURE_COOKIE`` (cookies only over HTTPS; default on in production);
+    ``FENQI_AGENT_MESSAGE_TTL``: seconds an agent message may wait for a shopper who is not connected
+    before it is marked undeliverable (``expired``, shown in the console; issue #21)."""
 
     console_host: str = "127.0.0.1"
     console_port: int = Field(default=8090, gt=0, lt=65536)
     console_secure_cookie: Optional[bool] = None
+    agent_message_ttl: int = Field(default=900, ge=10, le=7 * 24 * 3600)
 
     @property
     def host(self) -> str:
@@ -121,6 +124,8 @@ class LimitsSettings(_Section):
     max_body_bytes: int = Field(default=_limits.MAX_BODY_BYTES, ge=1024, le=1024 * 1024)
     max_message_chars: int = Field(default=_limits.MAX_MESSAGE_CHARS, ge=10, le=4000)
     socket_rate: int = Field(default=_limits.SOCKET_RATE_PER_MINUTE, ge=1, le=100000)
+    socket_messages_per_post: int = Field(default=_limits.SOCKET_MESSAGES_PER_POST, ge=1, le=100)
+    socket_history_interval: int = Field(default=_limits.SOCKET_HISTORY_INTERVAL, ge=0, le=3600)
     relay_rate: int = Field(default=_limits.RELAY_RATE_PER_MINUTE, ge=1, le=1000000)
     relay_max_concurrent: int = Field(default=_limits.RELAY_MAX_CONCURRENT, ge=1, le=10000)
     relay_per_client: int = Field(default=_limits.RELAY_MAX_PER_CLIENT, ge=1, le=10000)
@@ -271,7 +276,8 @@ def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSett
         production = environment(environ) == "production"
         console = ConsoleSettings.construct(console_host=console.console_host,
                                             console_port=console.console_port,
-                                            console_secure_cookie=production)
+                                            console_secure_cookie=production,
+                                            agent_message_ttl=console.agent_message_ttl)
     return console
 
 

@@ -316,6 +316,7 @@ class HandoffTicket(Base):
         CheckConstraint("length(sender_id) > 0", name="ticket_sender_not_empty"),
         Index("one_open_ticket_per_sender", "sender_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("handoff_tickets_by_sender", "sender_id", "id"),  # a shopper's tickets (outbox, #21)
     )
 
     id = Column(Integer, primary_key=True)
@@ -394,6 +395,7 @@ class TicketMessage(Base):
         CheckConstraint(one_of("delivery", DELIVERY_STATES), name="ticket_message_delivery_valid"),
         Index("ticket_messages_by_ticket", "ticket_id", "id"),
         Index("ticket_messages_pending", "delivery", "id"),
+        Index("ticket_messages_pending_by_ticket", "ticket_id", "delivery", "id"),  # outbox per recipient (#21)
     )
 
     id = Column(Integer, primary_key=True)

@@ -4,6 +4,8 @@ settings object (``fenqi.settings.LimitsSettings``).
 ``FENQI_MAX_BODY_BYTES``       REST / socket.io body size (default 16 KiB)
 ``FENQI_MAX_MESSAGE_CHARS``    characters of one user message that reach NLU (default 500)
 ``FENQI_SOCKET_RATE``          socket.io messages per connection per minute (default 30)
+``FENQI_SOCKET_MESSAGES_PER_POST`` user messages one engine.io POST may carry to the bot (default 3)
+``FENQI_SOCKET_HISTORY_INTERVAL``  seconds between two history loads of one connection (default 60)
 ``FENQI_RELAY_RATE``           relay requests per client per minute (default 600)
 ``FENQI_RELAY_MAX_CONCURRENT`` relay requests in flight, whole app (default 64)
 ``FENQI_RELAY_PER_CLIENT``     relay requests in flight per client address (default 8)
@@ -18,6 +20,9 @@ MAX_MESSAGE_CHARS = 500
 MAX_SENDER_CHARS = 64
 MAX_TOKEN_CHARS = 4096
 SOCKET_RATE_PER_MINUTE = 30
+SOCKET_BURST = 10                  # messages one connection may send at once (then the rate)
+SOCKET_MESSAGES_PER_POST = 3       # user messages of one engine.io POST that reach the bot
+SOCKET_HISTORY_INTERVAL = 60       # seconds: one history (full tracker) load per connection
 RELAY_RATE_PER_MINUTE = 600
 RELAY_MAX_CONCURRENT = 64
 RELAY_MAX_PER_CLIENT = 8
@@ -32,6 +37,8 @@ class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
     max_message_chars: int = MAX_MESSAGE_CHARS
     socket_rate_per_minute: int = SOCKET_RATE_PER_MINUTE
+    socket_messages_per_post: int = SOCKET_MESSAGES_PER_POST
+    socket_history_interval: int = SOCKET_HISTORY_INTERVAL
     relay_rate_per_minute: int = RELAY_RATE_PER_MINUTE
     relay_max_concurrent: int = RELAY_MAX_CONCURRENT
     relay_max_per_client: int = RELAY_MAX_PER_CLIENT
@@ -51,5 +58,6 @@ def load_limits(env: Optional[Mapping[str, str]] = None) -> Limits:
     except ConfigurationError as exc:
         raise ValueError(str(exc)) from exc
     return Limits(max_body_bytes=s.max_body_bytes, max_message_chars=s.max_message_chars,
-                  socket_rate_per_minute=s.socket_rate, relay_rate_per_minute=s.relay_rate,
+                  socket_rate_per_minute=s.socket_rate, socket_messages_per_post=s.socket_messages_per_post,
+                  socket_history_interval=s.socket_history_interval, relay_rate_per_minute=s.relay_rate,
                   relay_max_concurrent=s.relay_max_concurrent, relay_max_per_client=s.relay_per_client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -102,3 +102,84 @@ def test_a_message_for_a_shopper_connected_elsewhere_waits_and_arrives_on_their_
         with session_scope(factory) as s:
             assert [m.delivery for m in live.messages(s, ticket)] == ["delivered"]
     run(scenario)
+
+
+ABSENT_SHOPPERS, WAITING_EACH = 6, 50    # 300 messages for shoppers who left, older than anything else
+
+
+def strand_messages(factory, agent, count=ABSENT_SHOPPERS, each=WAITING_EACH, at=None, name="gone"):
+    """Tickets of shoppers who are not connected, accepted, each with ``each`` agent messages
+    pending (the greeting included); their ids are below anything written afterwards."""
+    at = at or datetime.now()
+    with session_scope(factory) as s:
+        tickets = []
+        for n in range(count):
+            ticket, _ = open_ticket(s, TicketRequest(f"web:{name}{n}", "secure_socketio", None, "", []), at)
+            live.transition(s, ticket.id, Accept(agent), at)
+            for i in range(each - 1):
+                live.post_agent_message(s, ticket.id, agent, f"还在吗？{i}", at)
+            tickets.append(ticket.id)
+    return tickets
+
+
+def pending_count(factory, tickets):
+    with session_scope(factory) as s:
+        return sum(1 for t in tickets for m in live.messages(s, t) if m.delivery == "pending")
+
+
+def test_a_connected_shopper_is_served_while_hundreds_of_messages_wait_for_shoppers_who_left(store):
+    """Issue #21: the outbox used to read the 50 oldest pending messages of every shopper and skip the
+    absent ones, so 50 messages waiting for a shopper who closed the page held up every delivery."""
+    factory, (agent, ticket) = store
+    stranded = strand_messages(factory, agent)
+    assert pending_count(factory, stranded) == ABSENT_SHOPPERS * WAITING_EACH
+    takeover = SocketTakeover(TakeoverRelay(lambda: factory))
+
+    async def scenario():
+        async with Server(takeover=takeover) as server:
+            shopper = await Client().connect(server.url, token_for("demo_ok"))
+            started = time.monotonic()
+            with session_scope(factory) as s:
+                live.transition(s, ticket, Accept(agent), datetime.now())
+                live.post_agent_message(s, ticket, agent, "您好，我是安娜", datetime.now())
+            assert (await next_bot(shopper, timeout=15))["text"] == "人工客服 安娜 为您服务。"
+            assert (await next_bot(shopper, timeout=15))["text"] == "人工客服 安娜：您好，我是安娜"
+            print(f"\nserved in {time.monotonic() - started:.2f} s beside "
+                  f"{ABSENT_SHOPPERS * WAITING_EACH} messages for absent shoppers")
+            # a second shopper connecting later is served as promptly
+            with session_scope(factory) as s:
+                other, _ = open_ticket(s, TicketRequest("web:demo_low_limit", "secure_socketio", "demo_low_limit",
+                                                        "", []), datetime.now())
+                live.transition(s, other.id, Accept(agent), datetime.now())
+            second = await Client().connect(server.url, token_for("demo_low_limit"))
+            assert (await next_bot(second, timeout=15))["text"] == "人工客服 安娜 为您服务。"
+            await second.close()
+            await shopper.close()
+        # nothing was delivered to anyone else, nor dropped: the absent shoppers' messages still wait
+        assert pending_count(factory, stranded) == ABSENT_SHOPPERS * WAITING_EACH
+        with session_scope(factory) as s:
+            assert {m.delivery for m in live.messages(s, ticket) if m.author != "shopper"} == {"delivered"}
+    run(scenario)
+
+
+def test_a_message_nobody_could_deliver_expires(store):
+    """A message older than the TTL for a shopper who never came back is marked undeliverable
+    (``failed``/``expired``, what the console shows) by the outbox; a recent one keeps waiting."""
+    factory, (agent, ticket) = store
+    ttl = timedelta(minutes=15)
+    old = strand_messages(factory, agent, count=1, each=3, at=datetime.now() - ttl - timedelta(minutes=1),
+                          name="old")
+    recent = strand_messages(factory, agent, count=1, each=2, name="recent")
+    takeover = SocketTakeover(TakeoverRelay(lambda: factory, message_ttl=ttl))
+
+    async def scenario():
+        async with Server(takeover=takeover) as server:
+            bystander = await Client().connect(server.url, token_for("demo_low_limit"))  # starts the outbox
+            deadline = time.monotonic() + 15
+            while pending_count(factory, old) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            await bystander.close()
+    run(scenario)
+    with session_scope(factory) as s:
+        assert [(m.delivery, m.delivery_error) for m in live.messages(s, old[0])] == [("failed", "expired")] * 3
+        assert [m.delivery for m in live.messages(s, recent[0])] == ["pending", "pending"]

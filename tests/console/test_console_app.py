@@ -153,6 +153,22 @@ def test_accept_write_release_and_hand_back_with_csrf(console, env):
     assert anna.get(f"{console.url}/api/tickets/{ticket}").json()["rating"] == 5
 
 
+def test_an_expired_message_is_shown_as_undeliverable_with_the_wait(console, env):
+    """Issue #21: what the outbox marks ``expired`` reads “未送达：用户 15 分钟内未上线，消息已过期”."""
+    ticket = new_ticket(env, "web:demo_pending", "demo_pending", minutes_ago=30)
+    anna, _ = sign_in(console)
+    token = csrf_of(anna, console, ticket)
+    url = f"{console.url}/tickets/{ticket}"
+    assert anna.post(url + "/accept", headers={"X-CSRF-Token": token}, json={}).json()["ok"]
+    assert anna.post(url + "/messages", headers={"X-CSRF-Token": token}, json={"text": "您还在吗"}).json()["ok"]
+    with session_scope(store(env)) as s:
+        assert live.expire_pending(s, datetime.now() + timedelta(seconds=1)) >= 2  # what the outbox does
+    data = anna.get(f"{console.url}/api/tickets/{ticket}").json()
+    assert [(m["text"], m["delivery"], m["delivery_label"], m["delivery_error"]) for m in data["messages"]] == [
+        ("人工客服 安娜 为您服务。", "failed", "未送达", "用户 15 分钟内未上线，消息已过期"),
+        ("您还在吗", "failed", "未送达", "用户 15 分钟内未上线，消息已过期")]
+
+
 def test_logout_ends_the_session(console):
     http, _ = sign_in(console)
     token = CSRF.search(http.get(console.url + "/").text).group(1)
