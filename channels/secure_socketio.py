@@ -10,7 +10,12 @@ or write that conversation. This channel instead:
 * refuses a ``session_id`` other than the one it derived (``session_refused``);
 * drops client metadata and hands the bot only ``{"auth_token": <verified token>}``;
 * sends the verified user's earlier messages from the agent's tracker store on
-  ``session_request`` (event ``history``), so a reloaded page shows the conversation.
+  ``session_request`` (event ``history``), so a reloaded page shows the conversation;
+* bounds what one engine.io POST can make the server do (issue #21): at most
+  ``FENQI_SOCKET_MESSAGES_PER_POST`` user messages of one POST reach the bot (the rest get one
+  “您发送得太快了…”), besides the per-connection rate; the history (a full tracker load) at most once
+  per ``FENQI_SOCKET_HISTORY_INTERVAL`` seconds per connection (a repeat gets ``history`` with no
+  messages and ``limited: true``).
 
 Events (client -> server): ``session_request`` ``{session_id?}``, ``user_uttered``
 ``{message, session_id?, token?}``. Server -> client: ``session_confirm`` (the session id),
@@ -20,9 +25,11 @@ Events (client -> server): ``session_request`` ``{session_id?}``, ``user_uttered
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import engineio
+from engineio.payload import Payload
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic, response
@@ -34,8 +41,8 @@ from socketio.exceptions import ConnectionRefusedError
 from channels.scaleout import manager_options
 from channels.takeover import SocketTakeover
 from fenqi.identity import IdentityError
-from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
-from fenqi.security.ratelimit import RateLimiter
+from fenqi.security.limits import RATE_LIMITED_TEXT, SOCKET_BURST, Limits, load_limits
+from fenqi.security.ratelimit import RateLimiter, RequestBudget
 from fenqi.settings import jwt_secret_once
 from fenqi.widget import (
     DEFAULT_HISTORY_LIMIT,
@@ -61,6 +68,11 @@ CHANNEL_NAME = "secure_socketio"
 
 HistorySource = Callable[[Optional[Sanic], str, int], Awaitable[List[Dict[str, Any]]]]
 
+# The budget of the engine.io POST being handled: set before engine.io reads the POST's packets;
+# python-socketio runs each event handler as a task created meanwhile, which inherits it.
+POST_BUDGET: ContextVar[Optional[RequestBudget]] = ContextVar("fenqi_post_budget", default=None)
+MESSAGES = "user_message"
+
 
 async def tracker_history(app: Optional[Sanic], sender_id: str, limit: int) -> List[Dict[str, Any]]:
     """History from the Rasa agent's tracker store (``app.ctx.agent``), if there is one."""
@@ -75,9 +87,10 @@ async def tracker_history(app: Optional[Sanic], sender_id: str, limit: int) -> L
 class GuardedEngineIOServer(engineio.AsyncServer):
     """engine.io that answers hostile polling requests with 4xx, never a 500 or a hang.
 
-    Before engine.io sees a POST: a body over ``max_http_buffer_size`` is 413 and a body that is
-    not UTF-8 is 400 (engine.io would raise, or disconnect and leave the request waiting); a
-    request for a session closed meanwhile is 400.
+    Before engine.io sees a POST: a body over ``max_http_buffer_size`` is 413, a body that is
+    not UTF-8 is 400 (engine.io would raise, or disconnect and leave the request waiting) and so is
+    one of more packets than engine.io decodes (16: it would log a traceback and drop them); a
+    request for a session closed meanwhile is 400. Each POST gets its :class:`RequestBudget`.
     """
 
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,10 +103,15 @@ class GuardedEngineIOServer(engineio.AsyncServer):
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 return response.text("body is not UTF-8", status=400)
+            if body.count(b"\x1e") >= Payload.max_decode_packets:  # engine.io would log and drop it
+                return response.text("too many packets", status=400)
+        budget = POST_BUDGET.set(RequestBudget())  # one per POST, whatever it carries
         try:
             return await super().handle_request(*args, **kwargs)
         except KeyError:  # engine.io's race: the session closed while this request was queued
             return response.text("session is disconnected", status=400)
+        finally:
+            POST_BUDGET.reset(budget)
 
 
 class GuardedAsyncServer(AsyncServer):
@@ -171,7 +189,9 @@ class SecureSocketIOInput(SocketIOInput):
         self._history_source = history_source or tracker_history
         self.limits = limits or load_limits()
         self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,
-                                 burst=min(10, self.limits.socket_rate_per_minute))
+                                 burst=min(SOCKET_BURST, self.limits.socket_rate_per_minute))
+        interval = self.limits.socket_history_interval  # one history load per connection per interval
+        self._history_rate = RateLimiter(1, per=float(interval), burst=1) if interval > 0 else None
         self._takeover = takeover or SocketTakeover()  # live agent takeover (#13)
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
@@ -213,6 +233,8 @@ class SecureSocketIOInput(SocketIOInput):
         @sio.on("disconnect", namespace=ns)
         async def disconnect(sid: Text, *_: Any) -> None:
             self._rate.forget(sid)
+            if self._history_rate is not None:
+                self._history_rate.forget(sid)
             logger.debug("Socket %s disconnected", log_id(sid))
 
         @sio.on("session_request", namespace=ns)
@@ -228,6 +250,12 @@ class SecureSocketIOInput(SocketIOInput):
                                                    "session_id": peer.sender_id},
                                room=sid, namespace=ns)
             await sio.emit("session_confirm", peer.sender_id, room=sid, namespace=ns)
+            if peer.authenticated and self._history_rate is not None and not self._history_rate.allow(sid):
+                logger.info("Socket %s: history asked again within %s s; not reloaded", log_id(sid),
+                            self.limits.socket_history_interval)
+                await sio.emit("history", {"session_id": peer.sender_id, "messages": [], "limited": True},
+                               room=sid, namespace=ns)
+                return
             messages: List[Dict[str, Any]] = []
             if peer.authenticated:
                 try:
@@ -264,6 +292,13 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             text = message_text(payload)
             if text is None:
+                return
+            budget, per_post = POST_BUDGET.get(), self.limits.socket_messages_per_post
+            if budget is not None and not budget.take(MESSAGES, per_post):
+                if budget.refused(MESSAGES, per_post) == 1:  # say so once per POST
+                    logger.info("Socket %s: more than %d messages in one POST; the rest dropped",
+                                log_id(sid), per_post)
+                    await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
                 return
             if not self._rate.allow(sid):
                 await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
