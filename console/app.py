@@ -253,22 +253,29 @@ def _message_json(m: TicketMessage, names: Dict[int, str], message_ttl: int) -> 
 
 
 async def ticket_api(request: web.Request) -> web.Response:
-    """The ticket's state and its live messages after ``?after=ID`` (polled by the page)."""
+    """The ticket's state and its live messages after ``?after=ID`` (polled by the page), and again
+    from ``?pending=ID`` (the oldest message the page shows as pending) so state changes show."""
     ticket_id, signed = _ticket_id(request), _signed(request)
     message_ttl = request.app[CONSOLE].agent_message_ttl
     try:
         after = max(int(request.query.get("after", "0")), 0)
     except ValueError:
         after = 0
+    try:  # the oldest message the page still shows as pending: its state may have changed since
+        shown_pending = max(int(request.query.get("pending", "0")), 0)
+    except ValueError:
+        shown_pending = 0
 
     def load(session: Session) -> Optional[Dict[str, Any]]:
         ticket = session.get(HandoffTicket, ticket_id)
         if ticket is None:
             return None
         state, names = live.takeover_state(session, ticket), _agent_names(session)
-        # messages whose delivery state may still change are resent until settled
+        # messages whose delivery state may still change are resent until settled, and so is
+        # everything from the oldest one the page still shows as pending (delivered, failed or
+        # expired meanwhile)
         unsettled = [m.id for m in live.messages(session, ticket_id) if m.delivery == "pending"]
-        since = min([after] + [i - 1 for i in unsettled])
+        since = min([after] + [i - 1 for i in unsettled] + ([shown_pending - 1] if shown_pending else []))
         return {"state": state.state, "state_label": pages.STATE_LABELS[state.state],
                 "agent": names.get(state.agent_id or -1), "mine": state.agent_id == signed.agent_id,
                 "rating": state.rating,
