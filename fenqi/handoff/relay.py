@@ -120,8 +120,8 @@ class TakeoverRelay:
             logger.exception("takeover history lookup failed")
             return []
 
-    def _pending(self, prefixes: Sequence[str], recipients: Optional[Sequence[str]],
-                 after_id: int) -> List[live.Delivery]:
+    def _pending(self, prefixes: Sequence[str], recipients: Optional[Sequence[str]] = None,
+                 after_id: int = 0) -> List[live.Delivery]:
         with session_scope(self.factory()) as session:
             return live.pending_deliveries(session, prefixes, recipients, after_id if recipients is None else 0,
                                            PAGE)
