@@ -32,15 +32,17 @@ def busy_message(recipient_id: Text) -> Dict[Text, Any]:
 async def run_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
                    deadline: float = TURN_DEADLINE_S) -> bool:
     """Run the turn; True once it returned (stored), False when it failed or ran out of time
-    (logged by the error's class only: the message and its metadata stay out of the log)."""
+    (logged by channel and error class only: no sender id, which holds a WeChat OpenID, and no
+    error text, which may quote the conversation)."""
     try:
         await asyncio.wait_for(on_new_message(message), deadline)
         return True
     except asyncio.TimeoutError:
-        logger.error("turn of %s not finished after %.0f s: busy answer", message.sender_id, deadline)
+        logger.error("%s turn not finished after %.0f s: busy answer", message.input_channel, deadline)
     except Exception as exc:
-        logger.error("turn of %s failed (%s: %s): busy answer", message.sender_id,
-                     exc.__class__.__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+        cause = getattr(exc, "orig", None) or exc.__cause__
+        logger.error("%s turn failed (%s%s): busy answer", message.input_channel, exc.__class__.__name__,
+                     f" from {cause.__class__.__name__}" if cause is not None else "")
     return False
 
 

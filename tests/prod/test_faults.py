@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import psycopg2
@@ -39,7 +41,7 @@ import requests
 import socketio
 
 from deploy.cluster import ACCOUNTS_DB, DB_ROLE, TRACKER_DB, Ports, ProdStack
-from deploy.services import pid_alive
+from deploy.services import child_pids, pid_alive
 from deploy.supervisor import Supervisor
 from fenqi.identity import issue_token
 from fenqi.resilience import BUSY_TEXT, SHOPPER_WAIT_LIMIT_S
@@ -366,24 +368,43 @@ def test_postgresql_stopped_hard(cluster, shopper, wechat_api):
     assert_kept_state(stack, shopper, "PostgreSQL")
 
 
-def _lock_waiters(stack: ProdStack) -> List[str]:
-    """``application_name`` of every account-store session waiting for a lock."""
+def _lock_waiters(stack: ProdStack) -> List[int]:
+    """The client ports of the account-store sessions waiting for a lock."""
     conn = psycopg2.connect(host="127.0.0.1", port=stack.ports.postgres, user="postgres",
                             password=stack.secrets["PG_SUPERUSER_PASSWORD"], dbname=ACCOUNTS_DB)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            cur.execute("SELECT client_port FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                         "AND datname = %s", (ACCOUNTS_DB,))
             return [row[0] for row in cur.fetchall()]
     finally:
         conn.close()
 
 
+def _socket_inodes(ports: List[int]) -> set:
+    """Inodes of this machine's IPv4 TCP sockets bound to one of ``ports`` (/proc/net/tcp)."""
+    wanted, inodes = set(ports), set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) in wanted:
+            inodes.add(fields[9])
+    return inodes
+
+
 def _waiting_action_server(stack: ProdStack) -> Optional[str]:
-    """The action server whose query waits for a lock (``fenqi-<pid>`` is its application_name)."""
-    pids = {int(name.split("-", 1)[1]) for name in _lock_waiters(stack) if name.startswith("fenqi-")}
-    return next((name for name, p in stack.procs.items() if name.startswith("actions") and p.popen.pid in pids),
-                None)
+    """The action server whose query waits for a lock (the process holding that client socket)."""
+    inodes = _socket_inodes(_lock_waiters(stack))
+    for name, proc in stack.procs.items():
+        if not name.startswith("actions") or proc.popen.poll() is not None:
+            continue
+        for pid in [proc.popen.pid, *child_pids(proc.popen.pid)]:
+            try:
+                links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+            except OSError:
+                continue
+            if any(f"socket:[{inode}]" in links for inode in inodes):
+                return name
+    return None
 
 
 class TableLock:
