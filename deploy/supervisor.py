@@ -100,12 +100,12 @@ class Supervisor:
                 self._kill(proc, f"not ready after {START_TIMEOUT_S:.0f} s")
                 self._respawn(proc.name)
             elif proc.ready_after is None or now - proc.checked_at >= HEALTH_INTERVAL_S:
+                proc.checked_at = now  # checks start every HEALTH_INTERVAL_S (or when the last ends)
                 due.append(proc)
         for proc, ok in zip(due, self._check(due)):
-            proc.checked_at = time.monotonic()
             if proc.ready_after is None:
                 if ok:
-                    proc.ready_after = proc.checked_at - proc.started_at
+                    proc.ready_after = time.monotonic() - proc.started_at
                     self._note(proc.name, f"ready ({proc.ready_after:.1f} s)")
                 continue
             proc.failures = 0 if ok else proc.failures + 1

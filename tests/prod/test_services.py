@@ -31,9 +31,9 @@ def test_rendered_nginx_conf_is_valid_and_lists_every_instance(prod_binaries, tm
     # an action call cut by a dying action server is retried on another (actions only read)
     assert "proxy_next_upstream error timeout http_502 http_503 non_idempotent;" in actions
     # no instance answered: the REST shopper gets the busy message as JSON, never a raw 5xx
-    rest = public.split("location = /webhooks/rest/webhook {")[1].split("}")[0]
+    rest = public.split("location = /webhooks/rest/webhook {")[1].split("location @rest_busy")[0]
     assert "error_page 500 502 503 504 = @rest_busy;" in rest and "proxy_intercept_errors on;" in rest
-    busy = public.split("location @rest_busy {")[1].split("}")[0]
+    busy = public.split("location @rest_busy {")[1]
     body = json.loads(busy.split("return 200 '")[1].split("';")[0])
     assert body == [{"recipient_id": "", "text": BUSY_TEXT}]
     assert f"proxy_read_timeout {int(BALANCER_READ_TIMEOUT_S)}s;" in public
