@@ -226,13 +226,17 @@ class WidgetSocket:
         self.sio.emit("session_request", {})
 
     def ask(self, text: str) -> Tuple[str, float]:
+        """What the widget shows for one message: the bot messages until the turn's ack (an answer
+        emitted through Redis may arrive just after it)."""
         before, started, acked = len(self.said), time.monotonic(), threading.Event()
         self.sio.emit("user_uttered", {"message": text}, callback=lambda *_: acked.set())
         acked.wait(SHOPPER_WAIT_LIMIT_S)
+        while len(self.said) == before and time.monotonic() - started < SHOPPER_WAIT_LIMIT_S:
+            time.sleep(0.05)
         return "\n".join(self.said[before:]), time.monotonic() - started
 
     def close(self) -> None:
-        self.sio.disconnect()
+        self.sio.eio.disconnect(abort=True)  # without waiting out the long poll
 
 
 # --- the stack ----------------------------------------------------------------------------------
