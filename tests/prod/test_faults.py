@@ -25,7 +25,6 @@ served by the same action server meanwhile (the action server's SQL runs off its
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -40,13 +39,12 @@ import pytest
 import requests
 import socketio
 
-from deploy.cluster import ACCOUNTS_DB, DB_ROLE, TRACKER_DB, Ports, ProdStack
+from deploy.cluster import ACCOUNTS_DB, DB_ROLE, TRACKER_DB, ProdStack
 from deploy.services import child_pids, pid_alive, port_open
-from deploy.supervisor import Supervisor
 from fenqi.identity import issue_token
 from fenqi.resilience import BUSY_TEXT, SHOPPER_WAIT_LIMIT_S
-from tests.support.stack import MODEL, WECHAT_ENV
-from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
+from tests.support.stack import WECHAT_ENV
+from tests.support.wechat_simulator import WeChatClient
 
 pytestmark = [pytest.mark.prod, pytest.mark.timeout(1200)]
 
@@ -183,24 +181,7 @@ def record(fault: str, fault_at: float, back_at: float, shopper: Shopper) -> Rep
 
 # --- the other channels --------------------------------------------------------------------------
 
-class FakeApiThread:
-    """The fake WeChat customer-service API on its own loop thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.fake = FakeWeChatApi(WECHAT_ENV["WECHAT_APPID"], WECHAT_ENV["WECHAT_APPSECRET"])
-        self.url = asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(10)
-
-    def sent_to(self, openid: str) -> List[str]:
-        return [text for to, text in list(self.fake.sent) if to == openid]
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-def wechat_says(stack: ProdStack, api: FakeApiThread, openid: str, text: str) -> Tuple[str, float]:
+def wechat_says(stack: ProdStack, api, openid: str, text: str) -> Tuple[str, float]:
     """What a WeChat user is shown for one message (passive reply, else what the API delivered)."""
     client = WeChatClient(f"{stack.balancer_url}/webhooks/wechat/webhook", WECHAT_ENV["WECHAT_TOKEN"],
                           appid=WECHAT_ENV["WECHAT_APPID"], aes_key=WECHAT_ENV["WECHAT_ENCODING_AES_KEY"])
@@ -242,31 +223,18 @@ class WidgetSocket:
 # --- the stack ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def wechat_api():
-    api = FakeApiThread()
-    yield api
-    api.stop()
+def wechat_api(fake_wechat_api):
+    return fake_wechat_api
 
 
 @pytest.fixture(scope="module")
-def cluster(prod_binaries, prod_workdir, wechat_api):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    stack = ProdStack(prod_workdir / "faults", Ports.random(n_rasa=2, n_actions=2), durable=False)
-    stack.env.update(WECHAT_ENV, WECHAT_API_BASE=wechat_api.url)
-    try:
-        stack.start(timeout=600, log=lambda msg: None)
-    except Exception as exc:
-        stack.stop()
-        pytest.fail(f"production stack did not start: {exc}")
-    watch = Supervisor(stack, log=lambda msg: print(f"[supervisor] {msg}"))
-    stopped = threading.Event()
-    thread = threading.Thread(target=watch.run, args=(stopped.is_set,), daemon=True)
-    thread.start()
-    yield stack, watch
-    stopped.set()
-    thread.join(30)
-    stack.stop()
+def cluster(supervised_stack):
+    """The session's supervised production stack (tests/prod/conftest.py), all instances ready
+    (test_failover.py, run before, killed one: the supervisor started it again)."""
+    stack, _ = supervised_stack
+    wait_for(lambda: all(p.ready_after is not None and p.popen.poll() is None for p in stack.procs.values()),
+             300, "every instance ready")
+    return supervised_stack
 
 
 @pytest.fixture(scope="module")
