@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_off
+from actions.store import off_loop
 from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
 
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
@@ -45,7 +46,8 @@ class ActionClarify(Action):
         elif step is FallbackStep.OFFER_HUMAN:
             offer_human(dispatcher, topics, "抱歉，我还是没能理解 😅 ")
         else:
-            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。")
+            lead = "抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。"
+            await off_loop(dispatcher, lambda private: hand_off(private, tracker, lead=lead))
         return []
 
 

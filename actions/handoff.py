@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_context import account_context
-from actions.store import session_factory
+from actions.store import off_loop, session_factory
 from fenqi.db.engine import session_scope
 from fenqi.fallback import load_topics
 from fenqi.handoff import (
@@ -78,5 +78,4 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        hand_off(dispatcher, tracker)
-        return []
+        return await off_loop(dispatcher, lambda private: hand_off(private, tracker))

@@ -11,29 +11,30 @@ Same URL and JSON as the stock channel (``POST /webhooks/rest/webhook``,
 * ``input_channel`` and all metadata but the token are ignored;
 * a message longer than 500 characters is answered with a Chinese notice before NLU;
 * personal numbers are masked before the message reaches NLU, the tracker or a log;
-* ``?stream=true`` always ends (errors and a timeout close the stream).
+* a turn that fails (lock or tracker store down) or runs past ``TURN_DEADLINE_S`` is answered
+  with the busy message, never ``[]`` (``channels/turns.py``);
+* ``?stream=true`` always ends: the turn's messages, one JSON line each, once the turn is stored.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from asyncio import Queue
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.core.channels.rest import QueueOutputChannel, RestInput
+from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from channels.turns import busy_message, run_turn
 from fenqi.identity import IdentityError, verify_token
+from fenqi.resilience import TURN_DEADLINE_S
 from fenqi.security.inbound import InputError, RestRequest, parse_rest_body, rest_sender_id
 from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits, load_limits
 from fenqi.settings import jwt_secret_once
 
 logger = logging.getLogger(__name__)
-_DONE = object()
 
 
 def verified_user(token: Optional[str], secret: str) -> Optional[str]:
@@ -75,36 +76,21 @@ class SecureRestInput(RestInput):
     async def _stream(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
                       sender_id: str, metadata: Dict[str, Any]) -> Callable[[Any], Awaitable[None]]:
         async def stream(resp: Any) -> None:
-            queue: Queue = Queue()
-
-            async def run() -> None:
-                try:
-                    await on_new_message(UserMessage(text, QueueOutputChannel(queue), sender_id,
-                                                     input_channel=self.name(), metadata=metadata))
-                except Exception:
-                    logger.exception("rest stream turn failed for %s", sender_id)
-                finally:
-                    await queue.put(_DONE)
-
-            task = asyncio.ensure_future(run())
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + STREAM_TIMEOUT_SECONDS
-            try:
-                while True:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(queue.get(), timeout=remaining)
-                    except asyncio.TimeoutError:
-                        break
-                    if item is _DONE:
-                        break
-                    await resp.write(json.dumps(item) + "\n")
-            finally:
-                if not task.done():
-                    task.cancel()
+            # the turn's messages once it is stored (channels/turns.py), one JSON line each
+            for item in await self._turn(on_new_message, text, sender_id, metadata,
+                                         min(TURN_DEADLINE_S, STREAM_TIMEOUT_SECONDS)):
+                await resp.write(json.dumps(item) + "\n")
         return stream
+
+    async def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
+                    sender_id: str, metadata: Dict[str, Any],
+                    deadline: float = TURN_DEADLINE_S) -> List[Dict[str, Any]]:
+        """The turn's messages, or the busy message when it failed or ran out of time."""
+        collector = CollectingOutputChannel()
+        message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+        if not await run_turn(on_new_message, message, deadline):
+            return [busy_message(sender_id)]
+        return collector.messages
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         rest = Blueprint("secure_rest_webhook", __name__)
@@ -130,15 +116,6 @@ class SecureRestInput(RestInput):
             if stream:
                 return response.stream(await self._stream(on_new_message, parsed.text, sender_id,
                                                           metadata), content_type="text/event-stream")
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(UserMessage(parsed.text, collector, sender_id,
-                                                 input_channel=self.name(), metadata=metadata))
-            except asyncio.CancelledError:
-                logger.error("rest turn cancelled for %s", sender_id)
-            except Exception:
-                logger.exception("rest turn failed for %s", sender_id)
-            messages: List[Dict[str, Any]] = collector.messages
-            return response.json(messages)
+            return response.json(await self._turn(on_new_message, parsed.text, sender_id, metadata))
 
         return rest

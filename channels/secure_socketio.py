@@ -9,6 +9,9 @@ or write that conversation. This channel instead:
   ``anon:<random>`` (one per connection) for a visitor without a token;
 * refuses a ``session_id`` other than the one it derived (``session_refused``);
 * drops client metadata and hands the bot only ``{"auth_token": <verified token>}``;
+* sends a turn's answers once the turn is stored, and the busy message (to the asking socket)
+  when the turn failed or ran past its deadline (``channels/turns.py``); the message is acked
+  when its turn is over, so the widget knows a message was dropped when no ack comes;
 * sends the verified user's earlier messages from the agent's tracker store on
   ``session_request`` (event ``history``), so a reloaded page shows the conversation;
 * bounds what one engine.io POST can make the server do (issue #21): at most
@@ -40,7 +43,9 @@ from socketio.exceptions import ConnectionRefusedError
 
 from channels.scaleout import manager_options
 from channels.takeover import SocketTakeover
+from channels.turns import BufferedOutput, run_turn
 from fenqi.identity import IdentityError
+from fenqi.resilience import BUSY_TEXT
 from fenqi.security.limits import RATE_LIMITED_TEXT, SOCKET_BURST, Limits, load_limits
 from fenqi.security.ratelimit import RateLimiter, RequestBudget
 from fenqi.settings import jwt_secret_once
@@ -209,6 +214,13 @@ class SecureSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        async def emit_safely(event: str, data: Any, room: str) -> None:
+            """An emit that may be lost (Redis down) without failing the turn."""
+            try:
+                await sio.emit(event, data, room=room, namespace=ns)
+            except Exception as exc:
+                logger.warning("socket.io emit of %s failed (%s)", event, exc.__class__.__name__)
+
         async def peer_of(sid: str) -> Optional[Peer]:
             return (await sio.get_session(sid, namespace=ns)).get("peer")
 
@@ -310,14 +322,17 @@ class SecureSocketIOInput(SocketIOInput):
             # live agent takeover (#13): an agent owns this conversation -> Rasa never sees it
             if await self._takeover.intercept(sio, checked.sender_id, text, self.bot_message_evt, ns):
                 return
-            output = SecureSocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),
+            buffered = BufferedOutput()  # sent once the turn is stored (channels/turns.py)
+            message = UserMessage(text, buffered, checked.sender_id, input_channel=self.name(),
                                   metadata=bot_metadata(checked))
-            await sio.emit("bot_typing", {"typing": True}, room=checked.sender_id, namespace=ns)
+            await emit_safely("bot_typing", {"typing": True}, checked.sender_id)
             try:
-                await on_new_message(message)
+                if await run_turn(on_new_message, message):
+                    await buffered.replay(SecureSocketIOOutput(sio, self.bot_message_evt))
+                else:  # to this socket, from this process: reaches the shopper with Redis down
+                    await sio.emit(self.bot_message_evt, {"text": BUSY_TEXT}, room=sid, namespace=ns,
+                                   ignore_queue=True)
             finally:
-                await sio.emit("bot_typing", {"typing": False}, room=checked.sender_id,
-                               namespace=ns)
+                await emit_safely("bot_typing", {"typing": False}, checked.sender_id)
 
         return bp

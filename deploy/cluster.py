@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from deploy.services import Nginx, Postgres, Redis, ServiceError, free_port, is_root, postgres_home, runtime_env
+from deploy.services import (
+    Nginx,
+    Postgres,
+    Redis,
+    ServiceError,
+    child_pids,
+    free_port,
+    is_root,
+    postgres_home,
+    runtime_env,
+)
+from deploy.supervisor import Service
 from fenqi.settings import DeploySettings, section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +108,7 @@ def private_dirs(root: Path, shared: bool) -> None:
 def process_rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and its children, in MiB (0 if gone)."""
     total = 0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *child_pids(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -107,14 +118,6 @@ def process_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def _children(pid: int) -> List[int]:
-    try:
-        direct = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-    return direct + [g for c in direct for g in _children(c)]
-
-
 @dataclass
 class Proc:
     name: str
@@ -122,6 +125,8 @@ class Proc:
     log: Path
     started_at: float
     ready_after: Optional[float] = None
+    failures: int = 0  # health checks failed in a row (deploy/supervisor.py)
+    checked_at: float = 0.0
 
     @property
     def rss_mb(self) -> float:
@@ -137,9 +142,11 @@ class ProdStack:
     model: Path = MODEL
     durable: bool = True
     redis_key_prefix: str = "fenqi"
-    # Tracker commits return before the WAL is flushed: a PostgreSQL crash (not a Rasa crash)
-    # may lose the last fraction of a second of chat history; never corrupts it. docs/deploy.md
-    tracker_synchronous_commit: bool = False
+    # A turn is answered only once its events are committed, and a commit is on disk when it
+    # returns: a PostgreSQL crash loses no answered turn. The commit waits in the tracker store's
+    # threads, not in Rasa's event loop (deploy/tracker_store.py). False: commits return before
+    # the WAL is flushed, and a crash may lose the last ~0.6 s of answered turns. docs/deploy.md
+    tracker_synchronous_commit: bool = True
     pg_dir: Optional[Path] = None
     secrets: Dict[str, str] = field(default_factory=dict)
     procs: Dict[str, Proc] = field(default_factory=dict)
@@ -374,16 +381,24 @@ class ProdStack:
         proc.popen.send_signal(sig)
         proc.popen.wait(timeout=30)
 
-    def restart(self, name: str, timeout: float = 300) -> None:
+    def respawn(self, name: str) -> Proc:
+        """Start process ``name`` again (the old one must have exited); does not wait for it."""
         kind, i = name.rsplit("-", 1)
         if kind == "console":
-            self.spawn_console()
-            self.wait_ready(timeout)
-            return
+            return self.spawn_console()
         ports = self.ports.rasa if kind == "rasa" else self.ports.actions
         spawn = self.spawn_rasa if kind == "rasa" else self.spawn_actions
-        spawn(int(i), ports[int(i) - 1])
+        return spawn(int(i), ports[int(i) - 1])
+
+    def restart(self, name: str, timeout: float = 300) -> None:
+        self.respawn(name)
         self.wait_ready(timeout)
+
+    def watched_services(self) -> List[Service]:
+        """The services this stack started, for the supervisor (deploy/supervisor.py)."""
+        return [Service("postgres", self.postgres.running, self.postgres.start),
+                Service("redis", self.redis.alive, self.redis.start),
+                Service("nginx", self.nginx.alive, self.nginx.start)]
 
     def stop(self) -> None:
         self.nginx.stop()

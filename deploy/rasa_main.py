@@ -18,6 +18,8 @@ Work Rasa 3.6 repeats for every message although it does not depend on the messa
   target set are put in dependency order once and called in that order, with the same inputs
   and outputs.
 
+When a dependency fails, a turn is answered only if it is stored (:mod:`deploy.fail_closed`).
+
 The project root goes on ``sys.path`` so endpoints.yml's classes (``deploy.tracker_store``,
 ``deploy.lock_store``) always import: Rasa silently falls back to an in-memory store otherwise.
 Everything else is ``rasa`` as installed.
@@ -32,6 +34,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def install_fail_closed() -> None:
+    """:mod:`deploy.fail_closed`: strict tracker store, busy reply for a failed action call."""
+    from deploy.fail_closed import install
+
+    install()
 
 
 @lru_cache(maxsize=1)
@@ -301,6 +310,7 @@ def main() -> None:
     check_api_token(sys.argv)
     harden_api_auth()
     install_speedups()
+    install_fail_closed()  # a turn is answered only if stored; a failed action says "busy"
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -19,9 +19,8 @@ import pytest
 import redis
 import requests
 
-from deploy.cluster import DB_ROLE, TRACKER_DB, Ports, ProdStack
+from deploy.cluster import DB_ROLE, TRACKER_DB, ProdStack
 from fenqi.identity import issue_token
-from tests.support.stack import MODEL
 
 pytestmark = [pytest.mark.prod, pytest.mark.timeout(900)]
 
@@ -29,16 +28,10 @@ CHOSEN_ORDER = "ORD-DEMO-OK-2"
 
 
 @pytest.fixture(scope="module")
-def stack(prod_binaries, prod_workdir):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    prod = ProdStack(prod_workdir / "prod", Ports.random(n_rasa=2, n_actions=1), durable=False)
-    try:
-        prod.start(timeout=420, log=lambda msg: None)
-    except Exception as exc:  # keep the servers' logs in the failure message
-        pytest.fail(f"production stack did not start: {exc}")
-    yield prod
-    prod.stop()
+def stack(supervised_stack):
+    """The session's supervised production stack (tests/prod/conftest.py; test_faults.py uses it
+    next): the instance killed below is started again by the supervisor meanwhile."""
+    return supervised_stack[0]
 
 
 def _ask(url: str, sender: str, text: str, token: str) -> List[dict]:

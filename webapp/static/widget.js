@@ -22,6 +22,12 @@
   var HEADING = /^\s*【([^】]+)】\s*(.*)$/;
   var STARTERS = ["为什么我不能分期", "分期怎么还款", "我的备用金额度为什么用不了", "提前还款有手续费吗"];
   var TYPING_TIMEOUT_MS = 20000;
+  /* A message whose turn did not end (no ack from the server: an instance frozen or killed, the
+     connection lost) within REPLY_TIMEOUT_MS, or when the connection drops, gets the busy text
+     (the one of fenqi/resilience.py BUSY_TEXT; a test keeps them equal). The server ends a turn
+     at 15 s itself; a shopper never waits past 30 s. */
+  var REPLY_TIMEOUT_MS = 25000;
+  var BUSY_TEXT = "系统繁忙，请稍后再试。刚才这条消息没有处理成功，请稍后重新发送。";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -85,6 +91,7 @@
     var token = null;
     var sessionId = null;
     var typingTimer = null;
+    var pendingTimer = null;  // the last message waits for its ack (REPLY_TIMEOUT_MS)
     var refreshing = false;
 
     root.classList.add("fq-widget");
@@ -203,13 +210,27 @@
       scrollDown();
     }
 
+    function settle() {
+      clearTimeout(pendingTimer);
+      pendingTimer = null;
+    }
+
+    function showBusy() {
+      settle();
+      setTyping(false);
+      appendBot({ text: BUSY_TEXT }, true);
+    }
+
     function sendText(text, shown) {
       text = String(text || "").trim();
       if (!text || !socket) return;
       clearQuickReplies();
       appendUser(shown || text);
       setTyping(true);
-      socket.emit("user_uttered", { message: text, session_id: sessionId });
+      settle();
+      pendingTimer = setTimeout(showBusy, REPLY_TIMEOUT_MS);
+      // the ack comes when the server is done with the turn (answered, busy, or kept for an agent)
+      socket.emit("user_uttered", { message: text, session_id: sessionId }, settle);
     }
 
     form.addEventListener("submit", function (event) {
@@ -293,6 +314,8 @@
         }
       });
       socket.on("disconnect", function (reason) {
+        // the turn of the last message is lost with the connection
+        if (pendingTimer && reason !== "io client disconnect") showBusy();
         setTyping(false);
         if (reason !== "io client disconnect") setStatus("连接已断开，正在重连…", "error");
       });
