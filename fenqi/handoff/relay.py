@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 from sqlalchemy.orm import sessionmaker
 
+from fenqi import clock as business_clock
 from fenqi.db.engine import session_scope
 
 from . import live
@@ -76,7 +77,7 @@ class TakeoverRelay:
     """Store access for the channels; the session factory is made on first use (never at import)."""
 
     def __init__(self, factory: Optional[Callable[[], sessionmaker]] = None,
-                 clock: Callable[[], datetime] = datetime.now) -> None:
+                 clock: Callable[[], datetime] = business_clock.now) -> None:
         self._factory_source = factory or default_factory
         self._factory: Optional[sessionmaker] = None
         self._clock = clock
@@ -167,7 +168,7 @@ def default_factory() -> sessionmaker:
     return process_store().sessions
 
 
-def wechat_sender(api: Any, clock: Callable[[], datetime] = datetime.now) -> Sender:
+def wechat_sender(api: Any, clock: Callable[[], datetime] = business_clock.now) -> Sender:
     """A :data:`Sender` through WeChat's customer-service API (``api.send_text(openid, text)``)."""
     from fenqi.wechat.api import WeChatApiError
     from fenqi.wechat.splitting import split_message

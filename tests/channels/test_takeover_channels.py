@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
 
 import pytest
 
 from channels.takeover import SocketTakeover
+from fenqi import clock
 from fenqi.accounts.demo import seed_demo
 from fenqi.db.engine import session_scope
 from fenqi.db.models import TicketTakeover
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.timeout(90)
 def store(factory):
     with session_scope(factory) as s:
         seed_demo(s)
-        agent = add_agent(s, "安娜", "a long enough secret", datetime.now())
+        agent = add_agent(s, "安娜", "a long enough secret", clock.now())
         ticket, _ = open_ticket(s, TicketRequest("web:demo_ok", "secure_socketio", "demo_ok", "近期话题：无", []),
-                                datetime.now())
+                                clock.now())
         ids = agent.id, ticket.id
     return factory, ids
 
@@ -52,8 +52,8 @@ def test_agent_owns_the_conversation_then_hands_it_back(store):
             await shopper.say("你好")                       # queued: the bot answers
             assert (await next_bot(shopper))["text"] == "收到:你好"
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
-                live.post_agent_message(s, ticket, agent, "您好，我是安娜", datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
+                live.post_agent_message(s, ticket, agent, "您好，我是安娜", clock.now())
             assert (await next_bot(shopper))["text"] == "人工客服 安娜 为您服务。"
             reply = await next_bot(shopper)
             assert (reply["text"], reply["source"]) == ("人工客服 安娜：您好，我是安娜", "agent")
@@ -63,7 +63,7 @@ def test_agent_owns_the_conversation_then_hands_it_back(store):
             with session_scope(factory) as s:
                 logged = [(m.author, m.text) for m in live.messages(s, ticket) if m.author == "shopper"]
                 assert logged == [("shopper", "我的卡号 622************0123 扣款失败")]
-                live.transition(s, ticket, HandBack(agent), datetime.now())
+                live.transition(s, ticket, HandBack(agent), clock.now())
             assert (await next_bot(shopper))["text"] == live.RESUMED
             rating = await next_bot(shopper)
             assert [b["payload"] for b in rating["quick_replies"]] == [f"评分 {n}" for n in (5, 4, 3, 2, 1)]
@@ -90,7 +90,7 @@ def test_a_message_for_a_shopper_connected_elsewhere_waits_and_arrives_on_their_
         async with Server(takeover=takeover) as server:
             bystander = await Client().connect(server.url, token_for("demo_low_limit"))  # starts the outbox
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
             await asyncio.sleep(1.5)
             with session_scope(factory) as s:
                 assert [m.delivery for m in live.messages(s, ticket)] == ["pending"]

@@ -3,12 +3,12 @@ a bot answer or an agent message emitted on instance 2 reaches the shopper conne
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 import pytest
 
 from channels.scaleout import ENV_URL, manager_options
 from channels.takeover import SocketTakeover
+from fenqi import clock
 from fenqi.accounts.demo import seed_demo
 from fenqi.db.engine import session_scope
 from fenqi.handoff import TicketRequest, live, open_ticket
@@ -28,9 +28,9 @@ def test_an_emit_on_instance_two_reaches_the_shopper_on_instance_one(redis_serve
     monkeypatch.setenv(ENV_URL, f"redis://127.0.0.1:{redis_server.port}/3")
     with session_scope(factory) as s:
         seed_demo(s)
-        agent = add_agent(s, "安娜", "a long enough secret", datetime.now()).id
+        agent = add_agent(s, "安娜", "a long enough secret", clock.now()).id
         ticket = open_ticket(s, TicketRequest("web:demo_ok", "secure_socketio", "demo_ok", "", []),
-                             datetime.now())[0].id
+                             clock.now())[0].id
 
     async def scenario():
         relay = TakeoverRelay(lambda: factory)
@@ -44,7 +44,7 @@ def test_an_emit_on_instance_two_reaches_the_shopper_on_instance_one(redis_serve
             assert (await shopper.expect("bot_uttered"))["text"] == "来自二号实例"
             # an agent message delivered by instance 2's outbox (no local socket needed with Redis)
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
             [delivery] = await asyncio.to_thread(lambda: relay._pending(["web:"]))
 
             async def emit_on_two(d):
