@@ -53,3 +53,26 @@ def test_an_emit_on_instance_two_reaches_the_shopper_on_instance_one(redis_serve
             assert (await shopper.expect("bot_uttered"))["text"] == "人工客服 安娜 为您服务。"
             await shopper.close()
     run(scenario)
+
+
+def test_a_sign_out_on_instance_one_ends_the_users_socket_on_instance_two(redis_server, monkeypatch):
+    """Issue 21: the sign-out's notice and the room's closing go through Redis to every instance."""
+    monkeypatch.setenv(ENV_URL, f"redis://127.0.0.1:{redis_server.port}/3")
+
+    async def scenario():
+        async with Server() as one, Server() as two:
+            here = await Client().connect(one.url, token_for("u7007"))
+            elsewhere = await Client().connect(two.url, token_for("u7007"))
+            await elsewhere.session()
+            await asyncio.sleep(0.5)  # the Redis subscriptions are up
+            assert await here.sio.call("sign_out", {}, timeout=5) == {"ok": True}
+            told = await elsewhere.expect("auth_error")
+            await asyncio.sleep(0.5)
+            await one.channel.sio.emit("bot_uttered", {"text": "退出后的回答"}, room="web:u7007")
+            await two.channel.sio.emit("bot_uttered", {"text": "退出后的回答"}, room="web:u7007")
+            await asyncio.sleep(1.0)
+            await here.close()
+            await elsewhere.close()
+            assert told["reason"] == "signed_out"
+            assert "退出后的回答" not in str(elsewhere.seen) and "退出后的回答" not in str(here.seen)
+    run(scenario)
