@@ -91,6 +91,8 @@ def verify_token(token: Optional[str], secret: str, *, max_ttl: int = MAX_TOKEN_
     if expires - issued > max_ttl:
         raise IdentityError("lifetime", f"token lifetime {expires - issued:.0f} s exceeds {max_ttl} s")
     channel = claims.get("chn")
+    if channel is not None and not isinstance(channel, str):
+        raise IdentityError("invalid", "token channel claim is not a string")
     if channel not in ACCEPTED_CLAIMS.get(presented_on, frozenset()):
         raise IdentityError("wrong_channel", f"a {channel or 'app'} token is not accepted on {presented_on}")
     return Identity(user_id=sub, channel=channel, expires_at=expires, issued_at=issued)

@@ -78,6 +78,10 @@ def test_a_token_issued_before_the_users_sign_out_is_revoked_one_issued_after_is
     (jwt.encode({"exp": LATER, "iat": 0, "iss": "fenqi-assistant"}, SECRET,
                 algorithm="HS256"), "invalid"),
     (jwt.encode({"sub": "demo_ok", "iat": 0, "iss": "fenqi-assistant"}, SECRET, algorithm="HS256"), "invalid"),
+    (jwt.encode({"sub": "demo_ok", "exp": int(time.time()) + 3600, "iat": int(time.time()), "iss": "fenqi-assistant",
+                 "chn": ["web"]}, SECRET, algorithm="HS256"), "invalid"),
+    (jwt.encode({"sub": "demo_ok", "exp": LATER, "iat": "soon", "iss": "fenqi-assistant"},
+                SECRET, algorithm="HS256"), "invalid"),
 ])
 def test_rejected_tokens(token, reason):
     with pytest.raises(IdentityError) as err:
