@@ -59,28 +59,25 @@ class Bot:
         await self.store.save(tracker)
 
 
-_stores: List[Any] = []
-
-
 def sign_outs() -> Revocations:
-    """Sign-outs in a real SQLite store of this test module (one file, made on first use)."""
-    if not _stores:
-        import tempfile
-        from pathlib import Path
+    """Sign-outs in a fresh real SQLite store (a file of its own; share the object to share it)."""
+    import tempfile
+    from pathlib import Path
 
-        engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'signout.db'}")
-        init_db(engine)
-        _stores.append(make_session_factory(engine))
-    return Revocations(lambda: _stores[0], ttl=0.0)
+    engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'signout.db'}")
+    init_db(engine)
+    factory = make_session_factory(engine)
+    return Revocations(lambda: factory, ttl=0.0)
 
 
 class Server:
     """The channel's blueprint on a Sanic server bound to a free loopback port."""
 
-    def __init__(self, secret: str = SECRET, **channel_options: Any) -> None:
+    def __init__(self, secret: str = SECRET, revocations: Optional[Revocations] = None,
+                 **channel_options: Any) -> None:
         self.bot = Bot()
-        self.channel = SecureSocketIOInput(token_rules=lambda: TokenRules(secret), revocations=sign_outs(),
-                                           **channel_options)
+        self.channel = SecureSocketIOInput(token_rules=lambda: TokenRules(secret),
+                                           revocations=revocations or sign_outs(), **channel_options)
         self.app = Sanic("secure_socketio_test_" + uuid.uuid4().hex)
         self.app.ctx.agent = SimpleNamespace(tracker_store=self.bot.store)
         self.app.blueprint(self.channel.blueprint(self.bot), url_prefix="/webhooks/secure_socketio")
@@ -142,9 +139,9 @@ class Client:
             raise Refused(data)
         return self
 
-    async def expect(self, name: str) -> Any:
+    async def expect(self, name: str, wait: float = WAIT) -> Any:
         """The payload of the next ``name`` event (other events are skipped)."""
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + wait
         while True:
             event, data = await asyncio.wait_for(self.events.get(), deadline - time.monotonic())
             if event == name:
@@ -307,8 +304,8 @@ def test_signing_out_ends_every_socket_of_the_user_and_refuses_tokens_issued_bef
             here = await Client().connect(server.url, before)
             elsewhere = await Client().connect(server.url, token_for("u5005", ttl=600))
             await elsewhere.session()
-            answer = await here.sio.call("sign_out", {}, timeout=WAIT)
-            told = await elsewhere.expect("auth_error")
+            answer = await here.sio.call("sign_out", {}, timeout=30)  # a store write: slow under load
+            told = await elsewhere.expect("auth_error", wait=30)
             with pytest.raises(Refused) as refused:  # a copy of a token from before the sign-out
                 await Client().connect(server.url, before)
             await asyncio.sleep(0.01)

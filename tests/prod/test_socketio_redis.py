@@ -15,7 +15,7 @@ from fenqi.handoff import TicketRequest, live, open_ticket
 from fenqi.handoff.agents import add_agent
 from fenqi.handoff.relay import TakeoverRelay, widget_payload
 from fenqi.handoff.takeover import Accept
-from tests.channels.test_secure_socketio import Client, Server, run, token_for
+from tests.channels.test_secure_socketio import Client, Server, run, sign_outs, token_for
 
 pytestmark = [pytest.mark.prod, pytest.mark.timeout(120)]
 
@@ -60,13 +60,14 @@ def test_a_sign_out_on_instance_one_ends_the_users_socket_on_instance_two(redis_
     monkeypatch.setenv(ENV_URL, f"redis://127.0.0.1:{redis_server.port}/3")
 
     async def scenario():
-        async with Server() as one, Server() as two:
+        shared = sign_outs()  # both instances on one account store
+        async with Server(revocations=shared) as one, Server(revocations=shared) as two:
             here = await Client().connect(one.url, token_for("u7007"))
             elsewhere = await Client().connect(two.url, token_for("u7007"))
             await elsewhere.session()
             await asyncio.sleep(0.5)  # the Redis subscriptions are up
-            assert await here.sio.call("sign_out", {}, timeout=5) == {"ok": True}
-            told = await elsewhere.expect("auth_error")
+            assert await here.sio.call("sign_out", {}, timeout=30) == {"ok": True}  # a store write
+            told = await elsewhere.expect("auth_error", wait=30)
             await asyncio.sleep(0.5)
             await one.channel.sio.emit("bot_uttered", {"text": "退出后的回答"}, room="web:u7007")
             await two.channel.sio.emit("bot_uttered", {"text": "退出后的回答"}, room="web:u7007")
