@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_context import account_context
 from actions.store import off_loop, session_factory
+from fenqi import clock
 from fenqi.db.engine import session_scope
 from fenqi.fallback import load_topics
 from fenqi.handoff import (
@@ -42,7 +42,7 @@ def ticket_request(tracker: Tracker) -> TicketRequest:
 
 def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[str] = None) -> None:
     """Open the sender's ticket (or find the open one) and say its number, position and hours."""
-    now = datetime.now()
+    now = clock.now()
     try:
         with session_scope(session_factory()) as session:
             ticket, created = open_ticket(session, ticket_request(tracker), now)

@@ -6,7 +6,8 @@ Same URL and JSON as the stock channel (``POST /webhooks/rest/webhook``,
 * the body is bounded (16 KiB) and typed: malformed JSON, a non-object body or a non-string
   message gets HTTP 400 with a one-line reason (``{"error": ...}``), never a 500;
 * the conversation id is derived on the server (:func:`fenqi.security.inbound.rest_sender_id`):
-  ``rest:u:<verified user>[:<sender>]`` with a valid token, ``rest:anon:<sender>`` without; a
+  ``rest:u:<verified user>[:<sender>]`` with a valid app token, ``rest:anon:<sender>`` without (a
+  WeChat-channel token, an over-long-lived one or one signed out is not valid here); a
   ``sender`` with another channel's prefix (``web:``, ``wx:``, ``anon:``, ``rest:``) is refused;
 * ``input_channel`` and all metadata but the token are ignored;
 * a message longer than 500 characters is answered with a Chinese notice before NLU;
@@ -28,21 +29,22 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from channels.turns import busy_message, run_turn
-from fenqi.identity import IdentityError, verify_token
+from fenqi.identity import APP, IdentityError, TokenRules
 from fenqi.resilience import TURN_DEADLINE_S
 from fenqi.security.inbound import InputError, RestRequest, parse_rest_body, rest_sender_id
-from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits, load_limits
-from fenqi.settings import jwt_secret_once
+from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits
+from fenqi.settings import load_limits, token_rules_once
 
 logger = logging.getLogger(__name__)
 
 
-def verified_user(token: Optional[str], secret: str) -> Optional[str]:
-    """The token's subject when it verifies, else None (the actions explain expiry)."""
+def verified_user(token: Optional[str], rules: TokenRules) -> Optional[str]:
+    """The token's subject when it verifies as an app token, else None (the actions verify it
+    again, sign-outs included, and explain expiry)."""
     if not token:
         return None
     try:
-        return verify_token(token, secret).user_id
+        return rules.verify(token, presented_on=APP).user_id
     except IdentityError:
         return None
 
@@ -63,13 +65,13 @@ class SecureRestInput(RestInput):
         return cls()
 
     def __init__(self, limits: Optional[Limits] = None,
-                 secret_provider: Optional[Callable[[], str]] = None) -> None:
+                 token_rules: Optional[Callable[[], TokenRules]] = None) -> None:
         self.limits = limits or load_limits()
-        self._secret_provider = secret_provider or jwt_secret_once()
+        self._rules = token_rules or token_rules_once()
 
     def message_for(self, request: RestRequest) -> tuple[str, Dict[str, Any]]:
         """The server-derived sender id and the metadata handed to the bot."""
-        user_id = verified_user(request.token, self._secret_provider())
+        user_id = verified_user(request.token, self._rules())
         sender_id = rest_sender_id(user_id, request.sender_key)
         return sender_id, ({"auth_token": request.token} if request.token else {})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, List, Optional, Set, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Set, Tuple
 
 from fenqi.handoff.relay import TakeoverRelay, wechat_sender, widget_payload
 
@@ -61,13 +61,19 @@ class SocketTakeover:
             await sio.emit(event, {"text": outcome.reply, "source": "system"}, room=sender_id, namespace=namespace)
         return outcome.handled
 
-    def start(self, sio: Any, event: str, namespace: Optional[str]) -> None:
-        """Start the outbox task once (on the first connection or at server start)."""
+    def start(self, sio: Any, event: str, namespace: Optional[str],
+              gate: Optional[Callable[[str], Awaitable[None]]] = None) -> None:
+        """Start the outbox task once (on the first connection or at server start). ``gate`` (the
+        channel's) first evicts the sockets whose token expired or whose user signed out."""
         if self._started:
             return
         self._started = True
 
         async def send(delivery: Any) -> Optional[str]:
+            if gate is not None:
+                await gate(delivery.sender_id)
+                if not connected(sio, delivery.sender_id, namespace):
+                    return "signed_out"  # nobody entitled to it is connected here any more
             await sio.emit(event, widget_payload(delivery), room=delivery.sender_id, namespace=namespace)
             return None
 

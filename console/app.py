@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from fenqi import clock
 from fenqi.accounts.repository import load_snapshot
 from fenqi.db.engine import Store, session_scope
 from fenqi.db.models import Agent, HandoffTicket, TicketMessage
@@ -44,12 +45,14 @@ ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
 FAILURE_LABELS = {"window_closed": "已超过微信 48 小时客服消息时限", "quota": "客服消息额度已用完",
                   "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错",
-                  live.EXPIRED: "用户 {wait}内未上线，消息已过期"}
+                  live.EXPIRED: "用户 {wait}内未上线，消息已过期",
+                  "signed_out": "顾客已退出登录或登录已过期"}
 T = TypeVar("T")
 
 
 def now() -> datetime:
-    return datetime.now()
+    """Business time (fenqi.clock): aware, in the business zone."""
+    return clock.now()
 
 
 async def in_store(request: web.Request, work: Callable[[Session], T]) -> T:
@@ -247,7 +250,7 @@ def failure_label(reason: Optional[str], message_ttl: int) -> Optional[str]:
 
 def _message_json(m: TicketMessage, names: Dict[int, str], message_ttl: int) -> Dict[str, Any]:
     return {"id": m.id, "author": m.author, "agent": names.get(m.agent_id or -1), "kind": m.kind,
-            "text": m.text, "at": m.created_at.strftime("%H:%M:%S"), "delivery": m.delivery,
+            "text": m.text, "at": clock.local(m.created_at).strftime("%H:%M:%S"), "delivery": m.delivery,
             "delivery_label": DELIVERY_LABELS.get(m.delivery, ""),
             "delivery_error": failure_label(m.delivery_error, message_ttl)}
 

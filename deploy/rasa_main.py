@@ -231,13 +231,13 @@ def install_validator() -> None:
 
 
 # --- limits (issue #11): kept apart from the start-up speed-ups above ---------------------
-HTTP_MAX_BODY = 64 * 1024  # every route; the channels enforce their own, smaller limits
-
-
 def apply_limits() -> None:
-    """Bound every request body (Sanic reads ``SANIC_*`` variables when Rasa creates its app)
-    and create every file private (umask 077: tracker db, logs, models written by this process)."""
-    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", os.environ.get("FENQI_HTTP_MAX_BODY", str(HTTP_MAX_BODY)))
+    """Bound every request body (``FENQI_HTTP_MAX_BODY`` from the settings, default 64 KiB; Sanic
+    reads ``SANIC_*`` variables when Rasa creates its app) and create every file private (umask
+    077: tracker db, logs, models written by this process)."""
+    from fenqi.settings import LimitsSettings, section
+
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(section(LimitsSettings).http_max_body))
     os.environ.setdefault("SANIC_REQUEST_TIMEOUT", "30")
     os.umask(0o077)
 

@@ -4,7 +4,8 @@
     db seed-demo                 load (refresh) the packaged demo accounts
     accounts load FILE.yml       load accounts from a YAML file (docs/accounts.md)
     users list                   list users
-    token USER_ID [--ttl S]      print a signed user token (JWT)
+    token USER_ID [--ttl S]      print a signed user token (JWT; at most FENQI_TOKEN_MAX_TTL seconds)
+    sign-out USER_ID             refuse every token of the user issued until now (all channels, devices)
     tickets list [--all]         human-handoff tickets: open ones in queue order (or all)
     tickets show ID              one ticket with its (masked) transcript
     tickets close ID             close a ticket (the bot answers that sender normally again)
@@ -28,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from fenqi import clock
 from fenqi.accounts.demo import seed_demo
 from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
@@ -44,6 +46,7 @@ from fenqi.handoff.tickets import (
 )
 from fenqi.identity import issue_token
 from fenqi.settings import ConfigurationError, load_settings
+from fenqi.signout import sign_out
 
 EXIT_ERROR = 2
 
@@ -138,12 +141,23 @@ def cmd_token(args: argparse.Namespace) -> int:
             if not user_exists(session, args.user_id):
                 raise CliError(f"unknown user {args.user_id!r} (use --allow-unknown to mint anyway)")
     ttl = args.ttl if args.ttl is not None else settings.token_ttl
+    if ttl > settings.identity.token_max_ttl:
+        raise CliError(f"--ttl {ttl} exceeds FENQI_TOKEN_MAX_TTL ({settings.identity.token_max_ttl} s): "
+                       "such a token would be refused")
     print(issue_token(args.user_id, settings.jwt_secret, ttl=ttl))
     return 0
 
 
+def cmd_sign_out(args: argparse.Namespace) -> int:
+    with _session() as session:
+        sign_out(session, args.user_id)
+    print(f"signed out {args.user_id}: tokens issued until now are refused; open widget pages are "
+          "told to sign in again at their next message or delivery")
+    return 0
+
+
 def _when(value: Optional[datetime]) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+    return clock.local(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
@@ -182,7 +196,7 @@ def cmd_tickets_close(args: argparse.Namespace) -> int:
         if current.state == ACCEPTED:
             raise CliError(f"ticket #{args.ticket_id} is being served by an agent; "
                            "they close it in the console")
-        now = datetime.now().replace(microsecond=0)
+        now = clock.now().replace(microsecond=0)
         if current.is_open:  # queued: closed through the takeover machine (state and status)
             live.transition(session, args.ticket_id, Close(None), now)
         ticket, _ = close_ticket(session, args.ticket_id, now)
@@ -209,7 +223,7 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
         check_name(args.name)
         password = _read_password()
         with _session() as session:
-            agent = add_agent(session, args.name, password, datetime.now().replace(microsecond=0))
+            agent = add_agent(session, args.name, password, clock.now().replace(microsecond=0))
             agent_id = agent.id
     except AgentError as exc:
         raise CliError(str(exc)) from None
@@ -269,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--allow-unknown", action="store_true",
                        help="mint a token even if the user is not in the database")
     token.set_defaults(handler=cmd_token)
+    signing_out = groups.add_parser("sign-out", help="refuse every token of a user issued until now")
+    signing_out.add_argument("user_id", metavar="USER_ID")
+    signing_out.set_defaults(handler=cmd_sign_out)
     tickets = groups.add_parser("tickets", help="human-handoff tickets").add_subparsers(dest="action",
                                                                                       required=True)
     listing = tickets.add_parser("list", help="open tickets in queue order")

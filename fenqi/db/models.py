@@ -2,7 +2,8 @@
 
 Allowed values come from :mod:`fenqi.state` and are enforced by CHECK constraints, so a
 row that ``fenqi.accounts.repository`` reads can always become a valid snapshot value.
-Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; datetimes are naive local time.
+Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; instants are ``UtcDateTime`` (stored in UTC,
+read back timezone-aware); business dates (``Date``) are dates of the business zone (fenqi.clock).
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-from fenqi.db.types import Money, Rate
+from fenqi.db.types import Money, Rate, UtcDateTime
 from fenqi.policy import CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, MAX_PERIODS, MIN_PERIODS
 from fenqi.state import (
     ACCOUNT_STATUSES,
@@ -230,8 +230,8 @@ class MaintenanceWindow(Base):
 
     id = Column(Integer, primary_key=True)
     service = Column(String(16), nullable=False)
-    start = Column("start_at", DateTime, nullable=False)
-    end = Column("end_at", DateTime, nullable=False)
+    start = Column("start_at", UtcDateTime(), nullable=False)
+    end = Column("end_at", UtcDateTime(), nullable=False)
     note = Column(Text, nullable=False, default="")
     user_id = _user_fk(nullable=True)
 
@@ -275,7 +275,7 @@ class WechatBinding(Base):
 
     openid = Column(String(64), primary_key=True)
     user_id = _user_fk()
-    bound_at = Column(DateTime, nullable=False)
+    bound_at = Column(UtcDateTime(), nullable=False)
 
 
 class BindingCode(Base):
@@ -286,7 +286,7 @@ class BindingCode(Base):
 
     code = Column(String(32), primary_key=True)
     user_id = _user_fk()
-    expires_at = Column(DateTime, nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
     used = Column(Boolean, nullable=False, default=False)
 
 
@@ -298,7 +298,7 @@ class BindingAttempt(Base):
     __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
     key = Column(String(80), primary_key=True)
-    window_start = Column(DateTime, nullable=False)
+    window_start = Column(UtcDateTime(), nullable=False)
     attempts = Column(Integer, nullable=False, default=0)
 
 
@@ -326,8 +326,8 @@ class HandoffTicket(Base):
     summary = Column(String(255), nullable=False, default="")
     transcript = Column(JSON, nullable=False, default=list)  # [{"speaker": "user"|"bot", "text": masked}]
     status = Column(String(8), nullable=False, default="open")
-    created_at = Column(DateTime, nullable=False)
-    closed_at = Column(DateTime, nullable=True)
+    created_at = Column(UtcDateTime(), nullable=False)
+    closed_at = Column(UtcDateTime(), nullable=True)
 
 
 # --- live agent takeover (fenqi.handoff.takeover, the agent console) ---------------------------
@@ -348,8 +348,8 @@ class Agent(Base):
     name = Column(String(32), nullable=False, unique=True)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime, nullable=False)
-    last_seen_at = Column(DateTime, nullable=True)  # last console request: "an agent is online"
+    created_at = Column(UtcDateTime(), nullable=False)
+    last_seen_at = Column(UtcDateTime(), nullable=True)  # last console request: "an agent is online"
 
 
 class AgentSession(Base):
@@ -360,8 +360,8 @@ class AgentSession(Base):
     token_hash = Column(String(64), primary_key=True)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
     csrf_token = Column(String(64), nullable=False)
-    created_at = Column(DateTime, nullable=False)
-    expires_at = Column(DateTime, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
 
 
 class TicketTakeover(Base):
@@ -380,9 +380,9 @@ class TicketTakeover(Base):
     served = Column(Boolean, nullable=False, default=False)
     rating = Column(Integer, nullable=True)
     rating_offered = Column(Boolean, nullable=False, default=False)  # the last thing asked was a rating
-    accepted_at = Column(DateTime, nullable=True)
-    ended_at = Column(DateTime, nullable=True)
-    last_inbound_at = Column(DateTime, nullable=True)  # the shopper's last message (WeChat's 48 h window)
+    accepted_at = Column(UtcDateTime(), nullable=True)
+    ended_at = Column(UtcDateTime(), nullable=True)
+    last_inbound_at = Column(UtcDateTime(), nullable=True)  # the shopper's last message (WeChat's 48 h window)
 
 
 class TicketMessage(Base):
@@ -404,7 +404,18 @@ class TicketMessage(Base):
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     kind = Column(String(16), nullable=False, default="text")
     text = Column(Text, nullable=False)
-    created_at = Column(DateTime, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
     delivery = Column(String(10), nullable=False)  # shopper: received; to the shopper: pending -> ...
-    delivered_at = Column(DateTime, nullable=True)
+    delivered_at = Column(UtcDateTime(), nullable=True)
     delivery_error = Column(String(64), nullable=True)
+
+
+class TokenRevocation(Base):
+    """A user signed out (issue 21): their tokens issued up to ``revoked_before`` are refused
+    (``fenqi.identity.Revocations``); one row per user, moved forward by each sign-out."""
+
+    __tablename__ = "token_revocations"
+    __table_args__ = (CheckConstraint("length(user_id) > 0", name="revocation_user_not_empty"),)
+
+    user_id = Column(String(64), primary_key=True)
+    revoked_before = Column(UtcDateTime(), nullable=False)

@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Seq
 
 from sqlalchemy.orm import sessionmaker
 
+from fenqi import clock as business_clock
 from fenqi.db.engine import session_scope
 
 from . import live
@@ -83,7 +84,7 @@ class TakeoverRelay:
     """
 
     def __init__(self, factory: Optional[Callable[[], sessionmaker]] = None,
-                 clock: Callable[[], datetime] = datetime.now,
+                 clock: Callable[[], datetime] = business_clock.now,
                  message_ttl: Optional[timedelta] = None) -> None:
         self._factory_source = factory or default_factory
         self._factory: Optional[sessionmaker] = None
@@ -242,7 +243,7 @@ def default_factory() -> sessionmaker:
     return process_store().sessions
 
 
-def wechat_sender(api: Any, clock: Callable[[], datetime] = datetime.now) -> Sender:
+def wechat_sender(api: Any, clock: Callable[[], datetime] = business_clock.now) -> Sender:
     """A :data:`Sender` through WeChat's customer-service API (``api.send_text(openid, text)``)."""
     from fenqi.wechat.api import WeChatApiError
     from fenqi.wechat.splitting import split_message

@@ -8,13 +8,14 @@ the bot answers again -> the rating is stored with the ticket -> a reloaded page
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fenqi import clock
 from fenqi.db.engine import make_engine
 from fenqi.db.models import Agent, HandoffTicket, TicketTakeover
 from fenqi.handoff import TicketRequest, live, open_ticket
@@ -171,7 +172,7 @@ def test_an_agent_message_nobody_could_deliver_expires_visibly_in_the_console(br
     """Issue #21: a message that waited longer than FENQI_AGENT_MESSAGE_TTL (15 min) for a shopper who
     left is marked undeliverable by the bot's outbox and the console's ticket page says so."""
     engine = make_engine(stack.env["FENQI_DATABASE_URL"])
-    long_ago = datetime.now() - timedelta(days=1)
+    long_ago = clock.now() - timedelta(days=1)
     try:
         with Session(engine, future=True) as s:
             agent = s.scalar(select(Agent.id).where(Agent.name == AGENT))
@@ -198,7 +199,7 @@ def test_an_agent_message_nobody_could_deliver_expires_visibly_in_the_console(br
         finally:
             ctx.close()
         with Session(engine, future=True) as s:
-            live.transition(s, ticket_id, Close(agent), datetime.now())  # leave no open ticket behind
+            live.transition(s, ticket_id, Close(agent), clock.now())  # leave no open ticket behind
             s.commit()
     finally:
         engine.dispose()

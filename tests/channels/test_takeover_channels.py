@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from channels.takeover import SocketTakeover
+from fenqi import clock
 from fenqi.accounts.demo import seed_demo
 from fenqi.db.engine import session_scope
 from fenqi.db.models import TicketTakeover
@@ -26,9 +27,9 @@ pytestmark = pytest.mark.timeout(90)
 def store(factory):
     with session_scope(factory) as s:
         seed_demo(s)
-        agent = add_agent(s, "安娜", "a long enough secret", datetime.now())
+        agent = add_agent(s, "安娜", "a long enough secret", clock.now())
         ticket, _ = open_ticket(s, TicketRequest("web:demo_ok", "secure_socketio", "demo_ok", "近期话题：无", []),
-                                datetime.now())
+                                clock.now())
         ids = agent.id, ticket.id
     return factory, ids
 
@@ -52,8 +53,8 @@ def test_agent_owns_the_conversation_then_hands_it_back(store):
             await shopper.say("你好")                       # queued: the bot answers
             assert (await next_bot(shopper))["text"] == "收到:你好"
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
-                live.post_agent_message(s, ticket, agent, "您好，我是安娜", datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
+                live.post_agent_message(s, ticket, agent, "您好，我是安娜", clock.now())
             assert (await next_bot(shopper))["text"] == "人工客服 安娜 为您服务。"
             reply = await next_bot(shopper)
             assert (reply["text"], reply["source"]) == ("人工客服 安娜：您好，我是安娜", "agent")
@@ -63,7 +64,7 @@ def test_agent_owns_the_conversation_then_hands_it_back(store):
             with session_scope(factory) as s:
                 logged = [(m.author, m.text) for m in live.messages(s, ticket) if m.author == "shopper"]
                 assert logged == [("shopper", "我的卡号 622************0123 扣款失败")]
-                live.transition(s, ticket, HandBack(agent), datetime.now())
+                live.transition(s, ticket, HandBack(agent), clock.now())
             assert (await next_bot(shopper))["text"] == live.RESUMED
             rating = await next_bot(shopper)
             assert [b["payload"] for b in rating["quick_replies"]] == [f"评分 {n}" for n in (5, 4, 3, 2, 1)]
@@ -90,7 +91,7 @@ def test_a_message_for_a_shopper_connected_elsewhere_waits_and_arrives_on_their_
         async with Server(takeover=takeover) as server:
             bystander = await Client().connect(server.url, token_for("demo_low_limit"))  # starts the outbox
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
             await asyncio.sleep(1.5)
             with session_scope(factory) as s:
                 assert [m.delivery for m in live.messages(s, ticket)] == ["pending"]
@@ -110,7 +111,7 @@ ABSENT_SHOPPERS, WAITING_EACH = 6, 50    # 300 messages for shoppers who left, o
 def strand_messages(factory, agent, count=ABSENT_SHOPPERS, each=WAITING_EACH, at=None, name="gone"):
     """Tickets of shoppers who are not connected, accepted, each with ``each`` agent messages
     pending (the greeting included); their ids are below anything written afterwards."""
-    at = at or datetime.now()
+    at = at or clock.now()
     with session_scope(factory) as s:
         tickets = []
         for n in range(count):
@@ -140,8 +141,8 @@ def test_a_connected_shopper_is_served_while_hundreds_of_messages_wait_for_shopp
             shopper = await Client().connect(server.url, token_for("demo_ok"))
             started = time.monotonic()
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
-                live.post_agent_message(s, ticket, agent, "您好，我是安娜", datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
+                live.post_agent_message(s, ticket, agent, "您好，我是安娜", clock.now())
             assert (await next_bot(shopper, timeout=15))["text"] == "人工客服 安娜 为您服务。"
             assert (await next_bot(shopper, timeout=15))["text"] == "人工客服 安娜：您好，我是安娜"
             print(f"\nserved in {time.monotonic() - started:.2f} s beside "
@@ -149,8 +150,8 @@ def test_a_connected_shopper_is_served_while_hundreds_of_messages_wait_for_shopp
             # a second shopper connecting later is served as promptly
             with session_scope(factory) as s:
                 other, _ = open_ticket(s, TicketRequest("web:demo_low_limit", "secure_socketio", "demo_low_limit",
-                                                        "", []), datetime.now())
-                live.transition(s, other.id, Accept(agent), datetime.now())
+                                                        "", []), clock.now())
+                live.transition(s, other.id, Accept(agent), clock.now())
             second = await Client().connect(server.url, token_for("demo_low_limit"))
             assert (await next_bot(second, timeout=15))["text"] == "人工客服 安娜 为您服务。"
             await second.close()
@@ -167,7 +168,7 @@ def test_a_message_nobody_could_deliver_expires(store):
     (``failed``/``expired``, what the console shows) by the outbox; a recent one keeps waiting."""
     factory, (agent, ticket) = store
     ttl = timedelta(minutes=15)
-    old = strand_messages(factory, agent, count=1, each=3, at=datetime.now() - ttl - timedelta(minutes=1),
+    old = strand_messages(factory, agent, count=1, each=3, at=clock.now() - ttl - timedelta(minutes=1),
                           name="old")
     recent = strand_messages(factory, agent, count=1, each=2, name="recent")
     takeover = SocketTakeover(TakeoverRelay(lambda: factory, message_ttl=ttl))

@@ -14,7 +14,6 @@ import asyncio
 import re
 import threading
 import time
-from datetime import datetime
 from types import SimpleNamespace
 from typing import List, Optional
 
@@ -23,6 +22,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from deploy.cluster import Ports, ProdStack
+from fenqi import clock
 from fenqi.db.engine import make_engine
 from fenqi.db.models import TicketTakeover
 from fenqi.handoff import live
@@ -195,7 +195,7 @@ def test_one_msgid_sent_to_both_instances_runs_one_turn_and_the_retry_gets_the_s
     """WeChat's retry lands on the other instance (nginx): one bot turn, and the retry gets the same
     answer from Redis (issue #21: it used to get ``success``, losing an answer whose passive reply
     WeChat had not received); nothing also goes out through the API."""
-    openid, text = "o-prod-retry", f"提前还款要手续费吗 {datetime.now():%H%M%S}"
+    openid, text = "o-prod-retry", f"提前还款要手续费吗 {clock.now():%H%M%S}"
     client = client_for(prod)
     for n, url in enumerate(prod.rasa_urls):  # a first turn on each instance (models warm)
         push(url, client.text(f"o-prod-warm-{n}", "你好", msg_id=int(time.time() * 1000) + n))
@@ -212,7 +212,7 @@ def test_one_msgid_sent_to_both_instances_runs_one_turn_and_the_retry_gets_the_s
 def test_a_numbered_option_shown_by_one_instance_is_picked_on_the_other(prod, wechat_api):
     """Buttons become "回复 N：…" on one instance; the shopper's "N" reaches the other, which resolves
     it to the button's payload through Redis (``FENQI_WECHAT_REDIS_URL``), not NLU on the digit."""
-    openid = f"o-prod-options-{datetime.now():%H%M%S}"
+    openid = f"o-prod-options-{clock.now():%H%M%S}"
     shown = say(prod, wechat_api, openid, "你好", url=prod.rasa_urls[0])
     number = re.search(r"回复 (\d+)：怎么还款", shown)
     assert number, shown

@@ -1,6 +1,10 @@
 """Start the real bot for end-to-end tests: a seeded SQLite account store, the action server
 and the Rasa server (REST and the project's channels), on free loopback ports — run by the same
-supervisor as `make run` and production (deploy/embedded.py)."""
+supervisor as `make run` and production (deploy/embedded.py).
+
+``start_stack(..., tz="UTC", clock_at="2026-12-01T23:30:00Z")`` runs every process (the demo seed
+included) in that server zone with the business clock standing at that instant
+(``FENQI_CLOCK_AT``, development only); :meth:`BotStack.move_clock` moves it for the action server."""
 from __future__ import annotations
 
 import socket
@@ -85,6 +89,15 @@ class BotStack:
         r.raise_for_status()
         return r.json()
 
+    def move_clock(self, at: str, timeout: float = 180) -> None:
+        """Restart the action server (where answers are decided) with the clock standing at ``at``."""
+        name = next(n for n in sorted(self.supervisor.procs) if n.startswith("actions"))
+        proc = self.supervisor.procs[name]
+        proc.popen.terminate()
+        proc.popen.wait(timeout=30)
+        self.supervisor.env["FENQI_CLOCK_AT"] = at
+        self.supervisor.restart(name, timeout)
+
     def log_tail(self, lines: int = 40) -> str:
         return self.supervisor.log_tail(lines)
 
@@ -92,12 +105,17 @@ class BotStack:
         self.supervisor.stop()
 
 
-def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 180) -> BotStack:
-    """Seed a fresh demo database in ``workdir`` and start both servers; caller must ``stop()``."""
+def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 180,
+                tz: Optional[str] = None, clock_at: Optional[str] = None) -> BotStack:
+    """Seed a fresh demo database in ``workdir`` and start both servers; caller must ``stop()``.
+    ``tz``: the servers' own zone (``TZ``); ``clock_at``: the business clock stands at this ISO
+    instant in every process (``FENQI_CLOCK_AT``, honoured with ``FENQI_ENV=development`` only)."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
+    clock = {**({"TZ": tz} if tz else {}),
+             **({"FENQI_CLOCK_AT": clock_at, "FENQI_ENV": "development"} if clock_at else {})}
     env = {"FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}", "FENQI_JWT_SECRET": TEST_SECRET,
-           **WECHAT_ENV, **(extra_env or {})}
+           **WECHAT_ENV, **clock, **(extra_env or {})}
     # The action endpoint only: conversations stay in memory, per test session (no shared tracker file).
     endpoints = Path(workdir) / "endpoints.yml"
     endpoints.write_text("action_endpoint:\n  url: ${ACTION_SERVER_URL}\n", encoding="utf-8")

@@ -20,8 +20,9 @@ from fenqi.handoff.takeover import (
     InvalidTransition,
     Release,
 )
+from tests.support.times import BJ
 
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 PASSWORD = "correct horse battery"
 
 

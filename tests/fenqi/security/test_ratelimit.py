@@ -29,7 +29,7 @@ def test_gate_limits_total_and_per_key():
 def test_limits_come_from_the_environment():
     import pytest
 
-    from fenqi.security.limits import load_limits
+    from fenqi.settings import load_limits
     limits = load_limits({"FENQI_MAX_MESSAGE_CHARS": "200", "FENQI_RELAY_PER_CLIENT": "3"})
     assert (limits.max_message_chars, limits.relay_max_per_client, limits.max_body_bytes) == (200, 3, 16384)
     assert "200" in limits.too_long_text

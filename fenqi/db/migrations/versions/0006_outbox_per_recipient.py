@@ -5,14 +5,14 @@ ticket through indexes, never by scanning what waits for shoppers who left.
 Indexes only, no table rebuild (``handoff_tickets``' partial unique index stays as it is).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 09:00:00
 """
 from alembic import op
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
