@@ -25,6 +25,7 @@ from channels.secure_rest import SecureRestInput
 from channels.secure_socketio import SecureSocketIOInput
 from channels.turns import BufferedOutput, busy_message, run_turn
 from channels.wechat import WeChatInput
+from fenqi.identity import TokenRules
 from fenqi.resilience import BUSY_TEXT
 from fenqi.wechat.conversation import BotRequest
 from tests.channels.test_secure_socketio import SECRET, Client, token_for
@@ -118,7 +119,7 @@ def test_buffered_output_replays_every_call_unchanged():
 
 def _rest_reply(mode: str, stream: bool = False) -> List[dict]:
     async def scenario():
-        channel = SecureRestInput(secret_provider=lambda: SECRET)
+        channel = SecureRestInput(token_rules=lambda: TokenRules(SECRET))
         async with App(channel, Bot(mode), "/webhooks/rest") as app, aiohttp.ClientSession() as http:
             params = {"stream": "true"} if stream else {}
             async with http.post(f"{app.url}/webhooks/rest/webhook", json={"sender": "me", "message": "你好"},
@@ -146,7 +147,7 @@ def test_rest_a_failed_turn_gets_the_busy_message_not_the_answer(mode, stream):
 
 def _socket_events(mode: str) -> List[tuple]:
     async def scenario():
-        channel = SecureSocketIOInput(secret_provider=lambda: SECRET)
+        channel = SecureSocketIOInput(token_rules=lambda: TokenRules(SECRET))
         async with App(channel, Bot(mode), "/webhooks/secure_socketio") as app:
             client = await Client().connect(app.url, token_for("u1001"))
             await client.session()
