@@ -92,6 +92,11 @@ def _turn(row: Any) -> Turn:
                 timestamp=_timestamp(row.at), changed=False, new=False)
 
 
+def naive_utc(moment: datetime) -> datetime:
+    """A stored datetime as naive UTC, whether the column keeps naive UTC or aware values."""
+    return moment if moment.tzinfo is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def _timestamp(moment: datetime) -> float:
     """A stored naive UTC datetime as a Unix timestamp."""
     return moment.replace(tzinfo=timezone.utc).timestamp()
@@ -177,10 +182,11 @@ def attach_tickets(session: Session, after_id: int, events_until: Optional[datet
             candidates.setdefault(row.sender_id, []).append(row)
     last, dealt, given = after_id, 0, set()
     for ticket in tickets:
+        created = naive_utc(ticket.created_at)
         conversation = next((c for c in candidates.get(ticket.sender_id, ())
-                             if c.started_at <= ticket.created_at + TICKET_SLACK), None)
-        reached = conversation is not None and conversation.last_at >= ticket.created_at - TICKET_SLACK
-        if not reached and (events_until is None or ticket.created_at > events_until - TICKET_GIVE_UP):
+                             if c.started_at <= created + TICKET_SLACK), None)
+        reached = conversation is not None and conversation.last_at >= created - TICKET_SLACK
+        if not reached and (events_until is None or created > events_until - TICKET_GIVE_UP):
             break
         if conversation is not None and conversation.ticket_id is None and conversation.id not in given:
             session.execute(update(CONV).where(CONV.c.id == conversation.id).values(ticket_id=ticket.id))

@@ -167,3 +167,12 @@ def test_charts_keep_text_as_text_say_when_empty_and_draw_each_data_once():
     assert "怎么还款" in charts.chart("intents", [("how_to_repay", 3)])
     with pytest.raises(KeyError):
         charts.chart("nothing", [])
+
+
+def test_ticket_times_are_compared_as_utc_whether_stored_naive_or_aware():
+    from datetime import timedelta, timezone
+
+    from fenqi.analytics.rollup import naive_utc
+    beijing = timezone(timedelta(hours=8))
+    assert naive_utc(datetime(2026, 11, 2, 18, 0, tzinfo=beijing)) == datetime(2026, 11, 2, 10, 0)
+    assert naive_utc(datetime(2026, 11, 2, 10, 0)) == datetime(2026, 11, 2, 10, 0)
