@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import hand_off
 from actions.store import off_loop
 from fenqi.fallback import FallbackStep, Topics, consecutive_misses, fallback_step, load_topics, suggestions
+from fenqi.handoff.reasons import FALLBACK_LADDER
 from fenqi.nlp import OUT_OF_SCOPE
 
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
@@ -52,7 +53,7 @@ async def climb(dispatcher: CollectingDispatcher, tracker: Tracker, topics: Topi
         offer_human(dispatcher, topics, STILL_LOST[kind])
     else:
         lead = HANDING_OFF[kind]
-        await off_loop(dispatcher, lambda private: hand_off(private, tracker, lead=lead))
+        await off_loop(dispatcher, lambda private: hand_off(private, tracker, lead=lead, reason=FALLBACK_LADDER))
 
 
 class ActionClarify(Action):

@@ -6,6 +6,7 @@ token (form field ``csrf`` or header ``X-CSRF-Token``) and a same-origin ``Origi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from datetime import datetime
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fenqi import clock
 from fenqi.accounts.repository import load_snapshot
-from fenqi.db.engine import Store, session_scope
+from fenqi.db.engine import Store, make_engine, session_scope
 from fenqi.db.models import Agent, HandoffTicket, TicketMessage
 from fenqi.handoff import live
 from fenqi.handoff import takeover as tk
@@ -29,8 +30,17 @@ from fenqi.knowledge import load_knowledge
 from fenqi.privacy import mask_pii
 from fenqi.settings import ConsoleSettings, load_console_settings, load_settings
 
-from . import pages
-from .security import CSRF_FIELD, CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, cookie_options, csrf_ok
+from . import lead, pages
+from .security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SIGNED,
+    LoginLimiter,
+    cookie_options,
+    csrf_ok,
+)
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
@@ -38,8 +48,9 @@ FACTORY = web.AppKey("factory", sessionmaker)
 CONSOLE = web.AppKey("console", ConsoleSettings)
 LIMITER = web.AppKey("limiter", LoginLimiter)        # per agent name: 5 failures / 5 min
 IP_LIMITER = web.AppKey("ip_limiter", LoginLimiter)  # per client address: 30 failures / 5 min
-SIGNED = "signed"
 PUBLIC = ("/login", "/healthz", "/static/", "/favicon.ico")
+DATA = ("/api/",)                     # JSON; a GET of anything else but .csv/.svg is a page: sign in first
+FILES = (".csv", ".svg")
 ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
     "accept": tk.Accept, "release": tk.Release, "handback": tk.HandBack, "close": tk.Close}
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
@@ -107,7 +118,7 @@ async def authenticated(request: web.Request, handler: Callable[[web.Request], A
     token = request.cookies.get(SESSION_COOKIE)
     signed = await in_store(request, lambda s: resume_session(s, token, now()))
     if signed is None:
-        if request.method == "GET" and (request.path == "/" or request.path.startswith("/tickets/")):
+        if request.method == "GET" and not request.path.startswith(DATA) and not request.path.endswith(FILES):
             raise web.HTTPFound("/login")
         raise web.HTTPUnauthorized(text='{"error": "sign_in_required"}', content_type="application/json")
     if request.method == "POST":
@@ -352,17 +363,27 @@ async def favicon(request: web.Request) -> web.Response:
 
 
 def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSettings] = None,
-               limiter: Optional[LoginLimiter] = None) -> web.Application:
-    """The console app; the store engine is created on startup and disposed on cleanup."""
+               limiter: Optional[LoginLimiter] = None, tracker_url: Optional[str] = None,
+               refresh: bool = True) -> web.Application:
+    """The console app; the account store and tracker store engines are created on startup and
+    disposed on cleanup; ``refresh``: keep the analytics rollup current in the background."""
     app = web.Application(middlewares=[security_headers, authenticated], client_max_size=16 * 1024)
     app[CONSOLE] = console or load_console_settings()
     app[LIMITER] = limiter or LoginLimiter()
     app[IP_LIMITER] = LoginLimiter(max_failures=30)
 
     async def open_store(app: web.Application):  # type: ignore[no-untyped-def]
-        store = Store.open(database_url or load_settings().database_url)  # schema: Alembic (db init)
-        app[FACTORY] = store.sessions
+        settings = load_settings() if database_url is None or tracker_url is None else None
+        store = Store.open(database_url or settings.database_url)  # type: ignore[union-attr]  # schema: Alembic
+        tracker = make_engine(tracker_url or settings.tracker_url)  # type: ignore[union-attr]  # Rasa's
+        app[FACTORY], app[lead.STORE], app[lead.TRACKER] = store.sessions, store, tracker
+        task = asyncio.ensure_future(lead.refresh_forever(app)) if refresh else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        tracker.dispose()
         store.close()
 
     app.cleanup_ctx.append(open_store)
@@ -377,5 +398,6 @@ def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSett
     app.router.add_get("/api/tickets/{ticket_id}", ticket_api)
     app.router.add_post("/tickets/{ticket_id}/messages", send_message)
     app.router.add_post("/tickets/{ticket_id}/{action}", ticket_action)
+    lead.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     return app

@@ -66,7 +66,7 @@ def _embedded_stack():
     private_files(var)
     stack = EmbeddedStack(var, embedded_ports(d.rasa_port, d.actions_port), api_token_value=_api_token(var, d),
                           interface=d.rasa_interface, web_port=d.web_port, cors=cors_origins(),
-                          console_port=console.port, console_host=console.host)
+                          console_port=console.port, console_host=console.host, demo_history=True)
     return stack, _print_embedded_ready
 
 
@@ -145,6 +145,7 @@ def _print_embedded_ready(stack, seconds: float) -> None:
    With a login:    TOKEN=$(.venv/bin/python -m fenqi token demo_ok); send "metadata": {{"auth_token": "$TOKEN"}}
    Chat widget:     http://localhost:{stack.web_port}
    Agent console:   {console}
+                    (analytics and conversation review: an agent with --role lead; fenqi agents grant NAME lead)
    Logs:            var/log/
    Stop with Ctrl-C.""", flush=True)
 

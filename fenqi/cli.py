@@ -2,6 +2,10 @@
 
     db init                      create or upgrade the account schema (alembic upgrade head)
     db seed-demo                 load (refresh) the packaged demo accounts
+    db seed-demo-history         a week of made-up conversations, tickets and ratings for the lead's
+                                 pages (replaces the previous one; --if-stale: only if not from today)
+    analytics refresh            fold the tracker events stored since the last refresh into the rollup
+    analytics rebuild            empty the analytics rollup and fold every stored event again
     accounts load FILE.yml       load accounts from a YAML file (docs/accounts.md)
     users list                   list users
     token USER_ID [--ttl S]      print a signed user token (JWT; at most FENQI_TOKEN_MAX_TTL seconds)
@@ -9,8 +13,10 @@
     tickets list [--all]         human-handoff tickets: open ones in queue order (or all)
     tickets show ID              one ticket with its (masked) transcript
     tickets close ID             close a ticket (the bot answers that sender normally again)
-    agents add NAME              a console agent; password from a prompt (or one line on stdin)
-    agents list                  console agents
+    agents add NAME [--role R]   a console agent; password from a prompt (or one line on stdin);
+                                 roles: lead (analytics, conversation review), trainer
+    agents grant NAME ROLE       give an agent a role (revoke NAME ROLE takes it away)
+    agents list                  console agents with their roles
 
 The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
 line on stderr and exit status 2.
@@ -21,7 +27,7 @@ import argparse
 import getpass
 import sys
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterator, List, Optional
 
 from sqlalchemy import inspect
@@ -36,7 +42,7 @@ from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.db.migrations import upgrade
-from fenqi.db.models import Base
+from fenqi.db.models import AGENT_ROLES, Base
 from fenqi.handoff.tickets import (
     TicketNotFound,
     close_ticket,
@@ -45,7 +51,7 @@ from fenqi.handoff.tickets import (
     queue_position,
 )
 from fenqi.identity import issue_token
-from fenqi.settings import ConfigurationError, load_settings
+from fenqi.settings import ConfigurationError, load_settings, var_dir
 from fenqi.signout import sign_out
 
 EXIT_ERROR = 2
@@ -114,6 +120,69 @@ def cmd_db_seed_demo(args: argparse.Namespace) -> int:
     with _session(create_tables=True) as session:
         summary = seed_demo(session)
     print(f"loaded demo accounts: {summary}")
+    return 0
+
+
+def _tracker():
+    """The tracker store (``FENQI_TRACKER_URL``) as an engine; the caller disposes of it."""
+    url = load_settings().tracker_url
+    try:
+        return make_engine(url)
+    except ImportError as exc:
+        raise CliError(f"database driver not installed for {_safe_url(url)}: {exc}") from exc
+
+
+def cmd_db_seed_demo_history(args: argparse.Namespace) -> int:
+    from fenqi import clock
+    from fenqi.analytics import demo, rollup
+    from fenqi.db.engine import Store
+
+    tracker = _tracker()
+    try:
+        today = clock.today()
+        if args.if_stale and demo.newest_demo_day(tracker) == today:
+            print("demo history is from today already")
+            return 0
+        with _session(create_tables=True) as session:
+            removed = demo.remove_demo_history(session, tracker)
+        events = tickets = 0
+        until = clock.utcnow().replace(tzinfo=None)
+        store = Store.open(load_settings().database_url)
+        try:
+            for history in demo.generate(today - timedelta(days=args.days - 1), args.days, args.per_day, until=until):
+                demo.write_events(tracker, history.rows)
+                with store.session() as session:
+                    demo.write_tickets(session, history.tickets)
+                events, tickets = events + len(history.rows), tickets + len(history.tickets)
+            # SQLite hands the deleted events' ids out again: fold everything anew (reviews stay)
+            progress = rollup.rebuild(store, tracker)
+        finally:
+            store.close()
+    finally:
+        tracker.dispose()
+    (var_dir() / demo.STAMP).write_text(today.isoformat(), encoding="utf-8")
+    print(f"demo history: {events} tracker events ({args.days} days), {tickets} tickets"
+          f" (replaced {removed} events); analytics rollup rebuilt ({progress.events} events)")
+    return 0
+
+
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from fenqi.analytics import rollup
+    from fenqi.db.engine import Store
+
+    with _session():  # the account store exists and is migrated
+        pass
+    tracker, store = _tracker(), Store.open(load_settings().database_url)
+    try:
+        if args.action == "rebuild":
+            progress = rollup.rebuild(store, tracker)
+        else:
+            progress = rollup.refresh(store, tracker, catch_up=True)
+    finally:
+        store.close()
+        tracker.dispose()
+    print(f"analytics: folded {progress.events} events, {progress.tickets} tickets; "
+          f"at event {progress.last_event_id} of {progress.newest_event_id}")
     return 0
 
 
@@ -217,29 +286,50 @@ def _read_password() -> str:
 
 
 def cmd_agents_add(args: argparse.Namespace) -> int:
-    from fenqi.handoff.agents import AgentError, add_agent, check_name
+    from fenqi.handoff.agents import AgentError, add_agent, check_name, check_role
 
+    roles = args.role or []
     try:
         check_name(args.name)
+        for role in roles:
+            check_role(role)
         password = _read_password()
         with _session() as session:
-            agent = add_agent(session, args.name, password, clock.now().replace(microsecond=0))
+            agent = add_agent(session, args.name, password, clock.now().replace(microsecond=0), roles)
             agent_id = agent.id
     except AgentError as exc:
         raise CliError(str(exc)) from None
-    print(f"agent {args.name} added (id {agent_id})")
+    print(f"agent {args.name} added (id {agent_id})" + (f", roles: {', '.join(sorted(set(roles)))}" if roles else ""))
+    return 0
+
+
+def cmd_agents_role(args: argparse.Namespace) -> int:
+    from fenqi.handoff.agents import AgentError, grant_role, revoke_role
+
+    grant = args.action == "grant"
+    try:
+        with _session() as session:
+            changed = (grant_role if grant else revoke_role)(session, args.name, args.role)
+    except AgentError as exc:
+        raise CliError(str(exc)) from None
+    if grant:
+        print(f"agent {args.name} now has role {args.role}" if changed else f"agent {args.name} had role {args.role} already")
+    else:
+        print(f"agent {args.name} no longer has role {args.role}" if changed
+              else f"agent {args.name} did not have role {args.role}")
     return 0
 
 
 def cmd_agents_list(args: argparse.Namespace) -> int:
-    from fenqi.handoff.agents import list_agents
+    from fenqi.handoff.agents import list_agents, roles_of
 
     with _session() as session:
-        agents = list_agents(session)
+        agents = [(a, roles_of(session, a.id)) for a in list_agents(session)]
     if not agents:
         print("no agents yet (add one: python -m fenqi agents add NAME)")
-    for a in agents:
-        print("\t".join((str(a.id), a.name, "active" if a.active else "disabled", _when(a.last_seen_at))))
+    for a, roles in agents:
+        print("\t".join((str(a.id), a.name, "active" if a.active else "disabled", ",".join(sorted(roles)) or "-",
+                         _when(a.last_seen_at))))
     return 0
 
 
@@ -260,6 +350,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _bounded(low: int, high: int):
+    def parse(text: str) -> int:
+        value = _positive_int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}–{high}: {value}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fenqi", description="分期助手 account store tools")
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
@@ -267,6 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
     db = groups.add_parser("db", help="database setup").add_subparsers(dest="action", required=True)
     db.add_parser("init", help="create the tables").set_defaults(handler=cmd_db_init)
     db.add_parser("seed-demo", help="load the demo accounts").set_defaults(handler=cmd_db_seed_demo)
+    history = db.add_parser("seed-demo-history", help="made-up conversations, tickets and ratings (analytics demo)")
+    history.add_argument("--if-stale", action="store_true", help="do nothing when the demo history is from today")
+    history.add_argument("--days", type=_bounded(1, 366), default=7, help="business days, ending today (default 7)")
+    history.add_argument("--per-day", type=_bounded(1, 5000), default=25,
+                         help="conversations a day (about; default 25)")
+    history.set_defaults(handler=cmd_db_seed_demo_history)
+
+    analytics = groups.add_parser("analytics", help="the analytics rollup of the tracker's events")
+    steps = analytics.add_subparsers(dest="action", required=True)
+    steps.add_parser("refresh", help="fold the events stored since the last refresh").set_defaults(handler=cmd_analytics)
+    steps.add_parser("rebuild", help="empty the rollup and fold every event again").set_defaults(handler=cmd_analytics)
 
     accounts = groups.add_parser("accounts", help="account data").add_subparsers(dest="action", required=True)
     load = accounts.add_parser("load", help="load accounts from a YAML file")
@@ -300,7 +410,14 @@ def build_parser() -> argparse.ArgumentParser:
     agents = groups.add_parser("agents", help="console agents").add_subparsers(dest="action", required=True)
     adding = agents.add_parser("add", help="add an agent (password from a prompt or stdin, never argv)")
     adding.add_argument("name", metavar="NAME")
+    adding.add_argument("--role", action="append", choices=AGENT_ROLES,
+                        help="a role to give (repeatable): lead = analytics and conversation review")
     adding.set_defaults(handler=cmd_agents_add)
+    for name, what in (("grant", "give an agent a role"), ("revoke", "take a role from an agent")):
+        change = agents.add_parser(name, help=what)
+        change.add_argument("name", metavar="NAME")
+        change.add_argument("role", metavar="ROLE", choices=AGENT_ROLES)
+        change.set_defaults(handler=cmd_agents_role)
     agents.add_parser("list", help="list agents").set_defaults(handler=cmd_agents_list)
 
     groups.add_parser("wechat", help="WeChat binding codes (python -m fenqi wechat --help)", add_help=False)

@@ -150,3 +150,18 @@ def install_log_filter() -> None:
 
     masking_factory.masks_pii = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(masking_factory)
+
+
+# Conversation ids the channels derive (``web:``, ``anon:``, ``wx:<OpenID>``, ``rest:…``) and bare
+# WeChat OpenIDs (28 characters starting with ``o``): never shown to people reading conversations.
+SENDER_ID = re.compile(r"(?<![A-Za-z0-9_:])(?:web|anon|wx|rest):[A-Za-z0-9_:.@\-]+")
+OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
+
+
+def mask_identifiers(text: str) -> str:
+    """``text`` with tokens and personal numbers masked (:func:`mask_secrets`) and channel sender
+    ids and OpenIDs replaced by ``[会话标识]`` / ``[OpenID]``."""
+    if not text:
+        return text
+    text = SENDER_ID.sub("[会话标识]", mask_secrets(text))
+    return OPENID.sub("[OpenID]", text)

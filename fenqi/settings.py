@@ -59,13 +59,20 @@ class _Section(BaseSettings):
 
 
 class StoreSettings(_Section):
-    """``FENQI_DATABASE_URL``: the account store (any SQLAlchemy URL); default SQLite under var/."""
+    """``FENQI_DATABASE_URL``: the account store (any SQLAlchemy URL); default SQLite under var/.
+    ``FENQI_TRACKER_URL``: Rasa's tracker store, read by analytics (the console); default the
+    embedded mode's ``var/tracker.db`` (endpoints.yml), production mode sets its PostgreSQL database."""
 
     database_url: str = ""
+    tracker_url: str = ""
 
     @validator("database_url", always=True)
     def _default_sqlite(cls, url: str) -> str:
         return url or f"sqlite:///{var_dir() / 'fenqi.db'}"
+
+    @validator("tracker_url", always=True)
+    def _default_tracker(cls, url: str) -> str:
+        return url or f"sqlite:///{var_dir() / 'tracker.db'}"
 
 
 class ClockSettings(_Section):
@@ -288,6 +295,10 @@ class Settings(BaseModel):
     @property
     def database_url(self) -> str:
         return self.store.database_url
+
+    @property
+    def tracker_url(self) -> str:
+        return self.store.tracker_url
 
     @property
     def jwt_secret(self) -> str:

@@ -15,6 +15,8 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -328,6 +330,9 @@ class HandoffTicket(Base):
     status = Column(String(8), nullable=False, default="open")
     created_at = Column(UtcDateTime(), nullable=False)
     closed_at = Column(UtcDateTime(), nullable=True)
+    # why the bot handed over (fenqi.handoff.reasons: asked, after_fallback, fallback_ladder); NULL
+    # for tickets opened before it was recorded. Added by ALTER TABLE (no rebuild), hence last.
+    reason = Column(String(16), nullable=True)
 
 
 # --- live agent takeover (fenqi.handoff.takeover, the agent console) ---------------------------
@@ -350,6 +355,19 @@ class Agent(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UtcDateTime(), nullable=False)
     last_seen_at = Column(UtcDateTime(), nullable=True)  # last console request: "an agent is online"
+
+
+AGENT_ROLES = ("lead", "trainer")  # lead: analytics and conversation review; trainer: NLU inbox
+
+
+class AgentRole(Base):
+    """A role granted to an agent (``python -m fenqi agents grant NAME ROLE``); none = a plain agent."""
+
+    __tablename__ = "agent_roles"
+    __table_args__ = (CheckConstraint(one_of("role", AGENT_ROLES), name="agent_role_valid"),)
+
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    role = Column(String(16), primary_key=True)
 
 
 class AgentSession(Base):
@@ -419,3 +437,88 @@ class TokenRevocation(Base):
 
     user_id = Column(String(64), primary_key=True)
     revoked_before = Column(UtcDateTime(), nullable=False)
+
+
+# --- analytics and conversation review (fenqi.analytics, the console's lead pages) -------------
+
+REVIEW_TAGS = ("答非所问", "应转人工", "知识缺失")  # fixed tags; free-text tags are allowed beside them
+
+
+class AnalyticsConversation(Base):
+    """One conversation (a Rasa session of one sender) as counted by analytics: a rollup derived
+    from the tracker store's events (``fenqi.analytics.rollup``), rebuilt with
+    ``python -m fenqi analytics rebuild``. ``id`` is the tracker event id that starts it."""
+
+    __tablename__ = "analytics_conversations"
+    __table_args__ = (
+        Index("analytics_conversations_by_day", "day", "channel"),
+        Index("analytics_conversations_by_sender", "sender_id", "id"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    sender_id = Column(String(255), nullable=False)  # to attach tickets and read events; never shown
+    channel = Column(String(8), nullable=False)
+    day = Column(Date, nullable=False)               # business date (Asia/Shanghai) of the start
+    started_at = Column(DateTime, nullable=False)    # UTC
+    last_at = Column(DateTime, nullable=False)       # UTC, the newest event folded in
+    last_event_id = Column(Integer, nullable=False)
+    open_turn_id = Column(Integer, nullable=True)    # the shopper message whose reply is still coming
+    messages = Column(Integer, nullable=False, default=0)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id", ondelete="SET NULL"), nullable=True)
+
+
+class AnalyticsTurn(Base):
+    """One shopper message of a conversation, as analytics counts it (no text: that stays in the
+    tracker store). ``id`` is the tracker event id of the message."""
+
+    __tablename__ = "analytics_turns"
+    __table_args__ = (
+        Index("analytics_turns_by_day", "day", "channel"),
+        Index("analytics_turns_by_conversation", "conversation_id", "intent"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    conversation_id = Column(Integer, ForeignKey("analytics_conversations.id", ondelete="CASCADE"),
+                             nullable=False)
+    day = Column(Date, nullable=False)
+    at = Column(DateTime, nullable=False)            # UTC
+    channel = Column(String(8), nullable=False)
+    intent = Column(String(64), nullable=False)      # "" when the message had none
+    confidence = Column(Float, nullable=True)
+    guess = Column(String(64), nullable=False)       # the likeliest answerable intent (fallback analysis)
+    question_id = Column(String(64), nullable=True)  # parse_data.question.id (second NLU stage)
+    question = Column(Boolean, nullable=False)       # a question, not small talk or a request for a human
+    fallback = Column(Boolean, nullable=False)       # clarifying question or out_of_scope
+    clarified = Column(Boolean, nullable=False)      # the reply asked "您是想问…"
+    latency_ms = Column(Integer, nullable=True)      # to the bot's first reply
+
+
+class AnalyticsCursor(Base):
+    """Single row (id = 1): how far the rollup has read the tracker's events and the tickets.
+    ``horizon_*``: the newest event id seen and when (PostgreSQL commits ids out of order);
+    ``events_until``: how far in time the folded events reach (a ticket waits for that)."""
+
+    __tablename__ = "analytics_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="analytics_cursor_single_row"),)
+
+    id = Column(Integer, primary_key=True, default=1, autoincrement=False)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    last_ticket_id = Column(Integer, nullable=False, default=0)
+    horizon_event_id = Column(Integer, nullable=False, default=0)
+    horizon_at = Column(DateTime, nullable=True)
+    events_until = Column(DateTime, nullable=True)  # UTC time of the newest event folded
+    updated_at = Column(DateTime, nullable=True)
+
+
+class ConversationReview(Base):
+    """A lead's review of one conversation: tags (fixed and free text) and whether it was reviewed.
+    Not a foreign key to the rollup: a rebuild must not drop reviews."""
+
+    __tablename__ = "conversation_reviews"
+
+    conversation_id = Column(Integer, primary_key=True, autoincrement=False)
+    tags = Column(JSON, nullable=False, default=list)  # ["答非所问", "利率说明不清", ...]
+    reviewed = Column(Boolean, nullable=False, default=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    updated_at = Column(DateTime, nullable=False)

@@ -50,6 +50,7 @@ def test_third_miss_hands_off_once(store):
     with session_scope(store) as s:
         tickets = s.scalars(select(HandoffTicket)).all()
         assert len(tickets) == 1 and tickets[0].summary.endswith("连续 3 次未能理解")
+        assert tickets[0].reason == "fallback_ladder"
 
 
 def test_rejecting_the_suggestions_offers_a_human(store):

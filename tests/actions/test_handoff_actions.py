@@ -28,6 +28,7 @@ def test_handoff_of_a_verified_user_stores_a_masked_ticket(store):
     [ticket] = stored(store)
     assert (ticket.user_id, ticket.channel, ticket.sender_id, ticket.status) == ("demo_ok", "rest", "web:demo_ok", "open")
     assert ticket.summary == "近期话题：怎么还款"
+    assert ticket.reason == "asked"  # 转人工 after an answered question
     assert ticket.transcript[0] == {"speaker": "user", "text": "我的卡号622*********7890扣款失败"}
     assert "6222021234567890" not in str(ticket.transcript)
 
@@ -104,3 +105,12 @@ def test_with_an_agent_in_the_console_the_shopper_is_not_told_no_agent_is_free(s
         add_agent(s, "安娜", "a long enough secret", clock.now()).last_seen_at = clock.now()
     text = run(ActionHandoff(), tracker("web:demo_ok", conversation(token("demo_ok"))))[0][0]["text"]
     assert NO_AGENT_FREE not in text
+
+
+def test_a_request_right_after_a_miss_is_recorded_as_after_fallback(store):
+    events = [user_event("那个东西咋弄", "nlu_fallback", ranking=[("nlu_fallback", 0.6), ("how_to_repay", 0.3)]),
+              {"event": "bot", "text": "您是想问…"}, user_event("转人工", "request_human")]
+    run(ActionHandoff(), tracker("missed", events))
+    run(ActionHandoff(), tracker("oos", [user_event("快递到哪了", "out_of_scope"), {"event": "bot", "text": "帮不上"},
+                                          user_event("人工", "request_human")]))
+    assert [(t.sender_id, t.reason) for t in stored(store)] == [("missed", "after_fallback"), ("oos", "after_fallback")]

@@ -74,3 +74,13 @@ def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_i
             assert s.get(TicketTakeover, 1).state == "closed" and s.get(TicketTakeover, 2).state == "accepted"
     finally:
         engine.dispose()
+
+
+
+def test_roles_are_given_with_add_or_grant_and_taken_with_revoke(env):
+    lead = subprocess.run([sys.executable, "-m", "fenqi", "agents", "add", "王组长", "--role", "lead"], cwd=ROOT,
+                          env=env, input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    assert lead.returncode == 0 and "roles: lead" in lead.stdout
+    assert "now has role trainer" in run(env, "agents", "grant", "王组长", "trainer").stdout
+    assert "no longer has role lead" in run(env, "agents", "revoke", "王组长", "lead").stdout
+    assert run(env, "agents", "list").stdout.split("\t")[1:4] == ["王组长", "active", "trainer"]

@@ -6,7 +6,7 @@ from fenqi.settings import ConfigurationError, load_settings, read_settings, tok
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    for name in ("FENQI_DATABASE_URL", "FENQI_JWT_SECRET", "FENQI_ENV", "FENQI_TOKEN_TTL"):
+    for name in ("FENQI_DATABASE_URL", "FENQI_TRACKER_URL", "FENQI_JWT_SECRET", "FENQI_ENV", "FENQI_TOKEN_TTL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FENQI_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("FENQI_ENV", "development")
@@ -16,6 +16,7 @@ def env(monkeypatch, tmp_path):
 def test_defaults_are_local_sqlite_and_a_persistent_random_secret(env, tmp_path):
     first, second = load_settings(), load_settings()
     assert first.database_url == f"sqlite:///{tmp_path / 'var' / 'fenqi.db'}"
+    assert first.tracker_url == f"sqlite:///{tmp_path / 'var' / 'tracker.db'}"  # make run's tracker store
     assert len(first.jwt_secret) >= 32 and first.jwt_secret == second.jwt_secret
     assert (tmp_path / "var" / "dev-jwt-secret").stat().st_mode & 0o077 == 0
     assert first.token_ttl == 3600 and not first.production
@@ -23,10 +24,12 @@ def test_defaults_are_local_sqlite_and_a_persistent_random_secret(env, tmp_path)
 
 def test_environment_overrides(env):
     env.setenv("FENQI_DATABASE_URL", "postgresql://db/fenqi")
+    env.setenv("FENQI_TRACKER_URL", "postgresql://db/fenqi_tracker")
     env.setenv("FENQI_JWT_SECRET", "x" * 32)
     env.setenv("FENQI_TOKEN_TTL", "60")
     s = load_settings()
     assert (s.database_url, s.jwt_secret, s.token_ttl) == ("postgresql://db/fenqi", "x" * 32, 60)
+    assert s.tracker_url == "postgresql://db/fenqi_tracker"
 
 
 @pytest.mark.parametrize("secret", ["", "short", "change-me-at-least-32-characters-long-secret",

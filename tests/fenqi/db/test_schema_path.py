@@ -18,7 +18,8 @@ def test_upgrade_adopts_a_store_made_before_migrations_and_adds_what_it_lacks(tm
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
     later = {"handoff_tickets", "binding_attempts", "agents", "agent_sessions", "ticket_takeovers", "ticket_messages",
-             "token_revocations"}
+             "token_revocations", "agent_roles", "analytics_conversations", "analytics_turns", "analytics_cursor",
+             "conversation_reviews"}
     try:  # what an older `db init` (create_all, before the ticket table existed) left behind
         Base.metadata.create_all(engine, tables=[t for name, t in Base.metadata.tables.items()
                                                  if name not in later])
