@@ -6,7 +6,7 @@ full-width digits folded to ASCII): ``13812345678`` / ``１３８ １２３４ �
 4, spaces, dashes, dots, full-width separators), and so does a number after an order label or on a
 ``/intent{...}`` line: order ids of this store are not 11- or 16-19-digit numbers, so a number of
 that shape is treated as personal wherever it is. ``mask_secrets`` also removes bearer tokens
-(JWTs) and ``token=`` query values and replaces WeChat conversation ids (``wx:<OpenID>``) by a
+(JWTs) and ``token=``/``access_token=``/``secret=`` query values and replaces WeChat conversation ids (``wx:<OpenID>``) by a
 :func:`pseudonym`. :func:`install_log_filter` masks every log record of the process, its
 traceback included (idempotent).
 
@@ -40,7 +40,8 @@ LAYOUTS = {
     (4, 4, 4, 4), (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (4, 4, 4, 4, 3), (6, 13),  # bank cards
 }
 JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
-TOKEN_PARAM = re.compile(r"((?:^|[?&\s])(?:token|auth_token|sid)=)[^&\s\"']+", re.IGNORECASE)
+TOKEN_PARAM = re.compile(r"((?:^|[?&\s])(?:token|auth_token|access_token|secret|sid)=)[^&\s\"']+",
+                         re.IGNORECASE)
 # A WeChat conversation id: "wx:" and the OpenID (28 characters of [A-Za-z0-9_-] from WeChat).
 WECHAT_SENDER = re.compile(r"(?<![A-Za-z0-9_\-])wx:([A-Za-z0-9_\-]{6,64})")
 PSEUDONYM_CHARS = 12

@@ -91,6 +91,8 @@ def test_secrets_are_removed_from_log_lines():
     line = f"metadata={{'auth_token': '{token}'}} GET /status?token=abc123&x=1"
     masked = mask_secrets(line)
     assert token not in masked and "abc123" not in masked and "x=1" in masked
+    api = mask_secrets("POST /cgi-bin/message/custom/send?access_token=AT-9f8e7d&x=1 GET /token?secret=s3cr3t")
+    assert "AT-9f8e7d" not in api and "s3cr3t" not in api and "x=1" in api
 
 
 def test_masking_is_idempotent():
