@@ -7,6 +7,9 @@ action server, one Rasa server, the widget web app; SQLite under ``var/``).
 Both modes also supervise the agent console (``python -m console``, ``FENQI_CONSOLE_PORT``, 8090);
 no agent is ever created here: the ready banner prints the ``agents add`` command while there is none.
 
+Both modes run the daily data-lifecycle job (``deploy/housekeeping.py``: log rotation and
+``python -m fenqi data purge``, FENQI_RETENTION_DAYS) on the stack's stores.
+
 Ports and instance counts come from the settings' ``deploy`` section (docs/deploy.md, README).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 from deploy.cluster import ROOT, Ports, ProdStack
+from deploy.housekeeping import DailyPurge
 from deploy.services import ServiceError, install_missing
 from fenqi.settings import console_settings
 
@@ -110,8 +114,10 @@ def supervise(stack, print_ready) -> int:
         return 1
     print_ready(stack, time.monotonic() - start)
     restarts = {name: 0 for name in stack.procs}
+    housekeeping = DailyPurge(stack.root, stack.env, ROOT)  # PIPL retention, once a day
     try:
         while not stop["now"]:
+            housekeeping.tick()
             for name in [p.name for p in stack.procs.values() if p.popen.poll() is not None]:
                 if restarts[name] >= MAX_RESTARTS:
                     print(f"!! {name} keeps stopping; last log lines:\n{stack.log_tail(20)}", file=sys.stderr)
@@ -127,6 +133,7 @@ def supervise(stack, print_ready) -> int:
             time.sleep(1)
     finally:
         print(">> stopping")
+        housekeeping.wait(timeout=10)
         stack.stop()
     return 0
 

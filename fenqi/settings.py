@@ -3,8 +3,8 @@
 :func:`load_settings` builds :class:`Settings` (pydantic ``BaseSettings``, v1 API) with one section
 per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
 ``wechat`` (WeChat channel), ``console`` (agent console), ``limits`` (input and rate limits),
-``scaleout`` (Redis across Rasa instances) and ``deploy`` (ports and instances of ``make run`` /
-``make run-prod``).
+``scaleout`` (Redis across Rasa instances), ``deploy`` (ports and instances of ``make run`` /
+``make run-prod``) and ``retention`` (how long personal data is kept, where the tracker store is).
 ``FENQI_ENV`` is parsed here only (only an explicit ``development`` enables demo defaults; anything
 else is production); ``Settings.production`` is what the rest reads. Every variable
 is in the README's configuration table.
@@ -154,6 +154,20 @@ class DeploySettings(_Section):
     redis_port: int = Field(default=6380, env="REDIS_PORT")
 
 
+class RetentionSettings(_Section):
+    """Data lifecycle (PIPL; ``fenqi.lifecycle``, docs/security.md): ``FENQI_RETENTION_DAYS``
+    (conversations, tickets, takeover messages and log files older than this are purged, daily by
+    the supervisor), ``FENQI_TRACKER_URL`` (Rasa's tracker store as a SQLAlchemy URL, for purge,
+    export and erase; default: the embedded SQLite file ``var/tracker.db`` of endpoints.yml)."""
+
+    retention_days: int = Field(default=180, ge=1, le=3650)
+    tracker_url: str = ""
+
+    @validator("tracker_url", always=True)
+    def _default_tracker(cls, url: str) -> str:
+        return url or f"sqlite:///{var_dir() / 'tracker.db'}"
+
+
 _FLAT = {"database_url": "store", "jwt_secret": "identity", "token_ttl": "identity"}
 
 
@@ -170,6 +184,7 @@ class Settings(BaseModel):
     # Redis across Rasa instances (socket.io emits, WeChat MsgId claims and nonce replay cache)
     scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    retention: RetentionSettings = Field(default_factory=lambda: RetentionSettings())
 
     class Config:
         allow_mutation = False
@@ -261,7 +276,8 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
                     identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl),
                     web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
                     deploy=section(DeploySettings, environ), console=console_settings(environ),
-                    scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ))
+                    scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ),
+                    retention=section(RetentionSettings, environ))
 
 
 def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSettings:

@@ -107,3 +107,18 @@ def test_jwt_secret_once_reads_the_settings_on_first_use_only(monkeypatch):
     monkeypatch.setenv("FENQI_JWT_SECRET", "second-secret-0a1b2c3d4e5f6789-QwErTy")
     assert provider() == "first-secret-9f8e7d6c5b4a3210-aXbYcZdW"
     assert jwt_secret_once()() == "second-secret-0a1b2c3d4e5f6789-QwErTy"
+
+
+def test_retention_defaults_to_180_days_and_the_embedded_tracker_store(env, tmp_path):
+    for name in ("FENQI_RETENTION_DAYS", "FENQI_TRACKER_URL"):
+        env.delenv(name, raising=False)
+    s = load_settings()
+    assert s.retention.retention_days == 180
+    assert s.retention.tracker_url == f"sqlite:///{tmp_path / 'var' / 'tracker.db'}"
+    env.setenv("FENQI_RETENTION_DAYS", "30")
+    env.setenv("FENQI_TRACKER_URL", "postgresql+psycopg2://fenqi@db/fenqi_tracker")
+    s = load_settings()
+    assert (s.retention.retention_days, s.retention.tracker_url) == (30, "postgresql+psycopg2://fenqi@db/fenqi_tracker")
+    env.setenv("FENQI_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigurationError, match="FENQI_RETENTION_DAYS"):
+        load_settings()
