@@ -87,8 +87,18 @@
     document.getElementById("send").hidden = !(data.mine && data.state === "accepted");
   }
 
+  // Ask again for every message this page still shows as pending: the server cannot know which
+  // state the page saw (a message delivered between two polls was never shown as delivered).
+  function pollAfter() {
+    var after = lastId;
+    Object.keys(shown).forEach(function (id) {
+      if (shown[id].dataset.delivery === "pending") after = Math.min(after, Number(id) - 1);
+    });
+    return after;
+  }
+
   function pollTicket() {
-    fetch("/api/tickets/" + body.dataset.ticket + "?after=" + lastId, {credentials: "same-origin"})
+    fetch("/api/tickets/" + body.dataset.ticket + "?after=" + pollAfter(), {credentials: "same-origin"})
       .then(function (r) {
         if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
         return r.json();
