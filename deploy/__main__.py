@@ -8,6 +8,9 @@ action server, one Rasa server, the widget web app; SQLite under ``var/``).
 Both modes also supervise the agent console (``python -m console``, ``FENQI_CONSOLE_PORT``, 8090);
 no agent is ever created here: the ready banner prints the ``agents add`` command while there is none.
 
+Both modes run the daily data-lifecycle job (``deploy/housekeeping.py``: log rotation and
+``python -m fenqi data purge``, FENQI_RETENTION_DAYS) on the stack's stores.
+
 Ports and instance counts come from the settings' ``deploy`` section (docs/deploy.md, README).
 """
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from pathlib import Path
 
 from deploy.cluster import ROOT, Ports, ProdStack
+from deploy.housekeeping import DailyPurge
 from deploy.services import ServiceError, install_missing
 from deploy.supervisor import GaveUp, Supervisor
 from fenqi.settings import console_settings
@@ -110,8 +114,10 @@ def supervise(stack, print_ready) -> int:
         print(f"!! {exc}", file=sys.stderr)
         return 1
     print_ready(stack, time.monotonic() - start)
+    housekeeping = DailyPurge(stack.root, stack.env, ROOT)  # PIPL retention, once a day
     watch = Supervisor(stack, log=lambda msg: print(f">> {msg}", flush=True),
-                       warn=lambda msg: print(f"!! {msg}", file=sys.stderr, flush=True))
+                       warn=lambda msg: print(f"!! {msg}", file=sys.stderr, flush=True),
+                       jobs=[housekeeping.tick])
     try:
         watch.run(lambda: stop["now"])
     except GaveUp as exc:
@@ -119,6 +125,7 @@ def supervise(stack, print_ready) -> int:
         return 1
     finally:
         print(">> stopping")
+        housekeeping.wait(timeout=10)
         stack.stop()
     return 0
 

@@ -222,7 +222,8 @@ class ProdStack:
             "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": str(self.ports.postgres),
             "TRACKER_DB_NAME": TRACKER_DB, "TRACKER_DB_USER": DB_ROLE,
             "TRACKER_DB_PASSWORD": self.secrets["DB_PASSWORD"],
-            # the console's analytics read the tracker store (fenqi.analytics)
+            # the console's analytics and the data lifecycle (python -m fenqi data purge/export/erase) read
+            # the tracker store
             "FENQI_TRACKER_URL": self.postgres.url(TRACKER_DB, DB_ROLE, self.secrets["DB_PASSWORD"]),
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.ports.redis), "REDIS_DB": "1",
             "REDIS_KEY_PREFIX": self.redis_key_prefix,

@@ -187,7 +187,10 @@ class Postgres:
     def start(self, timeout: float = 60) -> None:
         self.init()
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1",
-                   f"-c unix_socket_directories={self.datadir}", "-c max_connections=200"]
+                   f"-c unix_socket_directories={self.datadir}", "-c max_connections=200",
+                   # no personal data in PostgreSQL's log (issue #21): psycopg2 sends values inline, and
+                   # an error would log the statement and the DETAIL of a key ("Key (sender_id)=(wx:…)")
+                   "-c log_min_error_statement=panic", "-c log_error_verbosity=terse"]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         log = self.log or self.datadir.parent / f"{self.datadir.name}.log"

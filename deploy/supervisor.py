@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 HEALTH_INTERVAL_S = 2.0
 HEALTH_TIMEOUT_S = 3.0
@@ -50,8 +50,10 @@ class Supervisor:
     """Watches ``stack`` (a :class:`deploy.cluster.ProdStack` or an embedded stack)."""
 
     def __init__(self, stack, log: Callable[[str], None] = print,
-                 warn: Optional[Callable[[str], None]] = None) -> None:
+                 warn: Optional[Callable[[str], None]] = None,
+                 jobs: Sequence[Callable[[], None]] = ()) -> None:
         self.stack = stack
+        self.jobs = tuple(jobs)  # run after every round, e.g. the daily purge (deploy/housekeeping.py)
         self.log = log
         self.warn = warn or log
         self.restarts: Dict[str, List[float]] = {}
@@ -79,6 +81,8 @@ class Supervisor:
             while not stopped():
                 started = time.monotonic()
                 self.tick()
+                for job in self.jobs:
+                    job()
                 time.sleep(max(0.0, period - (time.monotonic() - started)))
         finally:
             self._checks.shutdown(wait=False, cancel_futures=True)

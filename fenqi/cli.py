@@ -17,21 +17,28 @@
                                  roles: lead (analytics, conversation review), trainer
     agents grant NAME ROLE       give an agent a role (revoke NAME ROLE takes it away)
     agents list                  console agents with their roles
+    data purge [--dry-run]       remove what is older than FENQI_RETENTION_DAYS (conversations,
+                                 tickets, takeover messages, log files); counts per kind
+    data export USER_ID [-o F]   everything held about one user as JSON (masked; docs/security.md)
+    data erase USER_ID [--yes]   erase one user's conversation data (trackers, tickets, bindings)
 
-The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
+The database comes from ``FENQI_DATABASE_URL``, the tracker store (``data``) from
+``FENQI_TRACKER_URL`` (see fenqi.settings). Any failure is one
 line on stderr and exit status 2.
 """
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
+import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Iterator, List, Optional
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -40,7 +47,7 @@ from fenqi.accounts.demo import seed_demo
 from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
-from fenqi.db.engine import make_engine, make_session_factory, session_scope
+from fenqi.db.engine import make_engine, make_session_factory, session_scope, sqlite_file
 from fenqi.db.migrations import upgrade
 from fenqi.db.models import AGENT_ROLES, Base
 from fenqi.handoff.tickets import (
@@ -333,6 +340,86 @@ def cmd_agents_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _tracker_engine() -> Iterator[Optional[Engine]]:
+    """Rasa's tracker store (``FENQI_TRACKER_URL``), or None while it does not exist yet."""
+    url = load_settings().tracker_url
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        yield None
+        return
+    try:
+        engine = make_engine(url)
+    except ImportError as exc:
+        raise CliError(f"database driver not installed for {_safe_url(url)}: {exc}") from exc
+    try:
+        yield engine
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"tracker store {_safe_url(url)}: {detail}") from exc
+    finally:
+        engine.dispose()
+
+
+def cmd_data_purge(args: argparse.Namespace) -> int:
+    from fenqi.lifecycle.purge import cutoff_for, purge
+
+    settings = load_settings()
+    cutoff = cutoff_for(settings.retention.retention_days)
+    with _session() as session, _tracker_engine() as trackers:
+        report = purge(session, trackers, var_dir() / "log", cutoff, dry_run=args.dry_run)
+        if args.dry_run:
+            session.rollback()
+    print(f"retention {settings.retention.retention_days} days, " + "\n".join(report.lines()))
+    return 0
+
+
+def cmd_data_export(args: argparse.Namespace) -> int:
+    from fenqi.lifecycle.subject_data import export_user
+
+    with _session() as session, _tracker_engine() as trackers:
+        data = export_user(session, trackers, args.user_id)
+    if data is None:
+        raise CliError(f"unknown user {args.user_id!r}")
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(f"exported {args.user_id} to {args.output}: " + ", ".join(
+        f"{key} {len(value)}" for key, value in data.items() if isinstance(value, list)), file=sys.stderr)
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    print(question, end=" ", flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def cmd_data_erase(args: argparse.Namespace) -> int:
+    from fenqi.lifecycle.subject_data import erase_user
+
+    with _session() as session, _tracker_engine() as trackers:
+        plan = erase_user(session, trackers, args.user_id, dry_run=True)
+        session.rollback()
+        if not plan.user_known:
+            print(f"note: no account {args.user_id!r}; erasing what is still linked to that id")
+        if args.dry_run:
+            print("\n".join(plan.lines()))
+            return 0
+        if not args.yes:
+            print("\n".join(plan.lines()).replace("would erase:", f"this erases, for {args.user_id}:"))
+            if not _confirmed("erase? [y/N]"):
+                print("nothing erased")
+                return 1
+        report = erase_user(session, trackers, args.user_id)
+    print("\n".join(report.lines()))
+    return 0
+
+
 def _ticket(session: Session, ticket_id: int):
     try:
         return get_ticket(session, ticket_id)
@@ -419,6 +506,21 @@ def build_parser() -> argparse.ArgumentParser:
         change.add_argument("role", metavar="ROLE", choices=AGENT_ROLES)
         change.set_defaults(handler=cmd_agents_role)
     agents.add_parser("list", help="list agents").set_defaults(handler=cmd_agents_list)
+
+    data = groups.add_parser("data", help="personal data lifecycle (PIPL)").add_subparsers(dest="action",
+                                                                                          required=True)
+    purging = data.add_parser("purge", help="remove what is older than FENQI_RETENTION_DAYS")
+    purging.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    purging.set_defaults(handler=cmd_data_purge)
+    exporting = data.add_parser("export", help="everything held about one user, as JSON (masked)")
+    exporting.add_argument("user_id", metavar="USER_ID")
+    exporting.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 600) instead of stdout")
+    exporting.set_defaults(handler=cmd_data_export)
+    erasing = data.add_parser("erase", help="erase one user's conversation data")
+    erasing.add_argument("user_id", metavar="USER_ID")
+    erasing.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erasing.add_argument("--dry-run", action="store_true", help="only count what would be erased")
+    erasing.set_defaults(handler=cmd_data_erase)
 
     groups.add_parser("wechat", help="WeChat binding codes (python -m fenqi wechat --help)", add_help=False)
     return parser

@@ -4,8 +4,9 @@
 per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
 ``wechat`` (WeChat channel), ``console`` (agent console), ``limits`` (input and rate limits),
 ``scaleout`` (Redis across Rasa instances), ``deploy`` (ports and instances of ``make run`` /
-``make run-prod``) and ``clock`` (the business zone and the tests' clock, read by :mod:`fenqi.clock`);
-``evaluation`` (``make eval``) is read by the scripts alone.
+``make run-prod``), ``clock`` (the business zone and the tests' clock, read by :mod:`fenqi.clock`)
+and ``retention`` (how long personal data is kept, where the tracker store is); ``evaluation``
+(``make eval``) is read by the scripts alone.
 ``FENQI_ENV`` is parsed here only (only an explicit ``development`` enables demo defaults; anything
 else is production); ``Settings.production`` is what the rest reads. Every variable
 is in the README's configuration table.
@@ -60,8 +61,9 @@ class _Section(BaseSettings):
 
 class StoreSettings(_Section):
     """``FENQI_DATABASE_URL``: the account store (any SQLAlchemy URL); default SQLite under var/.
-    ``FENQI_TRACKER_URL``: Rasa's tracker store, read by analytics (the console); default the
-    embedded mode's ``var/tracker.db`` (endpoints.yml), production mode sets its PostgreSQL database."""
+    ``FENQI_TRACKER_URL``: Rasa's tracker store, read by analytics (the console) and the data
+    lifecycle (purge, export, erase); default the embedded mode's ``var/tracker.db`` (endpoints.yml),
+    production mode sets its PostgreSQL database."""
 
     database_url: str = ""
     tracker_url: str = ""
@@ -247,6 +249,15 @@ class EvaluationSettings(_Section):
         return Path(self.dev_questions or PROJECT_ROOT.parent / "shared" / "eval" / "real_questions_dev.tsv")
 
 
+class RetentionSettings(_Section):
+    """Data lifecycle (PIPL; ``fenqi.lifecycle``, docs/security.md): ``FENQI_RETENTION_DAYS``
+    (conversations, tickets, takeover messages and log files older than this are purged, daily by
+    the supervisor). The tracker store they are purged from is the store section's
+    ``FENQI_TRACKER_URL``."""
+
+    retention_days: int = Field(default=180, ge=1, le=3650)
+
+
 _FLAT = {"database_url": "store", "jwt_secret": "identity", "token_ttl": "identity"}
 
 
@@ -264,6 +275,7 @@ class Settings(BaseModel):
     scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     clock: ClockSettings = Field(default_factory=ClockSettings)
+    retention: RetentionSettings = Field(default_factory=lambda: RetentionSettings())
 
     class Config:
         allow_mutation = False
@@ -364,7 +376,7 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
                     web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
                     deploy=section(DeploySettings, environ), console=console_settings(environ),
                     scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ),
-                    clock=clock_settings(environ))
+                    clock=clock_settings(environ), retention=section(RetentionSettings, environ))
 
 
 def clock_settings(environ: Optional[Mapping[str, str]] = None) -> ClockSettings:

@@ -2,7 +2,7 @@
 masked transcript with each shopper message's intent and confidence, its ticket and rating, and
 the leads' tags and "reviewed" mark (``conversation_reviews``).
 
-Text is shown only through :func:`fenqi.privacy.mask_identifiers` (personal numbers, tokens,
+Text is shown only through :func:`fenqi.privacy.mask_for_people` (personal numbers, tokens,
 sender ids, OpenIDs); sender ids themselves are never returned.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fenqi.db.models import (
     TicketTakeover,
 )
 from fenqi.handoff.reasons import label as reason_label
-from fenqi.privacy import mask_identifiers
+from fenqi.privacy import mask_for_people
 
 from .events import BOT, USER, Event, as_dict, as_list, conversation_events, events_by_id
 from .labels import intent_label
@@ -129,7 +129,7 @@ def _joined(statement: Any) -> Any:
 
 def shown(text: str) -> str:
     """Message text as people may read it."""
-    return mask_identifiers(text or "")
+    return mask_for_people(text or "")
 
 
 def message_text(event: Event) -> str:

@@ -132,3 +132,19 @@ def test_deploy_secrets_and_the_http_body_limit_are_settings():
     assert section(LimitsSettings, {"FENQI_HTTP_MAX_BODY": "32768"}).http_max_body == 32768
     assert given_secrets({"DB_PASSWORD": "d" * 30, "FENQI_JWT_SECRET": "j" * 40}) == {
         "DB_PASSWORD": "d" * 30, "FENQI_JWT_SECRET": "j" * 40}
+
+
+
+def test_retention_defaults_to_180_days_and_the_embedded_tracker_store(env, tmp_path):
+    for name in ("FENQI_RETENTION_DAYS", "FENQI_TRACKER_URL"):
+        env.delenv(name, raising=False)
+    s = load_settings()
+    assert s.retention.retention_days == 180
+    assert s.tracker_url == f"sqlite:///{tmp_path / 'var' / 'tracker.db'}"
+    env.setenv("FENQI_RETENTION_DAYS", "30")
+    env.setenv("FENQI_TRACKER_URL", "postgresql+psycopg2://fenqi@db/fenqi_tracker")
+    s = load_settings()
+    assert (s.retention.retention_days, s.tracker_url) == (30, "postgresql+psycopg2://fenqi@db/fenqi_tracker")
+    env.setenv("FENQI_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigurationError, match="FENQI_RETENTION_DAYS"):
+        load_settings()

@@ -62,6 +62,11 @@ class BotStack:
         return [p.log for p in self.supervisor.procs.values()]
 
     @property
+    def web_url(self) -> str:
+        """The widget web app (``start_stack(web=True)``)."""
+        return f"http://localhost:{self.supervisor.web_port}"
+
+    @property
     def rasa_pid(self) -> int:
         """The process id of the (first) Rasa server."""
         return next(p.popen.pid for name, p in sorted(self.supervisor.procs.items()) if name.startswith("rasa"))
@@ -106,21 +111,34 @@ class BotStack:
 
 
 def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 180,
-                tz: Optional[str] = None, clock_at: Optional[str] = None) -> BotStack:
+                tz: Optional[str] = None, clock_at: Optional[str] = None,
+                tracker_store: bool = False, web: bool = False, console: bool = False) -> BotStack:
     """Seed a fresh demo database in ``workdir`` and start both servers; caller must ``stop()``.
+
     ``tz``: the servers' own zone (``TZ``); ``clock_at``: the business clock stands at this ISO
-    instant in every process (``FENQI_CLOCK_AT``, honoured with ``FENQI_ENV=development`` only)."""
+    instant in every process (``FENQI_CLOCK_AT``, honoured with ``FENQI_ENV=development`` only);
+    ``tracker_store``: conversations in the windowed SQL tracker store of ``make run`` at
+    ``workdir/tracker.db`` (``FENQI_TRACKER_URL`` set), else in memory; ``web``/``console``: the
+    widget web app and the agent console too (as ``make run``)."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
     clock = {**({"TZ": tz} if tz else {}),
              **({"FENQI_CLOCK_AT": clock_at, "FENQI_ENV": "development"} if clock_at else {})}
     env = {"FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}", "FENQI_JWT_SECRET": TEST_SECRET,
            **WECHAT_ENV, **clock, **(extra_env or {})}
-    # The action endpoint only: conversations stay in memory, per test session (no shared tracker file).
+    # The action endpoint only by default: conversations stay in memory, per test session.
     endpoints = Path(workdir) / "endpoints.yml"
-    endpoints.write_text("action_endpoint:\n  url: ${ACTION_SERVER_URL}\n", encoding="utf-8")
+    config = "action_endpoint:\n  url: ${ACTION_SERVER_URL}\n"
+    if tracker_store:
+        tracker = Path(workdir).resolve() / "tracker.db"
+        config += ("tracker_store:\n  type: deploy.tracker_store.WindowedSQLTrackerStore\n  dialect: sqlite\n"
+                   f"  db: {tracker}\n  recent_events: 40\n")
+        env["FENQI_TRACKER_URL"] = f"sqlite:///{tracker}"
+    endpoints.write_text(config, encoding="utf-8")
     supervisor = EmbeddedStack(workdir, embedded_ports(free_port(), free_port()), model=MODEL,
-                               api_token_value=API_TOKEN, seed_demo=True, endpoints=endpoints, extra_env=env)
+                               api_token_value=API_TOKEN, seed_demo=True, endpoints=endpoints, extra_env=env,
+                               web_port=free_port() if web else None,
+                               console_port=free_port() if console else None)
     try:
         supervisor.start(timeout, log=lambda _: None)
     except Exception as exc:

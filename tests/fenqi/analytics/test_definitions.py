@@ -14,7 +14,7 @@ from fenqi.analytics.metrics import Counts, TicketFact, figures, percentile
 from fenqi.analytics.periods import PeriodError, day_start_utc, period_from
 from fenqi.analytics.review import ReviewError, parse_tags
 from fenqi.handoff.reasons import requested_reason
-from fenqi.privacy import mask_identifiers
+from fenqi.privacy import mask_for_people
 
 
 def Row(i, row):  # noqa: N802 - a stored row: (id, sender_id, type_name, timestamp, intent_name, action_name, data)
@@ -139,11 +139,11 @@ def test_review_tags():
 def test_identifiers_are_masked_in_shown_text():
     text = ("来自 wx:oAbCdEfGhIjKlMnOpQrStUvWxYz0 和 web:demo_ok，openid oAbCdEfGhIjKlMnOpQrStUvWxYz0，"
             "卡 6222021234567890，token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
-    shown = mask_identifiers(text)
+    shown = mask_for_people(text)
     for secret in ("oAbCdEfGhIjKlMnOpQrStUvWxYz0", "demo_ok", "6222021234567890", "eyJhbGciOiJIUzI1NiJ9"):
         assert secret not in shown
     assert "[会话标识]" in shown and "[OpenID]" in shown and "622*********7890" in shown
-    assert mask_identifiers("备用金还款日是每月 8 号") == "备用金还款日是每月 8 号"
+    assert mask_for_people("备用金还款日是每月 8 号") == "备用金还款日是每月 8 号"
 
 
 def test_handoff_reasons():
