@@ -27,11 +27,12 @@ from fenqi.answers.selection import (
     find,
     is_follow_up,
 )
+from fenqi.fallback.steps import ANSWERED_SLOT
 from fenqi.knowledge import load_questions
 from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
 from fenqi.security.inbound import valid_order_id
 
-LAST_QUESTION = "last_question"
+LAST_QUESTION = ANSWERED_SLOT
 MAX_RANKING = 20  # entries read from the parse data (it is ours, but bounded all the same)
 THRESHOLDS = Thresholds()
 

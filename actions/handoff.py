@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -10,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_context import account_context
-from actions.store import session_factory
+from actions.store import off_loop, session_factory
+from fenqi import clock
 from fenqi.db.engine import session_scope
 from fenqi.fallback import load_topics
 from fenqi.handoff import (
@@ -23,6 +23,7 @@ from fenqi.handoff import (
     queue_position,
 )
 from fenqi.handoff.live import agents_online
+from fenqi.handoff.reasons import requested_reason
 from fenqi.handoff.summary import ticket_summary, ticket_transcript
 
 logger = logging.getLogger(__name__)
@@ -31,21 +32,24 @@ HANDOFF_FAILED = ("抱歉，转人工暂时没有成功。请在小米商城 App
                   "或稍后再发送“转人工”。")
 
 
-def ticket_request(tracker: Tracker) -> TicketRequest:
+def ticket_request(tracker: Tracker, reason: str) -> TicketRequest:
     topics, service = load_topics(), load_service_info()
     snapshot = account_context(tracker).snapshot
     return TicketRequest(sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                          user_id=snapshot.user.user_id if snapshot else None,
                          summary=ticket_summary(tracker.events, topics, service.summary_intents),
-                         transcript=ticket_transcript(tracker.events, topics, service))
+                         transcript=ticket_transcript(tracker.events, topics, service), reason=reason)
 
 
-def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[str] = None) -> None:
-    """Open the sender's ticket (or find the open one) and say its number, position and hours."""
-    now = datetime.now()
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[str] = None,
+             reason: Optional[str] = None) -> None:
+    """Open the sender's ticket (or find the open one) and say its number, position and hours.
+    ``reason`` (fenqi.handoff.reasons): given by the fallback ladder, else derived from the events."""
+    now = clock.now()
     try:
         with session_scope(session_factory()) as session:
-            ticket, created = open_ticket(session, ticket_request(tracker), now)
+            request = ticket_request(tracker, reason or requested_reason(tracker.events))
+            ticket, created = open_ticket(session, request, now)
             ticket_id, position = ticket.id, queue_position(session, ticket)
             free = agents_online(session, now) > 0
     except SQLAlchemyError:
@@ -78,5 +82,4 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        hand_off(dispatcher, tracker)
-        return []
+        return await off_loop(dispatcher, lambda private: hand_off(private, tracker))

@@ -6,6 +6,7 @@ token (form field ``csrf`` or header ``X-CSRF-Token``) and a same-origin ``Origi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from datetime import datetime
@@ -16,8 +17,9 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from fenqi import clock
 from fenqi.accounts.repository import load_snapshot
-from fenqi.db.engine import Store, session_scope
+from fenqi.db.engine import Store, make_engine, session_scope
 from fenqi.db.models import Agent, HandoffTicket, TicketMessage
 from fenqi.handoff import live
 from fenqi.handoff import takeover as tk
@@ -28,8 +30,17 @@ from fenqi.knowledge import load_knowledge
 from fenqi.privacy import mask_pii
 from fenqi.settings import ConsoleSettings, load_console_settings, load_settings
 
-from . import pages
-from .security import CSRF_FIELD, CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, cookie_options, csrf_ok
+from . import lead, pages
+from .security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SIGNED,
+    LoginLimiter,
+    cookie_options,
+    csrf_ok,
+)
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
@@ -37,18 +48,22 @@ FACTORY = web.AppKey("factory", sessionmaker)
 CONSOLE = web.AppKey("console", ConsoleSettings)
 LIMITER = web.AppKey("limiter", LoginLimiter)        # per agent name: 5 failures / 5 min
 IP_LIMITER = web.AppKey("ip_limiter", LoginLimiter)  # per client address: 30 failures / 5 min
-SIGNED = "signed"
 PUBLIC = ("/login", "/healthz", "/static/", "/favicon.ico")
+DATA = ("/api/",)                     # JSON; a GET of anything else but .csv/.svg is a page: sign in first
+FILES = (".csv", ".svg")
 ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
     "accept": tk.Accept, "release": tk.Release, "handback": tk.HandBack, "close": tk.Close}
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
 FAILURE_LABELS = {"window_closed": "已超过微信 48 小时客服消息时限", "quota": "客服消息额度已用完",
-                  "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错"}
+                  "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错",
+                  live.EXPIRED: "用户 {wait}内未上线，消息已过期",
+                  "signed_out": "顾客已退出登录或登录已过期"}
 T = TypeVar("T")
 
 
 def now() -> datetime:
-    return datetime.now()
+    """Business time (fenqi.clock): aware, in the business zone."""
+    return clock.now()
 
 
 async def in_store(request: web.Request, work: Callable[[Session], T]) -> T:
@@ -103,7 +118,7 @@ async def authenticated(request: web.Request, handler: Callable[[web.Request], A
     token = request.cookies.get(SESSION_COOKIE)
     signed = await in_store(request, lambda s: resume_session(s, token, now()))
     if signed is None:
-        if request.method == "GET" and (request.path == "/" or request.path.startswith("/tickets/")):
+        if request.method == "GET" and not request.path.startswith(DATA) and not request.path.endswith(FILES):
             raise web.HTTPFound("/login")
         raise web.HTTPUnauthorized(text='{"error": "sign_in_required"}', content_type="application/json")
     if request.method == "POST":
@@ -229,33 +244,57 @@ async def ticket_page(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
-def _message_json(m: TicketMessage, names: Dict[int, str]) -> Dict[str, Any]:
+def wait_label(seconds: int) -> str:
+    """``900`` -> "15 分钟", ``7200`` -> "2 小时", ``45`` -> "45 秒"."""
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
+
+
+def failure_label(reason: Optional[str], message_ttl: int) -> Optional[str]:
+    """What the console says about an undeliverable message (the stored reason when unknown)."""
+    label = FAILURE_LABELS.get(reason or "")
+    return label.format(wait=wait_label(message_ttl)) if label else reason
+
+
+def _message_json(m: TicketMessage, names: Dict[int, str], message_ttl: int) -> Dict[str, Any]:
     return {"id": m.id, "author": m.author, "agent": names.get(m.agent_id or -1), "kind": m.kind,
-            "text": m.text, "at": m.created_at.strftime("%H:%M:%S"), "delivery": m.delivery,
+            "text": m.text, "at": clock.local(m.created_at).strftime("%H:%M:%S"), "delivery": m.delivery,
             "delivery_label": DELIVERY_LABELS.get(m.delivery, ""),
-            "delivery_error": FAILURE_LABELS.get(m.delivery_error or "", m.delivery_error)}
+            "delivery_error": failure_label(m.delivery_error, message_ttl)}
 
 
 async def ticket_api(request: web.Request) -> web.Response:
-    """The ticket's state and its live messages after ``?after=ID`` (polled by the page)."""
+    """The ticket's state and its live messages after ``?after=ID`` (polled by the page), and again
+    from ``?pending=ID`` (the oldest message the page shows as pending) so state changes show."""
     ticket_id, signed = _ticket_id(request), _signed(request)
+    message_ttl = request.app[CONSOLE].agent_message_ttl
     try:
         after = max(int(request.query.get("after", "0")), 0)
     except ValueError:
         after = 0
+    try:  # the oldest message the page still shows as pending: its state may have changed since
+        shown_pending = max(int(request.query.get("pending", "0")), 0)
+    except ValueError:
+        shown_pending = 0
 
     def load(session: Session) -> Optional[Dict[str, Any]]:
         ticket = session.get(HandoffTicket, ticket_id)
         if ticket is None:
             return None
         state, names = live.takeover_state(session, ticket), _agent_names(session)
-        # messages whose delivery state may still change are resent until settled
+        # messages whose delivery state may still change are resent until settled, and so is
+        # everything from the oldest one the page still shows as pending (delivered, failed or
+        # expired meanwhile)
         unsettled = [m.id for m in live.messages(session, ticket_id) if m.delivery == "pending"]
-        since = min([after] + [i - 1 for i in unsettled])
+        since = min([after] + [i - 1 for i in unsettled] + ([shown_pending - 1] if shown_pending else []))
         return {"state": state.state, "state_label": pages.STATE_LABELS[state.state],
                 "agent": names.get(state.agent_id or -1), "mine": state.agent_id == signed.agent_id,
                 "rating": state.rating,
-                "messages": [_message_json(m, names) for m in live.messages(session, ticket_id, since)]}
+                "messages": [_message_json(m, names, message_ttl)
+                             for m in live.messages(session, ticket_id, since)]}
     data = await in_store(request, load)
     if data is None:
         raise web.HTTPNotFound()
@@ -324,17 +363,27 @@ async def favicon(request: web.Request) -> web.Response:
 
 
 def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSettings] = None,
-               limiter: Optional[LoginLimiter] = None) -> web.Application:
-    """The console app; the store engine is created on startup and disposed on cleanup."""
+               limiter: Optional[LoginLimiter] = None, tracker_url: Optional[str] = None,
+               refresh: bool = True) -> web.Application:
+    """The console app; the account store and tracker store engines are created on startup and
+    disposed on cleanup; ``refresh``: keep the analytics rollup current in the background."""
     app = web.Application(middlewares=[security_headers, authenticated], client_max_size=16 * 1024)
     app[CONSOLE] = console or load_console_settings()
     app[LIMITER] = limiter or LoginLimiter()
     app[IP_LIMITER] = LoginLimiter(max_failures=30)
 
     async def open_store(app: web.Application):  # type: ignore[no-untyped-def]
-        store = Store.open(database_url or load_settings().database_url)  # schema: Alembic (db init)
-        app[FACTORY] = store.sessions
+        settings = load_settings() if database_url is None or tracker_url is None else None
+        store = Store.open(database_url or settings.database_url)  # type: ignore[union-attr]  # schema: Alembic
+        tracker = make_engine(tracker_url or settings.tracker_url)  # type: ignore[union-attr]  # Rasa's
+        app[FACTORY], app[lead.STORE], app[lead.TRACKER] = store.sessions, store, tracker
+        task = asyncio.ensure_future(lead.refresh_forever(app)) if refresh else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        tracker.dispose()
         store.close()
 
     app.cleanup_ctx.append(open_store)
@@ -349,5 +398,6 @@ def create_app(database_url: Optional[str] = None, console: Optional[ConsoleSett
     app.router.add_get("/api/tickets/{ticket_id}", ticket_api)
     app.router.add_post("/tickets/{ticket_id}/messages", send_message)
     app.router.add_post("/tickets/{ticket_id}/{action}", ticket_action)
+    lead.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     return app

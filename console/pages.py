@@ -4,7 +4,7 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from fenqi.handoff.agents import SignedIn
+from fenqi.handoff.agents import LEAD, SignedIn
 from fenqi.handoff.view import AccountSummary
 
 STATE_LABELS = {"queued": "排队中", "accepted": "人工服务中", "returned": "已交还机器人", "closed": "已结束"}
@@ -12,8 +12,12 @@ STATE_LABELS = {"queued": "排队中", "accepted": "人工服务中", "returned"
 
 def page(title: str, body: str, signed: Optional[SignedIn] = None, data: Sequence[Tuple[str, str]] = ()) -> str:
     attrs = "".join(f' data-{escape(k)}="{escape(v)}"' for k, v in data)
-    who = ""
+    who = nav = ""
     if signed is not None:
+        links = [("/", "待处理会话")]
+        if signed.has(LEAD):  # the lead's pages; other agents never see the links (and get 403)
+            links += [("/analytics", "数据分析"), ("/conversations", "对话审阅")]
+        nav = '<nav data-testid="nav">' + "".join(f'<a href="{h}">{escape(t)}</a>' for h, t in links) + "</nav>"
         who = (f'<span class="who">客服：<b data-testid="agent-name">{escape(signed.name)}</b></span>'
                f'<form method="post" action="/logout" class="inline">{csrf_field(signed.csrf_token)}'
                '<button type="submit" class="link">退出</button></form>')
@@ -21,7 +25,7 @@ def page(title: str, body: str, signed: Optional[SignedIn] = None, data: Sequenc
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{escape(title)} · 分期助手人工客服</title>"
             "<link rel=\"stylesheet\" href=\"/static/console.css\"></head>"
-            f"<body{attrs}><header><a href=\"/\" class=\"brand\">分期助手 · 人工客服工作台</a>{who}</header>"
+            f"<body{attrs}><header><a href=\"/\" class=\"brand\">分期助手 · 人工客服工作台</a>{nav}{who}</header>"
             f"<main>{body}</main><script src=\"/static/console.js\"></script></body></html>")
 
 

@@ -10,6 +10,7 @@ SESSION_COOKIE = "fq_console"
 LOGIN_CSRF_COOKIE = "fq_console_login"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
+SIGNED = "signed"  # the request key of the signed-in agent (fenqi.handoff.agents.SignedIn)
 
 
 def cookie_options(secure: bool, max_age: Optional[int] = None) -> Dict[str, object]:

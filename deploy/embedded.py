@@ -19,6 +19,16 @@ from deploy.services import runtime_env
 EMBEDDED_ENDPOINTS = ROOT / "endpoints.yml"  # ${ACTION_SERVER_URL}, SQLite tracker store
 
 
+def demo_history_is_current(var: Path) -> bool:
+    """Whether ``python -m fenqi db seed-demo-history`` ran today (its stamp in ``var``) and the
+    tracker store is there: then ``make run`` starts without a Python process more."""
+    from fenqi.analytics import DEMO_STAMP
+    from fenqi.clock import today
+
+    stamp = var / DEMO_STAMP
+    return (var / "tracker.db").exists() and stamp.exists() and stamp.read_text().strip() == today().isoformat()
+
+
 @dataclass
 class EmbeddedStack(ProdStack):
     """``ports.rasa[0]`` / ``ports.actions[0]`` are the servers; ``web_port`` (if set) the web app,
@@ -28,6 +38,7 @@ class EmbeddedStack(ProdStack):
     interface: str = "127.0.0.1"
     web_port: Optional[int] = None
     seed_demo: bool = False  # load the demo accounts after `db init` (fresh test stores)
+    demo_history: bool = False  # make run: a week of made-up traffic for the lead's pages, once a day
     cors: Tuple[str, ...] = ()  # FENQI_CORS_ORIGINS: an explicit allowlist, never "*" (issue #11)
     endpoints: Path = EMBEDDED_ENDPOINTS
     extra_env: Dict[str, str] = field(default_factory=dict)
@@ -46,6 +57,8 @@ class EmbeddedStack(ProdStack):
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports.actions[0]}/webhook",
             **runtime_env(), "SANIC_HOST": self.interface,
         })
+        if self.endpoints == EMBEDDED_ENDPOINTS:  # its tracker store: var/tracker.db under the project
+            env.setdefault("FENQI_TRACKER_URL", f"sqlite:///{ROOT / 'var' / 'tracker.db'}")
         env.update(self.extra_env)
         return env
 
@@ -71,6 +84,9 @@ class EmbeddedStack(ProdStack):
         self._python("-m", "fenqi", "db", "init")
         if self.seed_demo:
             self._python("-m", "fenqi", "db", "seed-demo")
+        if self.demo_history and not demo_history_is_current(self.root):
+            log(">> demo history for the console's analytics (a week of made-up conversations)")
+            self._python("-m", "fenqi", "db", "seed-demo-history", "--if-stale")
 
     def start_bots(self, timeout: float = 300, log=print) -> None:
         if not self.model.exists():
@@ -105,12 +121,12 @@ class EmbeddedStack(ProdStack):
             return f"http://localhost:{self.web_port}/healthz"
         return super()._health_url(proc)
 
-    def restart(self, name: str, timeout: float = 300) -> None:
-        if name.startswith("web"):
-            self.spawn_web()
-            self.wait_ready(timeout)
-        else:
-            super().restart(name, timeout)
+    def respawn(self, name: str) -> Proc:
+        return self.spawn_web() if name.startswith("web") else super().respawn(name)
+
+    def watched_services(self) -> list:
+        """No services of its own: SQLite is a file."""
+        return []
 
     def stop(self) -> None:
         for proc in self.procs.values():

@@ -25,3 +25,9 @@ test-prod: $(VENV)/.installed $(SPACY_MODEL) $(MODEL) prod-deps
 # is appended to the generated figures.
 bench: setup $(MODEL) prod-deps
 	@$(BIN)/python scripts/bench.py --profile --notes docs/benchmarks-analysis.md --out docs/benchmarks.md $(BENCH_ARGS)
+
+# The lead's console pages on PostgreSQL with >= 1 million tracker events (docs/analytics.md):
+# BENCH_ANALYTICS_ARGS="--days 60 --per-day 1500 --repeat 5" (the defaults).
+.PHONY: bench-analytics
+bench-analytics: setup prod-deps
+	@$(BIN)/python scripts/bench_analytics.py $(BENCH_ANALYTICS_ARGS)

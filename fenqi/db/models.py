@@ -2,7 +2,8 @@
 
 Allowed values come from :mod:`fenqi.state` and are enforced by CHECK constraints, so a
 row that ``fenqi.accounts.repository`` reads can always become a valid snapshot value.
-Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; datetimes are naive local time.
+Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; instants are ``UtcDateTime`` (stored in UTC,
+read back timezone-aware); business dates (``Date``) are dates of the business zone (fenqi.clock).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-from fenqi.db.types import Money, Rate
+from fenqi.db.types import Money, Rate, UtcDateTime
 from fenqi.policy import CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, MAX_PERIODS, MIN_PERIODS
 from fenqi.state import (
     ACCOUNT_STATUSES,
@@ -230,8 +232,8 @@ class MaintenanceWindow(Base):
 
     id = Column(Integer, primary_key=True)
     service = Column(String(16), nullable=False)
-    start = Column("start_at", DateTime, nullable=False)
-    end = Column("end_at", DateTime, nullable=False)
+    start = Column("start_at", UtcDateTime(), nullable=False)
+    end = Column("end_at", UtcDateTime(), nullable=False)
     note = Column(Text, nullable=False, default="")
     user_id = _user_fk(nullable=True)
 
@@ -275,7 +277,7 @@ class WechatBinding(Base):
 
     openid = Column(String(64), primary_key=True)
     user_id = _user_fk()
-    bound_at = Column(DateTime, nullable=False)
+    bound_at = Column(UtcDateTime(), nullable=False)
 
 
 class BindingCode(Base):
@@ -286,7 +288,7 @@ class BindingCode(Base):
 
     code = Column(String(32), primary_key=True)
     user_id = _user_fk()
-    expires_at = Column(DateTime, nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
     used = Column(Boolean, nullable=False, default=False)
 
 
@@ -298,7 +300,7 @@ class BindingAttempt(Base):
     __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
     key = Column(String(80), primary_key=True)
-    window_start = Column(DateTime, nullable=False)
+    window_start = Column(UtcDateTime(), nullable=False)
     attempts = Column(Integer, nullable=False, default=0)
 
 
@@ -316,6 +318,7 @@ class HandoffTicket(Base):
         CheckConstraint("length(sender_id) > 0", name="ticket_sender_not_empty"),
         Index("one_open_ticket_per_sender", "sender_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("handoff_tickets_by_sender", "sender_id", "id"),  # a shopper's tickets (outbox, #21)
     )
 
     id = Column(Integer, primary_key=True)
@@ -325,8 +328,11 @@ class HandoffTicket(Base):
     summary = Column(String(255), nullable=False, default="")
     transcript = Column(JSON, nullable=False, default=list)  # [{"speaker": "user"|"bot", "text": masked}]
     status = Column(String(8), nullable=False, default="open")
-    created_at = Column(DateTime, nullable=False)
-    closed_at = Column(DateTime, nullable=True)
+    created_at = Column(UtcDateTime(), nullable=False)
+    closed_at = Column(UtcDateTime(), nullable=True)
+    # why the bot handed over (fenqi.handoff.reasons: asked, after_fallback, fallback_ladder); NULL
+    # for tickets opened before it was recorded. Added by ALTER TABLE (no rebuild), hence last.
+    reason = Column(String(16), nullable=True)
 
 
 # --- live agent takeover (fenqi.handoff.takeover, the agent console) ---------------------------
@@ -347,8 +353,21 @@ class Agent(Base):
     name = Column(String(32), nullable=False, unique=True)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime, nullable=False)
-    last_seen_at = Column(DateTime, nullable=True)  # last console request: "an agent is online"
+    created_at = Column(UtcDateTime(), nullable=False)
+    last_seen_at = Column(UtcDateTime(), nullable=True)  # last console request: "an agent is online"
+
+
+AGENT_ROLES = ("lead", "trainer")  # lead: analytics and conversation review; trainer: NLU inbox
+
+
+class AgentRole(Base):
+    """A role granted to an agent (``python -m fenqi agents grant NAME ROLE``); none = a plain agent."""
+
+    __tablename__ = "agent_roles"
+    __table_args__ = (CheckConstraint(one_of("role", AGENT_ROLES), name="agent_role_valid"),)
+
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    role = Column(String(16), primary_key=True)
 
 
 class AgentSession(Base):
@@ -359,8 +378,8 @@ class AgentSession(Base):
     token_hash = Column(String(64), primary_key=True)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
     csrf_token = Column(String(64), nullable=False)
-    created_at = Column(DateTime, nullable=False)
-    expires_at = Column(DateTime, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
 
 
 class TicketTakeover(Base):
@@ -379,9 +398,9 @@ class TicketTakeover(Base):
     served = Column(Boolean, nullable=False, default=False)
     rating = Column(Integer, nullable=True)
     rating_offered = Column(Boolean, nullable=False, default=False)  # the last thing asked was a rating
-    accepted_at = Column(DateTime, nullable=True)
-    ended_at = Column(DateTime, nullable=True)
-    last_inbound_at = Column(DateTime, nullable=True)  # the shopper's last message (WeChat's 48 h window)
+    accepted_at = Column(UtcDateTime(), nullable=True)
+    ended_at = Column(UtcDateTime(), nullable=True)
+    last_inbound_at = Column(UtcDateTime(), nullable=True)  # the shopper's last message (WeChat's 48 h window)
 
 
 class TicketMessage(Base):
@@ -394,6 +413,7 @@ class TicketMessage(Base):
         CheckConstraint(one_of("delivery", DELIVERY_STATES), name="ticket_message_delivery_valid"),
         Index("ticket_messages_by_ticket", "ticket_id", "id"),
         Index("ticket_messages_pending", "delivery", "id"),
+        Index("ticket_messages_pending_by_ticket", "ticket_id", "delivery", "id"),  # outbox per recipient (#21)
     )
 
     id = Column(Integer, primary_key=True)
@@ -402,7 +422,103 @@ class TicketMessage(Base):
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     kind = Column(String(16), nullable=False, default="text")
     text = Column(Text, nullable=False)
-    created_at = Column(DateTime, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
     delivery = Column(String(10), nullable=False)  # shopper: received; to the shopper: pending -> ...
-    delivered_at = Column(DateTime, nullable=True)
+    delivered_at = Column(UtcDateTime(), nullable=True)
     delivery_error = Column(String(64), nullable=True)
+
+
+class TokenRevocation(Base):
+    """A user signed out (issue 21): their tokens issued up to ``revoked_before`` are refused
+    (``fenqi.identity.Revocations``); one row per user, moved forward by each sign-out."""
+
+    __tablename__ = "token_revocations"
+    __table_args__ = (CheckConstraint("length(user_id) > 0", name="revocation_user_not_empty"),)
+
+    user_id = Column(String(64), primary_key=True)
+    revoked_before = Column(UtcDateTime(), nullable=False)
+
+
+# --- analytics and conversation review (fenqi.analytics, the console's lead pages) -------------
+
+REVIEW_TAGS = ("答非所问", "应转人工", "知识缺失")  # fixed tags; free-text tags are allowed beside them
+
+
+class AnalyticsConversation(Base):
+    """One conversation (a Rasa session of one sender) as counted by analytics: a rollup derived
+    from the tracker store's events (``fenqi.analytics.rollup``), rebuilt with
+    ``python -m fenqi analytics rebuild``. ``id`` is the tracker event id that starts it."""
+
+    __tablename__ = "analytics_conversations"
+    __table_args__ = (
+        Index("analytics_conversations_by_day", "day", "channel"),
+        Index("analytics_conversations_by_sender", "sender_id", "id"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    sender_id = Column(String(255), nullable=False)  # to attach tickets and read events; never shown
+    channel = Column(String(8), nullable=False)
+    day = Column(Date, nullable=False)               # business date (Asia/Shanghai) of the start
+    started_at = Column(DateTime, nullable=False)    # UTC
+    last_at = Column(DateTime, nullable=False)       # UTC, the newest event folded in
+    last_event_id = Column(Integer, nullable=False)
+    open_turn_id = Column(Integer, nullable=True)    # the shopper message whose reply is still coming
+    messages = Column(Integer, nullable=False, default=0)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id", ondelete="SET NULL"), nullable=True)
+
+
+class AnalyticsTurn(Base):
+    """One shopper message of a conversation, as analytics counts it (no text: that stays in the
+    tracker store). ``id`` is the tracker event id of the message."""
+
+    __tablename__ = "analytics_turns"
+    __table_args__ = (
+        Index("analytics_turns_by_day", "day", "channel"),
+        Index("analytics_turns_by_conversation", "conversation_id", "intent"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    conversation_id = Column(Integer, ForeignKey("analytics_conversations.id", ondelete="CASCADE"),
+                             nullable=False)
+    day = Column(Date, nullable=False)
+    at = Column(DateTime, nullable=False)            # UTC
+    channel = Column(String(8), nullable=False)
+    intent = Column(String(64), nullable=False)      # "" when the message had none
+    confidence = Column(Float, nullable=True)
+    guess = Column(String(64), nullable=False)       # the likeliest answerable intent (fallback analysis)
+    question_id = Column(String(64), nullable=True)  # parse_data.question.id (second NLU stage)
+    question = Column(Boolean, nullable=False)       # a question, not small talk or a request for a human
+    fallback = Column(Boolean, nullable=False)       # clarifying question or out_of_scope
+    clarified = Column(Boolean, nullable=False)      # the reply asked "您是想问…"
+    latency_ms = Column(Integer, nullable=True)      # to the bot's first reply
+
+
+class AnalyticsCursor(Base):
+    """Single row (id = 1): how far the rollup has read the tracker's events and the tickets.
+    ``horizon_*``: the newest event id seen and when (PostgreSQL commits ids out of order);
+    ``events_until``: how far in time the folded events reach (a ticket waits for that)."""
+
+    __tablename__ = "analytics_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="analytics_cursor_single_row"),)
+
+    id = Column(Integer, primary_key=True, default=1, autoincrement=False)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    last_ticket_id = Column(Integer, nullable=False, default=0)
+    horizon_event_id = Column(Integer, nullable=False, default=0)
+    horizon_at = Column(DateTime, nullable=True)
+    events_until = Column(DateTime, nullable=True)  # UTC time of the newest event folded
+    updated_at = Column(DateTime, nullable=True)
+
+
+class ConversationReview(Base):
+    """A lead's review of one conversation: tags (fixed and free text) and whether it was reviewed.
+    Not a foreign key to the rollup: a rebuild must not drop reviews."""
+
+    __tablename__ = "conversation_reviews"
+
+    conversation_id = Column(Integer, primary_key=True, autoincrement=False)
+    tags = Column(JSON, nullable=False, default=list)  # ["答非所问", "利率说明不清", ...]
+    reviewed = Column(Boolean, nullable=False, default=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    updated_at = Column(DateTime, nullable=False)

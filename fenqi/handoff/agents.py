@@ -1,7 +1,10 @@
-"""Agent accounts and console sessions in the account store.
+"""Agent accounts, their roles and console sessions in the account store.
 
 Passwords are stored only as argon2id hashes (argon2-cffi's defaults); a session cookie carries a
-random token of which only the SHA-256 is stored, next to the session's CSRF token.
+random token of which only the SHA-256 is stored, next to the session's CSRF token. Roles
+(:data:`ROLES`: ``lead`` sees analytics and reviews conversations, ``trainer`` the NLU inbox) are
+granted and revoked with the agents CLI and read again on every request, so a revoke takes effect
+at once.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import FrozenSet, Iterable, List, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -18,10 +21,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fenqi.db.models import Agent, AgentSession
+from fenqi.db.models import AGENT_ROLES, Agent, AgentRole, AgentSession
 
 NAME = re.compile(r"^[\w\u4e00-\u9fff·.-]{1,32}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
+ROLES = AGENT_ROLES
+LEAD, TRAINER = "lead", "trainer"
 SESSION_TTL = timedelta(hours=8)
 _HASHER = PasswordHasher()
 # Verified when the name is unknown, so a missing account costs the same time as a wrong password.
@@ -39,6 +44,10 @@ class SignedIn:
     agent_id: int
     name: str
     csrf_token: str
+    roles: FrozenSet[str] = frozenset()
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
 
 
 def check_name(name: str) -> str:
@@ -53,8 +62,16 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_agent(session: Session, name: str, password: str, now: datetime) -> Agent:
-    """A new agent; raises :class:`AgentError` for a bad or taken name or a weak password."""
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AgentError(f"role: one of {', '.join(ROLES)}, got {role!r}")
+    return role
+
+
+def add_agent(session: Session, name: str, password: str, now: datetime, roles: Iterable[str] = ()) -> Agent:
+    """A new agent with ``roles``; raises :class:`AgentError` for a bad or taken name, a weak
+    password or an unknown role."""
+    wanted = sorted({check_role(r) for r in roles})
     agent = Agent(name=check_name(name), password_hash=_HASHER.hash(check_password(password)),
                   active=True, created_at=now)
     try:
@@ -62,7 +79,38 @@ def add_agent(session: Session, name: str, password: str, now: datetime) -> Agen
             session.add(agent)
     except IntegrityError:
         raise AgentError(f"agent {name!r} exists already") from None
+    for role in wanted:
+        session.add(AgentRole(agent_id=agent.id, role=role))
+    session.flush()
     return agent
+
+
+def agent_named(session: Session, name: str) -> Agent:
+    agent = session.scalars(select(Agent).where(Agent.name == name)).first()
+    if agent is None:
+        raise AgentError(f"no agent named {name!r} (see: python -m fenqi agents list)")
+    return agent
+
+
+def roles_of(session: Session, agent_id: int) -> FrozenSet[str]:
+    return frozenset(session.scalars(select(AgentRole.role).where(AgentRole.agent_id == agent_id)))
+
+
+def grant_role(session: Session, name: str, role: str) -> bool:
+    """Give agent ``name`` the role; False when it had it already."""
+    agent, role = agent_named(session, name), check_role(role)
+    if role in roles_of(session, agent.id):
+        return False
+    session.add(AgentRole(agent_id=agent.id, role=role))
+    session.flush()
+    return True
+
+
+def revoke_role(session: Session, name: str, role: str) -> bool:
+    """Take the role from agent ``name`` (effective on its next request); False when it had none."""
+    agent, role = agent_named(session, name), check_role(role)
+    result = session.execute(delete(AgentRole).where(AgentRole.agent_id == agent.id, AgentRole.role == role))
+    return bool(result.rowcount)
 
 
 def list_agents(session: Session) -> List[Agent]:
@@ -110,7 +158,8 @@ def resume_session(session: Session, token: Optional[str], now: datetime) -> Opt
     if agent is None or not agent.active:
         return None
     agent.last_seen_at = now
-    return SignedIn(agent_id=agent.id, name=agent.name, csrf_token=row.csrf_token)
+    return SignedIn(agent_id=agent.id, name=agent.name, csrf_token=row.csrf_token,
+                    roles=roles_of(session, agent.id))
 
 
 def end_session(session: Session, token: Optional[str]) -> None:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from fenqi.db.models import HandoffTicket, User
 
+from .reasons import REASONS
+
 SUMMARY_MAX = 255
 
 
@@ -29,6 +31,7 @@ class TicketRequest:
     user_id: Optional[str]           # only a verified user's id
     summary: str
     transcript: Sequence[dict]       # [{"speaker": ..., "text": masked}]
+    reason: Optional[str] = None     # fenqi.handoff.reasons.REASONS
 
 
 def open_ticket_for(session: Session, sender_id: str) -> Optional[HandoffTicket]:
@@ -53,9 +56,11 @@ def open_ticket(session: Session, request: TicketRequest, now: datetime) -> Tupl
     user_id = request.user_id
     if user_id is not None and session.get(User, user_id) is None:
         user_id = None
+    if request.reason is not None and request.reason not in REASONS:
+        raise ValueError(f"unknown handoff reason {request.reason!r}")
     ticket = HandoffTicket(sender_id=request.sender_id, channel=request.channel, user_id=user_id,
                            summary=request.summary[:SUMMARY_MAX], transcript=list(request.transcript),
-                           status="open", created_at=now)
+                           status="open", created_at=now, reason=request.reason)
     try:
         with session.begin_nested():
             session.add(ticket)

@@ -7,6 +7,7 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from fenqi import clock
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.db.models import Agent
 from fenqi.handoff.agents import authenticate
@@ -53,7 +54,6 @@ def test_agents_add_refuses_weak_passwords_taken_names_and_has_no_password_argum
 
 
 def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_its_agent(env):
-    from datetime import datetime
 
     from fenqi.db.models import TicketTakeover
     from fenqi.handoff import live
@@ -64,8 +64,8 @@ def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_i
     engine = make_engine(env["FENQI_DATABASE_URL"])
     try:
         with session_scope(make_session_factory(engine)) as s:
-            agent = add_agent(s, "安娜", PASSWORD, datetime.now())
-            live.transition(s, 2, Accept(agent.id), datetime.now())
+            agent = add_agent(s, "安娜", PASSWORD, clock.now())
+            live.transition(s, 2, Accept(agent.id), clock.now())
         closed = run(env, "tickets", "close", "1")
         assert closed.returncode == 0 and "closed ticket #1" in closed.stdout
         served = run(env, "tickets", "close", "2")
@@ -74,3 +74,13 @@ def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_i
             assert s.get(TicketTakeover, 1).state == "closed" and s.get(TicketTakeover, 2).state == "accepted"
     finally:
         engine.dispose()
+
+
+
+def test_roles_are_given_with_add_or_grant_and_taken_with_revoke(env):
+    lead = subprocess.run([sys.executable, "-m", "fenqi", "agents", "add", "王组长", "--role", "lead"], cwd=ROOT,
+                          env=env, input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    assert lead.returncode == 0 and "roles: lead" in lead.stdout
+    assert "now has role trainer" in run(env, "agents", "grant", "王组长", "trainer").stdout
+    assert "no longer has role lead" in run(env, "agents", "revoke", "王组长", "lead").stdout
+    assert run(env, "agents", "list").stdout.split("\t")[1:4] == ["王组长", "active", "trainer"]

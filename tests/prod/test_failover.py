@@ -19,9 +19,8 @@ import pytest
 import redis
 import requests
 
-from deploy.cluster import DB_ROLE, TRACKER_DB, Ports, ProdStack
+from deploy.cluster import DB_ROLE, TRACKER_DB, ProdStack
 from fenqi.identity import issue_token
-from tests.support.stack import MODEL
 
 pytestmark = [pytest.mark.prod, pytest.mark.timeout(900)]
 
@@ -29,16 +28,10 @@ CHOSEN_ORDER = "ORD-DEMO-OK-2"
 
 
 @pytest.fixture(scope="module")
-def stack(prod_binaries, prod_workdir):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    prod = ProdStack(prod_workdir / "prod", Ports.random(n_rasa=2, n_actions=1), durable=False)
-    try:
-        prod.start(timeout=420, log=lambda msg: None)
-    except Exception as exc:  # keep the servers' logs in the failure message
-        pytest.fail(f"production stack did not start: {exc}")
-    yield prod
-    prod.stop()
+def stack(supervised_stack):
+    """The session's supervised production stack (tests/prod/conftest.py; test_faults.py uses it
+    next): the instance killed below is started again by the supervisor meanwhile."""
+    return supervised_stack[0]
 
 
 def _ask(url: str, sender: str, text: str, token: str) -> List[dict]:
@@ -221,3 +214,25 @@ def test_balancer_exposes_only_the_channels(stack):
         except requests.ConnectionError:
             pass
     assert any(internal)
+
+
+def test_the_data_commands_reach_the_production_tracker_store(stack):
+    """The supervisor's daily purge and the operator's export run with the stack's environment:
+    they find the conversations in PostgreSQL (FENQI_TRACKER_URL = the tracker database)."""
+    import subprocess
+    import sys
+
+    from tests.support.stack import ROOT
+
+    def fenqi(*args):
+        return subprocess.run([sys.executable, "-m", "fenqi", *args], cwd=ROOT, env=stack.env,
+                              capture_output=True, text=True, timeout=120)
+
+    purge = fenqi("data", "purge", "--dry-run")
+    assert purge.returncode == 0, purge.stderr
+    assert "conversations: 0 (events;" in purge.stdout  # the store is there; nothing is old yet
+    exported = fenqi("data", "export", "demo_ok")
+    assert exported.returncode == 0, exported.stderr
+    conversations = {c["conversation_id"] for c in json.loads(exported.stdout)["conversations"]}
+    assert _conversation("race-demo-ok") in conversations  # the concurrency test's conversation
+    assert "eyJ" not in exported.stdout

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fenqi.db import models as m
 from fenqi.db.engine import session_scope
+from tests.support.times import BJ
 
 
 def _user(**kw):
@@ -33,8 +34,8 @@ VALID = {
     "cart": lambda: m.CartItem(user_id="u1", sku="p1", quantity=1),
     "bill": lambda: m.Bill(order_id="o1", period_no=1, due_date=date(2024, 7, 1), principal=Decimal(0),
                            fee=Decimal(0)),
-    "window": lambda: m.MaintenanceWindow(service="repayment", start=datetime(2024, 6, 1),
-                                          end=datetime(2024, 6, 1, 0, 1)),
+    "window": lambda: m.MaintenanceWindow(service="repayment", start=datetime(2024, 6, 1, tzinfo=BJ),
+                                          end=datetime(2024, 6, 1, 0, 1, tzinfo=BJ)),
     "policy": lambda: m.PolicySettings(id=1, min_credit_rating="E"),
 }
 
@@ -77,18 +78,18 @@ INVALID = {
     "bill negative principal": lambda: m.Bill(order_id="o1", period_no=1, due_date=date(2024, 7, 1),
                                               principal=Decimal(-1), fee=0),
     "bill period 0": lambda: m.Bill(order_id="o1", period_no=0, due_date=date(2024, 7, 1), principal=1, fee=0),
-    "window service": lambda: m.MaintenanceWindow(service="login", start=datetime(2024, 6, 1),
-                                                  end=datetime(2024, 6, 2)),
-    "window ends before start": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 2),
-                                                            end=datetime(2024, 6, 2)),
-    "window unknown user": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 1),
-                                                       end=datetime(2024, 6, 2), user_id="nobody"),
+    "window service": lambda: m.MaintenanceWindow(service="login", start=datetime(2024, 6, 1, tzinfo=BJ),
+                                                  end=datetime(2024, 6, 2, tzinfo=BJ)),
+    "window ends before start": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 2, tzinfo=BJ),
+                                                            end=datetime(2024, 6, 2, tzinfo=BJ)),
+    "window unknown user": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 1, tzinfo=BJ),
+                                                       end=datetime(2024, 6, 2, tzinfo=BJ), user_id="nobody"),
     "policy second row": lambda: m.PolicySettings(id=2, min_credit_rating="C"),
     "policy rating": lambda: m.PolicySettings(id=1, min_credit_rating="F"),
     "wechat binding unknown user": lambda: m.WechatBinding(openid="o-1", user_id="nobody",
-                                                           bound_at=datetime(2024, 6, 1)),
+                                                           bound_at=datetime(2024, 6, 1, tzinfo=BJ)),
     "binding code unknown user": lambda: m.BindingCode(code="123456", user_id="nobody",
-                                                       expires_at=datetime(2024, 6, 1)),
+                                                       expires_at=datetime(2024, 6, 1, tzinfo=BJ)),
 }
 
 

@@ -6,8 +6,9 @@ import pytest
 from fenqi.db.engine import session_scope
 from fenqi.db.models import Agent, AgentSession
 from fenqi.handoff.agents import AgentError, add_agent, authenticate, end_session, resume_session, start_session
+from tests.support.times import BJ
 
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 PASSWORD = "correct horse battery"
 
 
@@ -62,3 +63,21 @@ def test_session_token_is_stored_hashed_expires_and_ends(factory):
         end_session(s, token)
     with session_scope(factory) as s:
         assert resume_session(s, token, T0 + timedelta(hours=1)) is None
+
+
+def test_roles_are_granted_revoked_and_read_with_every_session_resume(factory):
+    from fenqi.handoff.agents import grant_role, revoke_role
+    with session_scope(factory) as s:
+        add_agent(s, "组长", PASSWORD, T0, roles=["lead"])
+        token = start_session(s, authenticate(s, "组长", PASSWORD), T0)
+        with pytest.raises(AgentError):
+            add_agent(s, "x", PASSWORD, T0, roles=["boss"])
+    with session_scope(factory) as s:
+        assert resume_session(s, token, T0).roles == frozenset({"lead"})
+        assert grant_role(s, "组长", "trainer") and not grant_role(s, "组长", "trainer")
+        assert resume_session(s, token, T0).has("trainer")
+        assert revoke_role(s, "组长", "lead") and not revoke_role(s, "组长", "lead")
+        assert not resume_session(s, token, T0).has("lead")
+        for bad in (lambda: grant_role(s, "nobody", "lead"), lambda: grant_role(s, "组长", "admin")):
+            with pytest.raises(AgentError):
+                bad()
