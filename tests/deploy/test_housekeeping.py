@@ -60,6 +60,9 @@ class _StandInStack:
     def start(self):
         return self
 
+    def watched_services(self):
+        return []  # like the embedded stack: no services of its own
+
     def stop(self):
         self.stopped = True
 
