@@ -153,7 +153,7 @@ def cmd_db_seed_demo_history(args: argparse.Namespace) -> int:
         with _session(create_tables=True) as session:
             removed = demo.remove_demo_history(session, tracker)
         events = tickets = 0
-        until = clock.utcnow().replace(tzinfo=None)
+        until = clock.utcnow()
         store = Store.open(load_settings().database_url)
         try:
             for history in demo.generate(today - timedelta(days=args.days - 1), args.days, args.per_day, until=until):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import List, Mapping, Optional, Tuple
 
 from fenqi import clock
@@ -30,7 +30,7 @@ class Period:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
     def utc_bounds(self) -> Tuple[datetime, datetime]:
-        """``[start, end)`` as naive UTC datetimes (what the stores keep)."""
+        """``[start, end)`` as aware UTC instants."""
         return day_start_utc(self.first), day_start_utc(self.last + timedelta(days=1))
 
     @property
@@ -47,19 +47,13 @@ class Period:
 
 
 def day_start_utc(day: date) -> datetime:
-    """Midnight of a business date, as a naive UTC datetime."""
-    return datetime.combine(day, time(0), clock.zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    """Midnight of a business date, aware in UTC."""
+    return clock.at_business_time(day).astimezone(clock.UTC)
 
 
 def business_day(timestamp: float) -> date:
-    """The business date of a Unix timestamp."""
+    """The business date of a tracker timestamp (Unix seconds)."""
     return datetime.fromtimestamp(timestamp, clock.zone()).date()
-
-
-def business_time(moment: datetime) -> datetime:
-    """A stored (naive UTC, or aware) datetime in the business zone."""
-    aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-    return aware.astimezone(clock.zone())
 
 
 def _date(value: Optional[str], name: str) -> date:

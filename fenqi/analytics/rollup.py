@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -59,10 +59,6 @@ class _Lost(Exception):
     """Another process moved the cursor meanwhile."""
 
 
-def _now() -> datetime:
-    return utcnow().replace(tzinfo=None)
-
-
 def _cursor(session: Session) -> AnalyticsCursor:
     row = session.scalars(select(AnalyticsCursor).where(AnalyticsCursor.id == 1).with_for_update()).first()
     if row is None:
@@ -92,14 +88,9 @@ def _turn(row: Any) -> Turn:
                 timestamp=_timestamp(row.at), changed=False, new=False)
 
 
-def naive_utc(moment: datetime) -> datetime:
-    """A stored datetime as naive UTC, whether the column keeps naive UTC or aware values."""
-    return moment if moment.tzinfo is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def _timestamp(moment: datetime) -> float:
-    """A stored naive UTC datetime as a Unix timestamp."""
-    return moment.replace(tzinfo=timezone.utc).timestamp()
+    """A stored (aware) instant as a Unix timestamp, like the tracker's."""
+    return moment.timestamp()
 
 
 def load_fold(session: Session, senders: Iterable[str]) -> Fold:
@@ -182,7 +173,7 @@ def attach_tickets(session: Session, after_id: int, events_until: Optional[datet
             candidates.setdefault(row.sender_id, []).append(row)
     last, dealt, given = after_id, 0, set()
     for ticket in tickets:
-        created = naive_utc(ticket.created_at)
+        created = ticket.created_at
         conversation = next((c for c in candidates.get(ticket.sender_id, ())
                              if c.started_at <= created + TICKET_SLACK), None)
         reached = conversation is not None and conversation.last_at >= created - TICKET_SLACK
@@ -245,7 +236,7 @@ def refresh(store: Store, tracker: Engine, batch: int = BATCH, max_batches: Opti
     last = newest = target = 0
     while max_batches is None or batches < max_batches:
         try:
-            folded, dealt, last, newest, more = _one_batch(store, tracker, batch, settle, now or _now())
+            folded, dealt, last, newest, more = _one_batch(store, tracker, batch, settle, now or utcnow())
         except (_Lost, IntegrityError, OperationalError):
             break  # another process is refreshing: its result is as good as ours
         target = target or newest

@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -459,8 +458,8 @@ class AnalyticsConversation(Base):
     sender_id = Column(String(255), nullable=False)  # to attach tickets and read events; never shown
     channel = Column(String(8), nullable=False)
     day = Column(Date, nullable=False)               # business date (Asia/Shanghai) of the start
-    started_at = Column(DateTime, nullable=False)    # UTC
-    last_at = Column(DateTime, nullable=False)       # UTC, the newest event folded in
+    started_at = Column(UtcDateTime(), nullable=False)
+    last_at = Column(UtcDateTime(), nullable=False)  # the newest event folded in
     last_event_id = Column(Integer, nullable=False)
     open_turn_id = Column(Integer, nullable=True)    # the shopper message whose reply is still coming
     messages = Column(Integer, nullable=False, default=0)
@@ -482,7 +481,7 @@ class AnalyticsTurn(Base):
     conversation_id = Column(Integer, ForeignKey("analytics_conversations.id", ondelete="CASCADE"),
                              nullable=False)
     day = Column(Date, nullable=False)
-    at = Column(DateTime, nullable=False)            # UTC
+    at = Column(UtcDateTime(), nullable=False)
     channel = Column(String(8), nullable=False)
     intent = Column(String(64), nullable=False)      # "" when the message had none
     confidence = Column(Float, nullable=True)
@@ -506,9 +505,9 @@ class AnalyticsCursor(Base):
     last_event_id = Column(Integer, nullable=False, default=0)
     last_ticket_id = Column(Integer, nullable=False, default=0)
     horizon_event_id = Column(Integer, nullable=False, default=0)
-    horizon_at = Column(DateTime, nullable=True)
-    events_until = Column(DateTime, nullable=True)  # UTC time of the newest event folded
-    updated_at = Column(DateTime, nullable=True)
+    horizon_at = Column(UtcDateTime(), nullable=True)
+    events_until = Column(UtcDateTime(), nullable=True)  # the time of the newest event folded
+    updated_at = Column(UtcDateTime(), nullable=True)
 
 
 class ConversationReview(Base):
@@ -521,4 +520,4 @@ class ConversationReview(Base):
     tags = Column(JSON, nullable=False, default=list)  # ["答非所问", "利率说明不清", ...]
     reviewed = Column(Boolean, nullable=False, default=False)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
-    updated_at = Column(DateTime, nullable=False)
+    updated_at = Column(UtcDateTime(), nullable=False)

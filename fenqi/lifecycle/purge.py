@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fenqi import clock
 from fenqi.lifecycle import logs, trackers
-from fenqi.lifecycle.registry import Totals, kinds, stored_time
+from fenqi.lifecycle.registry import Totals, kinds
 
 CONVERSATIONS = "conversations"
 LOG_FILES = "log files"
@@ -62,7 +62,7 @@ def purge(session: Session, tracker_engine: Optional[Engine], log_dir: Optional[
         report.notes[CONVERSATIONS] = "no tracker store yet"
     totals = Totals()
     for kind in kinds():
-        totals.add(kind.purge(session, stored_time(cutoff), dry_run))
+        totals.add(kind.purge(session, cutoff, dry_run))
     report.counts.update(totals.counts)
     if log_dir is not None:
         expired = logs.expire(log_dir, cutoff.timestamp(), dry_run)

@@ -13,7 +13,7 @@ CASCADE``, so SQLite and PostgreSQL behave the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
@@ -21,17 +21,11 @@ from sqlalchemy import Table, and_, delete, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from fenqi.db.models import BindingAttempt, BindingCode, HandoffTicket, TicketMessage, TicketTakeover, WechatBinding
+from fenqi.db.types import UtcDateTime
 from fenqi.lifecycle.masking import masked
 from fenqi.lifecycle.subjects import Subject
 
 Counts = Dict[str, int]
-
-
-def stored_time(moment: datetime) -> datetime:
-    """``moment`` as the account store keeps times: naive UTC (the one conversion for comparisons)."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def row_dict(table: Table, row: Any, hidden: Sequence[str] = ()) -> Dict[str, Any]:
@@ -64,7 +58,7 @@ class Kind(Protocol):
         """Whether rows belong to a user (exported and erased) or only age (purged)."""
 
     def purge(self, session: Session, cutoff: datetime, dry_run: bool) -> Counts:
-        """Remove (or count) the rows older than ``cutoff`` (naive UTC); counts per printed kind."""
+        """Remove (or count) the rows older than ``cutoff`` (aware); counts per printed kind."""
 
     def export(self, session: Session, subject: Subject) -> List[Dict[str, Any]]:
         """The subject's rows, JSON-ready and masked."""
@@ -75,8 +69,9 @@ class Kind(Protocol):
 
 @dataclass(frozen=True)
 class TableKind:
-    """A plain table: aged by ``time_column`` (None: never purged by age, e.g. a current binding),
-    linked to a user by ``user_column`` and/or a conversation id in ``sender_column``."""
+    """A plain table: aged by ``time_column`` (a ``UtcDateTime`` column, compared with an aware
+    cutoff; None: never purged by age, e.g. a current binding), linked to a user by ``user_column``
+    and/or a conversation id in ``sender_column``."""
 
     name: str
     table: Table
@@ -84,6 +79,10 @@ class TableKind:
     user_column: Optional[str] = None
     sender_column: Optional[str] = None
     hidden: Tuple[str, ...] = ()  # exported as "***" (secrets that are not the user's data)
+
+    def __post_init__(self) -> None:
+        if self.time_column is not None and not isinstance(self.table.c[self.time_column].type, UtcDateTime):
+            raise TypeError(f"{self.table.name}.{self.time_column}: instants are UtcDateTime columns (fenqi.db.types)")
 
     @property
     def user_linked(self) -> bool:

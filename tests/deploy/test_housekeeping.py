@@ -12,7 +12,6 @@ from deploy.housekeeping import DailyPurge
 from fenqi.clock import utcnow
 from fenqi.db.engine import Store
 from fenqi.db.models import HandoffTicket
-from fenqi.lifecycle.registry import stored_time
 from tests.support.stack import ROOT
 
 
@@ -25,7 +24,7 @@ def test_daily_purge_rotates_logs_and_purges_the_stack_store(tmp_path):
     store = Store.open(url)
     with store.session() as session:
         for days in (40, 1):
-            when = stored_time(utcnow() - timedelta(days=days))
+            when = utcnow() - timedelta(days=days)
             session.add(HandoffTicket(sender_id=f"anon:{days}", summary="", transcript=[], status="closed",
                                       created_at=when, closed_at=when))
     (tmp_path / "log").mkdir()
@@ -60,6 +59,9 @@ class _StandInStack:
 
     def start(self):
         return self
+
+    def watched_services(self):
+        return []  # like the embedded stack: no services of its own
 
     def stop(self):
         self.stopped = True

@@ -27,7 +27,6 @@ from fenqi.db.models import (
     TicketTakeover,
     WechatBinding,
 )
-from fenqi.lifecycle.registry import stored_time
 
 RETENTION = 180
 USER_A, USER_B = "demo_ok", "demo_low_limit"  # demo accounts: A is exported/erased, B must stay
@@ -85,7 +84,7 @@ def seed(account_url: str, tracker_store, log_dir: Path, now: datetime) -> Seede
     _save(tracker_store, f"web:{USER_B}", _session(_ts(now, 4), ["用户B 网页 最近"]))
     _save(tracker_store, "anon:recent-visitor", _session(_ts(now, 2), ["匿名 最近"]))
     # account store ------------------------------------------------------------------------
-    at = lambda days: stored_time(now - timedelta(days=days))  # noqa: E731
+    at = lambda days: now - timedelta(days=days)  # noqa: E731
     tickets: Dict[str, int] = {}
     with store.session() as session:
         seed_demo(session)

@@ -112,3 +112,15 @@ def test_deleting_a_user_removes_their_rows(factory):
         for model in (m.CreditLine, m.CartItem, m.Order, m.Bill):
             assert session.scalar(select(func.count()).select_from(model)) == 0
         assert session.get(m.Product, "p1") is not None
+
+
+def test_every_instant_column_is_utc_datetime():
+    """One convention: a point in time is stored through ``UtcDateTime`` (aware in, aware out,
+    naive refused), never a plain ``DateTime`` that would take naive times."""
+    from sqlalchemy import DateTime
+
+    from fenqi.db.types import UtcDateTime
+    instants = {f"{t.name}.{c.name}": c.type for t in m.Base.metadata.sorted_tables for c in t.columns
+                if isinstance(c.type, (DateTime, UtcDateTime))}
+    assert "analytics_turns.at" in instants and "conversation_reviews.updated_at" in instants
+    assert [name for name, kind in instants.items() if not isinstance(kind, UtcDateTime)] == []

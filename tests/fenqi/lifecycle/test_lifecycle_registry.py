@@ -8,13 +8,14 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inser
 from fenqi.clock import utcnow
 from fenqi.db.engine import session_scope
 from fenqi.db.models import User
+from fenqi.db.types import UtcDateTime
 from fenqi.lifecycle import registry
 from fenqi.lifecycle.purge import cutoff_for, purge
 from fenqi.lifecycle.subject_data import erase_user, export_user
 
 inbox = Table("inbox_items", MetaData(), Column("id", Integer, primary_key=True),
               Column("sender_id", String(255), nullable=False), Column("text", String(255), nullable=False),
-              Column("created_at", DateTime, nullable=False))
+              Column("created_at", UtcDateTime(), nullable=False))
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def registered(engine):
 
 def test_a_registered_table_is_purged_exported_and_erased(registered, factory):
     now = utcnow()
-    at = lambda days: registry.stored_time(now - timedelta(days=days))  # noqa: E731
+    at = lambda days: now - timedelta(days=days)  # noqa: E731
     with session_scope(factory) as session:
         session.add_all([User(user_id="u1", name="甲", region="北京", credit_rating="A"),
                          User(user_id="u2", name="乙", region="上海", credit_rating="B")])
@@ -49,3 +50,12 @@ def test_a_registered_table_is_purged_exported_and_erased(registered, factory):
         assert erase_user(session, None, "u1").counts["inbox items"] == 2
     with session_scope(factory) as session:
         assert [row.text for row in session.execute(select(inbox))] == ["别人的消息"]
+
+
+def test_a_table_aged_by_a_naive_time_column_is_refused():
+    """Purges compare an aware cutoff: a plain ``DateTime`` column would hold naive times."""
+    naive = Table("naive_items", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("created_at", DateTime, nullable=False))
+    with pytest.raises(TypeError, match="UtcDateTime"):
+        registry.TableKind("naive items", naive, time_column="created_at")
+    assert registry.TableKind("naive items", naive).time_column is None  # not aged: nothing compared

@@ -22,7 +22,7 @@ def test_a_rest_key_that_is_also_another_user_id_stays_with_that_user():
 
 
 def test_subject_for_reads_bindings_and_longer_user_ids(factory):
-    now = utcnow().replace(tzinfo=None)
+    now = utcnow()
     with session_scope(factory) as session:
         for uid in ("a", "a:b", "a_b", "ab"):
             session.add(User(user_id=uid, name=uid, region="北京", credit_rating="A"))

@@ -2,7 +2,9 @@
 rollup of the tracker's events and the leads' conversation reviews.
 
 ``handoff_tickets`` only gains a nullable column (ALTER TABLE ADD COLUMN: no SQLite table rebuild,
-so its partial unique index stays).
+so its partial unique index stays). Instants (``*_at``, ``events_until``) are the models'
+``fenqi.db.types.UtcDateTime``: a plain ``DATETIME`` / ``TIMESTAMP WITHOUT TIME ZONE`` holding UTC,
+declared ``sa.DateTime()`` here as revision 0005 does.
 
 Revision ID: 0008
 Revises: 0006
