@@ -1,4 +1,8 @@
-"""Who is asking, verified: the signed token in the message metadata -> an account snapshot."""
+"""Who is asking, verified: the signed token in the message metadata -> an account snapshot.
+
+The token must fit the turn's channel (a WeChat-channel token only on WeChat turns, the host app's
+tokens on REST and the widget), stay within the lifetime cap, and be issued after the user's last
+sign-out (``fenqi.signout``)."""
 from __future__ import annotations
 
 import logging
@@ -10,8 +14,9 @@ from rasa_sdk import Tracker
 from actions.store import session_factory
 from fenqi.accounts.repository import load_snapshot
 from fenqi.db.engine import session_scope
-from fenqi.identity import IdentityError, verify_token
+from fenqi.identity import IdentityError, presented_on, revoked
 from fenqi.settings import load_settings
+from fenqi.signout import revoked_before
 from fenqi.state import AccountSnapshot
 
 logger = logging.getLogger(__name__)
@@ -34,13 +39,16 @@ def account_context(tracker: Tracker) -> AccountContext:
     """Verify the token of the latest user message and load that user's account (session per call)."""
     token = latest_metadata(tracker).get("auth_token")
     try:
-        identity = verify_token(token, load_settings().jwt_secret)
+        identity = load_settings().identity.rules.verify(token, presented_on(tracker.get_latest_input_channel()))
     except IdentityError as exc:
         if exc.reason != "missing":
             logger.info("rejected token for sender %s: %s", tracker.sender_id, exc.reason)
         reason = exc.reason if exc.reason in ("missing", "expired") else "invalid"
         return AccountContext(None, reason)
     with session_scope(session_factory()) as session:
+        if revoked(identity, revoked_before(session, identity.user_id)):
+            logger.info("rejected token for sender %s: signed_out", tracker.sender_id)
+            return AccountContext(None, "expired")  # "your login has ended: sign in again"
         snapshot = load_snapshot(session, identity.user_id)
     if snapshot is None:
         return AccountContext(None, "unknown_user")

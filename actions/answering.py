@@ -25,14 +25,16 @@ from fenqi.answers.selection import (
     choose_question,
     default_question,
     find,
+    intent_ranking,
     is_follow_up,
     ranking,
 )
+from fenqi.fallback.steps import ANSWERED_SLOT
 from fenqi.knowledge import load_questions
-from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
+from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
 from fenqi.security.inbound import valid_order_id
 
-LAST_QUESTION = "last_question"
+LAST_QUESTION = ANSWERED_SLOT
 THRESHOLDS = Thresholds()
 
 
@@ -54,10 +56,14 @@ def choose(intent: str, tracker: Tracker, product: Optional[str], confident: Opt
     if confident is None:
         confident = isinstance(confidence, (int, float)) and confidence >= THRESHOLDS.intent
     within = ranking(question.get("ranking")) if (message.get("intent") or {}).get("name") == intent else []
+    book = load_questions()
+    previous = tracker.get_slot(LAST_QUESTION)
+    last = find(book, previous)
     return choose_question(
-        load_questions(), intent, within, product=product or INSTALLMENT,
-        asked=entity_value(message, QUESTION), previous=tracker.get_slot(LAST_QUESTION), text=message.get("text"),
-        overall=ranking(message.get(QUESTION_RANKING)), intent_confident=confident, thresholds=THRESHOLDS)
+        book, intent, within, product=product or INSTALLMENT, asked=entity_value(message, QUESTION),
+        previous=previous, text=message.get("text"),
+        context=intent_ranking(message.get(QUESTION_BY_INTENT), last.intent) if last else [],
+        intent_confident=confident, thresholds=THRESHOLDS)
 
 
 def follow_up_intent(tracker: Tracker) -> Optional[str]:

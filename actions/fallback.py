@@ -1,4 +1,7 @@
-"""Low NLU confidence: clarify with the two likeliest topics, then offer a human, then hand off."""
+"""Misses climb one ladder (``fenqi.fallback.steps``): low NLU confidence (``action_clarify``) and
+out-of-scope questions (``action_out_of_scope``), in any mix. The first miss clarifies with the two
+likeliest topics (out of scope: says what the bot answers, ``utter_out_of_scope``), the second
+offers a human, the third hands off."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -8,11 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import asked_product, follow_up_intent, ranking, respond
 from actions.handoff import hand_off
+from actions.store import off_loop
 from fenqi.answers.questions import clarify_answer
 from fenqi.answers.selection import INSTALLMENT, find
-from fenqi.fallback import FallbackStep, Topics, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.fallback import FallbackStep, Topics, consecutive_misses, fallback_step, load_topics, suggestions
 from fenqi.handoff.reasons import FALLBACK_LADDER
 from fenqi.knowledge import StandardQuestion, load_questions
+from fenqi.nlp import OUT_OF_SCOPE
 from fenqi.nlp.question_model import QUESTION_RANKING
 
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
@@ -57,33 +62,63 @@ def offer_human(dispatcher: CollectingDispatcher, topics: Topics, lead: str) -> 
                              buttons=[HUMAN_BUTTON] + topic_buttons(list(topics.menu), topics))
 
 
+# What the second and third misses say, by the kind of the latest one.
+STILL_LOST = {"fallback": "抱歉，我还是没能理解 😅 ", OUT_OF_SCOPE: "这个问题也超出了我能解答的范围 😅 "}
+HANDING_OFF = {"fallback": "抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。",
+               OUT_OF_SCOPE: "这几个问题都超出了我能解答的范围，为免耽误您，请人工客服来帮您。"}
+
+
+async def climb(dispatcher: CollectingDispatcher, tracker: Tracker, topics: Topics, kind: str) -> None:
+    """Answer the latest miss by its place on the ladder (``kind``: "fallback" or out_of_scope)."""
+    step = fallback_step(consecutive_misses(tracker.events), topics.max_fallbacks)
+    if step is FallbackStep.CLARIFY and kind == OUT_OF_SCOPE:
+        dispatcher.utter_message(response="utter_out_of_scope")
+    elif step is FallbackStep.CLARIFY:
+        clarify(dispatcher, tracker, topics)
+    elif step is FallbackStep.OFFER_HUMAN:
+        offer_human(dispatcher, topics, STILL_LOST[kind])
+    else:
+        lead = HANDING_OFF[kind]
+        await off_loop(dispatcher, lambda private: hand_off(private, tracker, lead=lead, reason=FALLBACK_LADDER))
+
+
 class ActionClarify(Action):
-    """``nlu_fallback``: what to say depends on how many messages in a row were not understood."""
+    """``nlu_fallback``: what to say depends on how many misses in a row there were."""
 
     def name(self) -> Text:
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        context = follow_up_intent(tracker)
-        if context is not None:  # "那信用卡呢？" after a repayment-method answer: read in that context
-            return respond(context, dispatcher, tracker, confident=False)
-        topics = load_topics()
-        step = fallback_step(consecutive_fallbacks(tracker.events), topics.max_fallbacks)
-        if step is FallbackStep.CLARIFY:
-            clarify(dispatcher, tracker, topics)
-        elif step is FallbackStep.OFFER_HUMAN:
-            offer_human(dispatcher, topics, "抱歉，我还是没能理解 😅 ")
-        else:
-            hand_off(dispatcher, tracker, lead="抱歉，我几次都没能理解您的问题，为免耽误您，请人工客服来帮您。",
-                     reason=FALLBACK_LADDER)
-        return []
+        return await answer_miss(dispatcher, tracker, "fallback")
+
+
+class ActionOutOfScope(Action):
+    """``out_of_scope``: the first miss says what the bot answers; then the same ladder."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return await answer_miss(dispatcher, tracker, OUT_OF_SCOPE)
+
+
+async def answer_miss(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str) -> List[Dict[Text, Any]]:
+    """A message the first stage could not place: an elliptical follow-up of the last answer
+    ("那信用卡呢？" after the repayment methods) is read in that answer's intent; anything else
+    climbs the miss ladder."""
+    context = follow_up_intent(tracker)
+    if context is not None:
+        return await off_loop(dispatcher, lambda private: respond(context, private, tracker, confident=False))
+    await climb(dispatcher, tracker, load_topics(), kind)
+    return []
 
 
 def misses_before_latest(events: List[Dict[str, Any]]) -> int:
-    """Consecutive fallbacks just before the latest user message (the one being answered)."""
+    """Consecutive misses just before the latest user message (the one being answered)."""
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
-    return consecutive_fallbacks(events[:last_user])
+    return consecutive_misses(events[:last_user])
 
 
 class ActionOfferHuman(Action):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -10,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account_context import account_context
-from actions.store import session_factory
+from actions.store import off_loop, session_factory
+from fenqi import clock
 from fenqi.db.engine import session_scope
 from fenqi.fallback import load_topics
 from fenqi.handoff import (
@@ -45,7 +45,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, lead: Optional[
              reason: Optional[str] = None) -> None:
     """Open the sender's ticket (or find the open one) and say its number, position and hours.
     ``reason`` (fenqi.handoff.reasons): given by the fallback ladder, else derived from the events."""
-    now = datetime.now()
+    now = clock.now()
     try:
         with session_scope(session_factory()) as session:
             request = ticket_request(tracker, reason or requested_reason(tracker.events))
@@ -82,5 +82,4 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        hand_off(dispatcher, tracker)
-        return []
+        return await off_loop(dispatcher, lambda private: hand_off(private, tracker))

@@ -1,4 +1,5 @@
-"""One action per core intent; each answers through :func:`actions.answering.respond`."""
+"""One action per core intent; each answers through :func:`actions.answering.respond`, run off the
+event loop (:func:`actions.store.off_loop`: it reads the account store)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import respond
+from actions.store import off_loop
 
 
 class _IntentAnswer:
@@ -19,7 +21,7 @@ class _IntentAnswer:
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return respond(self.intent, dispatcher, tracker)
+        return await off_loop(dispatcher, lambda private: respond(self.intent, private, tracker))
 
 
 class ActionHowToUseInstallment(_IntentAnswer, Action):

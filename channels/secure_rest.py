@@ -6,42 +6,45 @@ Same URL and JSON as the stock channel (``POST /webhooks/rest/webhook``,
 * the body is bounded (16 KiB) and typed: malformed JSON, a non-object body or a non-string
   message gets HTTP 400 with a one-line reason (``{"error": ...}``), never a 500;
 * the conversation id is derived on the server (:func:`fenqi.security.inbound.rest_sender_id`):
-  ``rest:u:<verified user>[:<sender>]`` with a valid token, ``rest:anon:<sender>`` without; a
+  ``rest:u:<verified user>[:<sender>]`` with a valid app token, ``rest:anon:<sender>`` without (a
+  WeChat-channel token, an over-long-lived one or one signed out is not valid here); a
   ``sender`` with another channel's prefix (``web:``, ``wx:``, ``anon:``, ``rest:``) is refused;
 * ``input_channel`` and all metadata but the token are ignored;
 * a message longer than 500 characters is answered with a Chinese notice before NLU;
 * personal numbers are masked before the message reaches NLU, the tracker or a log;
-* ``?stream=true`` always ends (errors and a timeout close the stream).
+* a turn that fails (lock or tracker store down) or runs past ``TURN_DEADLINE_S`` is answered
+  with the busy message, never ``[]`` (``channels/turns.py``);
+* ``?stream=true`` always ends: the turn's messages, one JSON line each, once the turn is stored.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from asyncio import Queue
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.core.channels.rest import QueueOutputChannel, RestInput
+from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from fenqi.identity import IdentityError, verify_token
+from channels.turns import busy_message, run_turn
+from fenqi.identity import APP, IdentityError, TokenRules
+from fenqi.resilience import TURN_DEADLINE_S
 from fenqi.security.inbound import InputError, RestRequest, parse_rest_body, rest_sender_id
-from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits, load_limits
-from fenqi.settings import jwt_secret_once
+from fenqi.security.limits import STREAM_TIMEOUT_SECONDS, Limits
+from fenqi.settings import load_limits, token_rules_once
 
 logger = logging.getLogger(__name__)
-_DONE = object()
 
 
-def verified_user(token: Optional[str], secret: str) -> Optional[str]:
-    """The token's subject when it verifies, else None (the actions explain expiry)."""
+def verified_user(token: Optional[str], rules: TokenRules) -> Optional[str]:
+    """The token's subject when it verifies as an app token, else None (the actions verify it
+    again, sign-outs included, and explain expiry)."""
     if not token:
         return None
     try:
-        return verify_token(token, secret).user_id
+        return rules.verify(token, presented_on=APP).user_id
     except IdentityError:
         return None
 
@@ -62,49 +65,34 @@ class SecureRestInput(RestInput):
         return cls()
 
     def __init__(self, limits: Optional[Limits] = None,
-                 secret_provider: Optional[Callable[[], str]] = None) -> None:
+                 token_rules: Optional[Callable[[], TokenRules]] = None) -> None:
         self.limits = limits or load_limits()
-        self._secret_provider = secret_provider or jwt_secret_once()
+        self._rules = token_rules or token_rules_once()
 
     def message_for(self, request: RestRequest) -> tuple[str, Dict[str, Any]]:
         """The server-derived sender id and the metadata handed to the bot."""
-        user_id = verified_user(request.token, self._secret_provider())
+        user_id = verified_user(request.token, self._rules())
         sender_id = rest_sender_id(user_id, request.sender_key)
         return sender_id, ({"auth_token": request.token} if request.token else {})
 
     async def _stream(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
                       sender_id: str, metadata: Dict[str, Any]) -> Callable[[Any], Awaitable[None]]:
         async def stream(resp: Any) -> None:
-            queue: Queue = Queue()
-
-            async def run() -> None:
-                try:
-                    await on_new_message(UserMessage(text, QueueOutputChannel(queue), sender_id,
-                                                     input_channel=self.name(), metadata=metadata))
-                except Exception:
-                    logger.exception("rest stream turn failed for %s", sender_id)
-                finally:
-                    await queue.put(_DONE)
-
-            task = asyncio.ensure_future(run())
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + STREAM_TIMEOUT_SECONDS
-            try:
-                while True:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(queue.get(), timeout=remaining)
-                    except asyncio.TimeoutError:
-                        break
-                    if item is _DONE:
-                        break
-                    await resp.write(json.dumps(item) + "\n")
-            finally:
-                if not task.done():
-                    task.cancel()
+            # the turn's messages once it is stored (channels/turns.py), one JSON line each
+            for item in await self._turn(on_new_message, text, sender_id, metadata,
+                                         min(TURN_DEADLINE_S, STREAM_TIMEOUT_SECONDS)):
+                await resp.write(json.dumps(item) + "\n")
         return stream
+
+    async def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
+                    sender_id: str, metadata: Dict[str, Any],
+                    deadline: float = TURN_DEADLINE_S) -> List[Dict[str, Any]]:
+        """The turn's messages, or the busy message when it failed or ran out of time."""
+        collector = CollectingOutputChannel()
+        message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+        if not await run_turn(on_new_message, message, deadline):
+            return [busy_message(sender_id)]
+        return collector.messages
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         rest = Blueprint("secure_rest_webhook", __name__)
@@ -130,15 +118,6 @@ class SecureRestInput(RestInput):
             if stream:
                 return response.stream(await self._stream(on_new_message, parsed.text, sender_id,
                                                           metadata), content_type="text/event-stream")
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(UserMessage(parsed.text, collector, sender_id,
-                                                 input_channel=self.name(), metadata=metadata))
-            except asyncio.CancelledError:
-                logger.error("rest turn cancelled for %s", sender_id)
-            except Exception:
-                logger.exception("rest turn failed for %s", sender_id)
-            messages: List[Dict[str, Any]] = collector.messages
-            return response.json(messages)
+            return response.json(await self._turn(on_new_message, parsed.text, sender_id, metadata))
 
         return rest

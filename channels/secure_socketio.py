@@ -4,25 +4,45 @@ Rasa's stock ``socketio`` channel checks a JWT at connect and then believes what
 ``session_id`` and metadata the client sends, so anyone who learns a session id can read
 or write that conversation. This channel instead:
 
-* verifies the user token (``fenqi.identity``) on connect **and** on every message;
+* verifies the user token (``fenqi.identity``: signature, expiry, lifetime cap, channel claim,
+  the user's last sign-out) on connect, on every message and history request, **and before every
+  delivery** to the user's room: a socket whose token expired or whose user signed out elsewhere
+  leaves the room (it receives nothing more of that conversation) and gets ``auth_error`` (a timer
+  also evicts it when its token expires, with no delivery needed);
+* ``sign_out`` (the page signs its user out) records the sign-out in the store (every token of
+  that user issued until now is refused, ``fenqi.signout``) and ends every socket of that user:
+  ``auth_error`` ``{reason: "signed_out"}`` and the room closed, across instances;
 * derives the conversation id on the server: ``web:<user_id>`` for a verified user,
   ``anon:<random>`` (one per connection) for a visitor without a token;
 * refuses a ``session_id`` other than the one it derived (``session_refused``);
 * drops client metadata and hands the bot only ``{"auth_token": <verified token>}``;
+* sends a turn's answers once the turn is stored, and the busy message (to the asking socket)
+  when the turn failed or ran past its deadline (``channels/turns.py``); the message is acked
+  when its turn is over, so the widget knows a message was dropped when no ack comes;
 * sends the verified user's earlier messages from the agent's tracker store on
-  ``session_request`` (event ``history``), so a reloaded page shows the conversation.
+  ``session_request`` (event ``history``), so a reloaded page shows the conversation;
+* bounds what one engine.io POST can make the server do (issue #21): at most
+  ``FENQI_SOCKET_MESSAGES_PER_POST`` user messages of one POST reach the bot (the rest get one
+  “您发送得太快了…”), besides the per-connection rate; the history (a full tracker load) at most once
+  per ``FENQI_SOCKET_HISTORY_INTERVAL`` seconds per connection (a repeat gets ``history`` with no
+  messages and ``limited: true``).
 
 Events (client -> server): ``session_request`` ``{session_id?}``, ``user_uttered``
-``{message, session_id?, token?}``. Server -> client: ``session_confirm`` (the session id),
+``{message, session_id?, token?}``, ``sign_out`` (acknowledged ``{ok}``). Server -> client:
+``session_confirm`` (the session id),
 ``history`` ``{session_id, messages}``, ``bot_uttered`` (stock payloads), ``bot_typing``
 ``{typing}``, ``auth_error`` ``{reason, message}``, ``session_refused`` ``{reason, session_id}``.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+import time
+from contextvars import ContextVar
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 import engineio
+from engineio.payload import Payload
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic, response
@@ -33,14 +53,19 @@ from socketio.exceptions import ConnectionRefusedError
 
 from channels.scaleout import manager_options
 from channels.takeover import SocketTakeover
-from fenqi.identity import IdentityError
-from fenqi.security.limits import RATE_LIMITED_TEXT, Limits, load_limits
-from fenqi.security.ratelimit import RateLimiter
-from fenqi.settings import jwt_secret_once
+from channels.turns import BufferedOutput, run_turn
+from fenqi.identity import IdentityError, TokenRules
+from fenqi.resilience import BUSY_TEXT
+from fenqi.security.limits import RATE_LIMITED_TEXT, SOCKET_BURST, Limits
+from fenqi.security.ratelimit import RateLimiter, RequestBudget
+from fenqi.settings import load_limits, token_rules_once
+from fenqi.signout import Revocations, process_revocations
 from fenqi.widget import (
     DEFAULT_HISTORY_LIMIT,
+    USER_PREFIX,
     Peer,
     bot_metadata,
+    delivery_refusal,
     handshake_token,
     history_messages,
     log_id,
@@ -49,6 +74,7 @@ from fenqi.widget import (
     peer_for_token,
     reverify,
     session_allowed,
+    token_subject,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,6 +86,14 @@ CHANNEL_NAME = "secure_socketio"
 # --- socket.io plumbing ---------------------------------------------------------------
 
 HistorySource = Callable[[Optional[Sanic], str, int], Awaitable[List[Dict[str, Any]]]]
+Gate = Callable[[str], Awaitable[None]]  # before a delivery to a room: evict the sockets no longer entitled
+_timers: Set["asyncio.Task[None]"] = set()
+SIGNED_OUT_TEXT = "该账号已退出登录，请重新登录后再查询账户信息。"
+
+# The budget of the engine.io POST being handled: set before engine.io reads the POST's packets;
+# python-socketio runs each event handler as a task created meanwhile, which inherits it.
+POST_BUDGET: ContextVar[Optional[RequestBudget]] = ContextVar("fenqi_post_budget", default=None)
+MESSAGES = "user_message"
 
 
 async def tracker_history(app: Optional[Sanic], sender_id: str, limit: int) -> List[Dict[str, Any]]:
@@ -75,9 +109,10 @@ async def tracker_history(app: Optional[Sanic], sender_id: str, limit: int) -> L
 class GuardedEngineIOServer(engineio.AsyncServer):
     """engine.io that answers hostile polling requests with 4xx, never a 500 or a hang.
 
-    Before engine.io sees a POST: a body over ``max_http_buffer_size`` is 413 and a body that is
-    not UTF-8 is 400 (engine.io would raise, or disconnect and leave the request waiting); a
-    request for a session closed meanwhile is 400.
+    Before engine.io sees a POST: a body over ``max_http_buffer_size`` is 413, a body that is
+    not UTF-8 is 400 (engine.io would raise, or disconnect and leave the request waiting) and so is
+    one of more packets than engine.io decodes (16: it would log a traceback and drop them); a
+    request for a session closed meanwhile is 400. Each POST gets its :class:`RequestBudget`.
     """
 
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,10 +125,15 @@ class GuardedEngineIOServer(engineio.AsyncServer):
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 return response.text("body is not UTF-8", status=400)
+            if body.count(b"\x1e") >= Payload.max_decode_packets:  # engine.io would log and drop it
+                return response.text("too many packets", status=400)
+        budget = POST_BUDGET.set(RequestBudget())  # one per POST, whatever it carries
         try:
             return await super().handle_request(*args, **kwargs)
         except KeyError:  # engine.io's race: the session closed while this request was queued
             return response.text("session is disconnected", status=400)
+        finally:
+            POST_BUDGET.reset(budget)
 
 
 class GuardedAsyncServer(AsyncServer):
@@ -110,16 +150,27 @@ class GuardedAsyncServer(AsyncServer):
 
 
 class SecureSocketIOOutput(SocketIOOutput):
-    """Stock socket.io output, except a custom payload cannot redirect to another room."""
+    """Stock socket.io output, except a custom payload cannot redirect to another room, and every
+    delivery first passes the gate (sockets whose token expired or whose user signed out leave
+    the room: they receive nothing of it)."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, gate: Optional[Gate] = None) -> None:
+        super().__init__(sio, bot_message_evt)
+        self._gate = gate
 
     @classmethod
     def name(cls) -> Text:
         return CHANNEL_NAME
 
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        if self._gate is not None:
+            await self._gate(socket_id)
+        await self.sio.emit(self.bot_message_evt, response, room=socket_id)
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
                                **kwargs: Any) -> None:
         payload = {k: v for k, v in json_message.items() if k not in ("room", "to")}
-        await self.sio.emit(self.bot_message_evt, payload, room=recipient_id)
+        await self._send_message(recipient_id, payload)
 
 
 class _AppAwareBlueprint(SocketBlueprint):
@@ -157,25 +208,30 @@ class SecureSocketIOInput(SocketIOInput):
         socketio_path: Text = "/socket.io",
         history_limit: int = DEFAULT_HISTORY_LIMIT,
         cors_allowed_origins: Any = (),
-        secret_provider: Optional[Callable[[], str]] = None,
+        token_rules: Optional[Callable[[], TokenRules]] = None,
         history_source: Optional[HistorySource] = None,
         limits: Optional[Limits] = None,
         takeover: Optional[SocketTakeover] = None,
+        revocations: Optional[Revocations] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace,
                          session_persistence=True, socketio_path=socketio_path)
         self.history_limit = history_limit
         self.cors_allowed_origins = list(cors_allowed_origins) if not isinstance(
             cors_allowed_origins, str) else cors_allowed_origins
-        self._secret_provider = secret_provider or jwt_secret_once()
+        self._rules = token_rules or token_rules_once()
+        self._revocations = revocations or process_revocations()
+        self._gate: Optional[Gate] = None
         self._history_source = history_source or tracker_history
         self.limits = limits or load_limits()
         self._rate = RateLimiter(self.limits.socket_rate_per_minute, per=60.0,
-                                 burst=min(10, self.limits.socket_rate_per_minute))
+                                 burst=min(SOCKET_BURST, self.limits.socket_rate_per_minute))
+        interval = self.limits.socket_history_interval  # one history load per connection per interval
+        self._history_rate = RateLimiter(1, per=float(interval), burst=1) if interval > 0 else None
         self._takeover = takeover or SocketTakeover()  # live agent takeover (#13)
 
     def get_output_channel(self) -> Optional[SecureSocketIOOutput]:
-        return SecureSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
+        return SecureSocketIOOutput(self.sio, self.bot_message_evt, self._gate) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = GuardedAsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
@@ -189,36 +245,124 @@ class SecureSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        async def emit_safely(event: str, data: Any, room: str) -> None:
+            """An emit that may be lost (Redis down) without failing the turn."""
+            try:
+                await sio.emit(event, data, room=room, namespace=ns)
+            except Exception as exc:
+                logger.warning("socket.io emit of %s failed (%s)", event, exc.__class__.__name__)
+        expiry: Dict[str, asyncio.TimerHandle] = {}
+
         async def peer_of(sid: str) -> Optional[Peer]:
-            return (await sio.get_session(sid, namespace=ns)).get("peer")
+            try:
+                return (await sio.get_session(sid, namespace=ns)).get("peer")
+            except KeyError:  # disconnected meanwhile
+                return None
+
+        async def cutoff(peer: Peer) -> Optional[float]:
+            return await self._revocations.cutoff(peer.user_id) if peer.user_id else None
 
         async def refuse_auth(sid: str, error: IdentityError) -> None:
             await sio.emit("auth_error", {"reason": error.reason, "message": str(error)},
                            room=sid, namespace=ns)
 
+        def watch_expiry(sid: str, peer: Peer) -> None:
+            """Evict the socket when its token expires (even if nothing is delivered then)."""
+            old = expiry.pop(sid, None)
+            if old is not None:
+                old.cancel()
+            if peer.authenticated and peer.expires_at is not None:
+                delay = max(peer.expires_at - time.time(), 0.0) + 0.05
+
+                def fire() -> None:
+                    task = asyncio.ensure_future(check(sid))
+                    _timers.add(task)
+                    task.add_done_callback(_timers.discard)
+                expiry[sid] = asyncio.get_running_loop().call_later(delay, fire)
+
+        async def evict(sid: str, peer: Peer, error: IdentityError) -> None:
+            await sio.leave_room(sid, peer.sender_id, namespace=ns)
+            logger.info("Socket %s left %s: %s", log_id(sid), peer.sender_id, error.reason)
+            await refuse_auth(sid, error)
+
+        async def check(sid: str) -> bool:
+            """False (and the socket evicted) when it may no longer receive its conversation."""
+            peer = await peer_of(sid)
+            if peer is None or not peer.authenticated:
+                return True
+            error = delivery_refusal(peer, self._rules(), await cutoff(peer))
+            if error is None:
+                return True
+            await evict(sid, peer, error)
+            return False
+
+        async def gate(room: str) -> None:
+            """Before a delivery to ``room``: its sockets on this instance are checked again."""
+            if not room.startswith(USER_PREFIX):
+                return
+            for sid, _ in list(sio.manager.get_participants(ns or "/", room)):
+                await check(sid)
+
+        self._gate = gate
+
         @sio.on("connect", namespace=ns)
         async def connect(sid: Text, environ: Dict, auth: Any = None) -> bool:
+            token = handshake_token(auth)
+            rules = self._rules()
             try:
-                peer = peer_for_token(handshake_token(auth), self._secret_provider())
+                user_id = token_subject(token, rules)
+                revoked = await self._revocations.cutoff(user_id) if user_id else None
+                peer = peer_for_token(token, rules, revoked)
             except IdentityError as error:
                 logger.info("Refused socket %s: %s", log_id(sid), error.reason)
                 raise ConnectionRefusedError(error.reason, {"reason": error.reason,
                                                             "message": str(error)})
             await sio.save_session(sid, {"peer": peer}, namespace=ns)
             await sio.enter_room(sid, peer.sender_id, namespace=ns)
-            self._takeover.start(sio, self.bot_message_evt, ns)  # live agent takeover (#13): once
+            watch_expiry(sid, peer)
+            self._takeover.start(sio, self.bot_message_evt, ns, gate)  # live agent takeover (#13): once
             logger.debug("Socket %s connected as %s", log_id(sid), peer.sender_id)
             return True
 
         @sio.on("disconnect", namespace=ns)
         async def disconnect(sid: Text, *_: Any) -> None:
             self._rate.forget(sid)
+            if self._history_rate is not None:
+                self._history_rate.forget(sid)
+            timer = expiry.pop(sid, None)
+            if timer is not None:
+                timer.cancel()
             logger.debug("Socket %s disconnected", log_id(sid))
+
+        @sio.on("sign_out", namespace=ns)
+        async def sign_out(sid: Text, *_: Any) -> Dict[str, Any]:
+            """The page signs its user out: refuse every token of the user issued until now and end
+            every socket of the user (all instances: the emit and the room close go through the
+            manager)."""
+            peer = await peer_of(sid)
+            if peer is None or not peer.authenticated:
+                return {"ok": False, "reason": "anonymous"}
+            try:
+                reverify(peer, None, self._rules(), await cutoff(peer))
+            except IdentityError as error:
+                return {"ok": False, "reason": error.reason}
+            try:
+                await self._revocations.sign_out(peer.user_id)
+            except Exception:
+                logger.exception("Could not record a sign-out")
+                return {"ok": False, "reason": "unavailable"}
+            await sio.emit("auth_error", {"reason": "signed_out", "message": SIGNED_OUT_TEXT},
+                           room=peer.sender_id, namespace=ns)
+            await sio.close_room(peer.sender_id, namespace=ns)
+            logger.info("Socket %s signed %s out", log_id(sid), peer.sender_id)
+            return {"ok": True}
 
         @sio.on("session_request", namespace=ns)
         async def session_request(sid: Text, data: Any = None) -> None:
             peer = await peer_of(sid)
             if peer is None:
+                return
+            if not await check(sid):  # no history for an expired or signed-out socket
                 return
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not session_allowed(requested, peer):
@@ -228,6 +372,12 @@ class SecureSocketIOInput(SocketIOInput):
                                                    "session_id": peer.sender_id},
                                room=sid, namespace=ns)
             await sio.emit("session_confirm", peer.sender_id, room=sid, namespace=ns)
+            if peer.authenticated and self._history_rate is not None and not self._history_rate.allow(sid):
+                logger.info("Socket %s: history asked again within %s s; not reloaded", log_id(sid),
+                            self.limits.socket_history_interval)
+                await sio.emit("history", {"session_id": peer.sender_id, "messages": [], "limited": True},
+                               room=sid, namespace=ns)
+                return
             messages: List[Dict[str, Any]] = []
             if peer.authenticated:
                 try:
@@ -247,14 +397,19 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             payload = data if isinstance(data, dict) else {}
             fresh = payload.get("token") if isinstance(payload.get("token"), str) else None
+            rules, revoked = self._rules(), await cutoff(peer)
             try:
-                checked = reverify(peer, fresh, self._secret_provider())
+                checked = reverify(peer, fresh, rules, revoked)
             except IdentityError as error:
                 logger.info("Dropped message on %s: %s", log_id(sid), error.reason)
+                if delivery_refusal(peer, rules, revoked) is not None:  # its own token is stale
+                    await sio.leave_room(sid, peer.sender_id, namespace=ns)
                 await refuse_auth(sid, error)
                 return
             if checked is not peer:
                 await sio.save_session(sid, {"peer": checked}, namespace=ns)
+                await sio.enter_room(sid, checked.sender_id, namespace=ns)  # back in, if evicted
+                watch_expiry(sid, checked)
             if not session_allowed(payload.get("session_id"), checked):
                 logger.warning("Socket %s (%s) wrote to a foreign session", log_id(sid),
                                checked.sender_id)
@@ -264,6 +419,13 @@ class SecureSocketIOInput(SocketIOInput):
                 return
             text = message_text(payload)
             if text is None:
+                return
+            budget, per_post = POST_BUDGET.get(), self.limits.socket_messages_per_post
+            if budget is not None and not budget.take(MESSAGES, per_post):
+                if budget.refused(MESSAGES, per_post) == 1:  # say so once per POST
+                    logger.info("Socket %s: more than %d messages in one POST; the rest dropped",
+                                log_id(sid), per_post)
+                    await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
                 return
             if not self._rate.allow(sid):
                 await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED_TEXT}, room=sid, namespace=ns)
@@ -275,14 +437,18 @@ class SecureSocketIOInput(SocketIOInput):
             # live agent takeover (#13): an agent owns this conversation -> Rasa never sees it
             if await self._takeover.intercept(sio, checked.sender_id, text, self.bot_message_evt, ns):
                 return
-            output = SecureSocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(text, output, checked.sender_id, input_channel=self.name(),
+            buffered = BufferedOutput()  # sent once the turn is stored (channels/turns.py)
+            message = UserMessage(text, buffered, checked.sender_id, input_channel=self.name(),
                                   metadata=bot_metadata(checked))
-            await sio.emit("bot_typing", {"typing": True}, room=checked.sender_id, namespace=ns)
+            await gate(checked.sender_id)
+            await emit_safely("bot_typing", {"typing": True}, checked.sender_id)
             try:
-                await on_new_message(message)
+                if await run_turn(on_new_message, message):
+                    await buffered.replay(SecureSocketIOOutput(sio, self.bot_message_evt, gate))
+                else:  # to this socket, from this process: reaches the shopper with Redis down
+                    await sio.emit(self.bot_message_evt, {"text": BUSY_TEXT}, room=sid, namespace=ns,
+                                   ignore_queue=True)
             finally:
-                await sio.emit("bot_typing", {"typing": False}, room=checked.sender_id,
-                               namespace=ns)
+                await emit_safely("bot_typing", {"typing": False}, checked.sender_id)
 
         return bp

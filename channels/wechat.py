@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.takeover import WeChatTakeover
+from channels.turns import busy_message, run_turn
 from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.assembly import build_webhook
 from fenqi.wechat.config import WeChatConfig, load_config
@@ -82,12 +83,14 @@ class WeChatInput(InputChannel):
 
     @staticmethod
     def bot_for(on_new_message: Callable[[UserMessage], Awaitable[Any]]):
-        """The Rasa boundary: one ``UserMessage`` per turn, answers collected."""
+        """The Rasa boundary: one ``UserMessage`` per turn, answers collected (the busy message
+        when the turn failed or ran past its deadline: ``channels/turns.py``)."""
         async def bot(request: BotRequest) -> List[Dict[str, Any]]:
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(
-                request.text, collector, request.sender_id, input_channel=WeChatInput.name(),
-                message_id=request.message_id, metadata=dict(request.metadata)))
+            message = UserMessage(request.text, collector, request.sender_id, input_channel=WeChatInput.name(),
+                                  message_id=request.message_id, metadata=dict(request.metadata))
+            if not await run_turn(on_new_message, message):  # not stored: the busy message
+                return [busy_message(request.sender_id)]
             return collector.messages
         return bot
 

@@ -6,9 +6,11 @@
 Runs after the intent classifier and before FallbackClassifier. Trains on the NLU blocks whose
 metadata names a standard question (``metadata: {question: due.grace_period}``). For each message it
 sets ``question`` (the best questions of the chosen intent: ``{"id", "confidence", "ranking"}``, only
-for a domain intent) and ``question_ranking`` (the best questions of the likely intents, scored
-P(intent) × P(question | intent), with their intent) for follow-ups. The intent itself is left as
-the first stage decided.
+for a domain intent), ``question_ranking`` (the best questions over all intents, scored P(intent) ×
+P(question | intent), with their intent: the clarifying question's candidates) and
+``question_by_intent`` (each intent's two best questions within it: a follow-up is read against the
+last answer's intent, whatever the first stage thought). The intent itself is left as the first
+stage decided.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from fenqi.nlp.intent_model import ModelConfig
-from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING, QuestionModel
+from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT, QUESTION_RANKING, QuestionModel
 
 MODEL_FILE = "question_model.pkl"
 
@@ -46,7 +48,7 @@ class QuestionSelector(GraphComponent, IntentClassifier):
         d = ModelConfig()
         return {"char_min_ngram": d.char_ngrams[0], "char_max_ngram": d.char_ngrams[1], "use_words": d.use_words,
                 "C": d.C, "temperature": d.temperature, "combine": d.combine, "classifier": d.classifier,
-                "ranking_length": 5, "overall_ranking_length": 10}
+                "ranking_length": 5, "overall_ranking_length": 5}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[QuestionModel] = None) -> None:
@@ -93,12 +95,15 @@ class QuestionSelector(GraphComponent, IntentClassifier):
                 continue
             intent = (message.get(INTENT) or {}).get("name")
             probs = {r["name"]: float(r["confidence"]) for r in message.get(INTENT_RANKING_KEY) or []}
-            within = self.model.rank(text, intent, int(cfg["ranking_length"])) if intent else []
+            ranked = self.model.rank_all(text)  # every intent from one featurisation
+            within = ranked.get(intent, [])[:int(cfg["ranking_length"])] if intent else []
             if within:
                 message.set(QUESTION, {"id": within[0][0], "confidence": within[0][1],
                                        "ranking": [{"id": q, "confidence": c} for q, c in within]},
                             add_to_output=True)
-            overall = self.model.overall(text, probs, int(cfg["overall_ranking_length"]))
+            overall = self.model.overall(text, probs, int(cfg["overall_ranking_length"]), ranked)
             message.set(QUESTION_RANKING, [{"id": q, "intent": self.model.intent_of[q], "confidence": c}
                                            for q, c in overall], add_to_output=True)
+            message.set(QUESTION_BY_INTENT, {i: [[q, round(c, 4)] for q, c in r[:2]] for i, r in ranked.items()},
+                        add_to_output=True)
         return messages

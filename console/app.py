@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from fenqi import clock
 from fenqi.accounts.repository import load_snapshot
 from fenqi.db.engine import Store, make_engine, session_scope
 from fenqi.db.models import Agent, HandoffTicket, TicketMessage
@@ -54,12 +55,15 @@ ACTIONS: Dict[str, Callable[[int], tk.Event]] = {
     "accept": tk.Accept, "release": tk.Release, "handback": tk.HandBack, "close": tk.Close}
 DELIVERY_LABELS = {"pending": "发送中", "delivered": "已送达", "received": "", "failed": "未送达"}
 FAILURE_LABELS = {"window_closed": "已超过微信 48 小时客服消息时限", "quota": "客服消息额度已用完",
-                  "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错"}
+                  "no_channel": "该渠道不支持人工消息", "api_error": "微信接口出错",
+                  live.EXPIRED: "用户 {wait}内未上线，消息已过期",
+                  "signed_out": "顾客已退出登录或登录已过期"}
 T = TypeVar("T")
 
 
 def now() -> datetime:
-    return datetime.now()
+    """Business time (fenqi.clock): aware, in the business zone."""
+    return clock.now()
 
 
 async def in_store(request: web.Request, work: Callable[[Session], T]) -> T:
@@ -240,33 +244,57 @@ async def ticket_page(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
-def _message_json(m: TicketMessage, names: Dict[int, str]) -> Dict[str, Any]:
+def wait_label(seconds: int) -> str:
+    """``900`` -> "15 分钟", ``7200`` -> "2 小时", ``45`` -> "45 秒"."""
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
+
+
+def failure_label(reason: Optional[str], message_ttl: int) -> Optional[str]:
+    """What the console says about an undeliverable message (the stored reason when unknown)."""
+    label = FAILURE_LABELS.get(reason or "")
+    return label.format(wait=wait_label(message_ttl)) if label else reason
+
+
+def _message_json(m: TicketMessage, names: Dict[int, str], message_ttl: int) -> Dict[str, Any]:
     return {"id": m.id, "author": m.author, "agent": names.get(m.agent_id or -1), "kind": m.kind,
-            "text": m.text, "at": m.created_at.strftime("%H:%M:%S"), "delivery": m.delivery,
+            "text": m.text, "at": clock.local(m.created_at).strftime("%H:%M:%S"), "delivery": m.delivery,
             "delivery_label": DELIVERY_LABELS.get(m.delivery, ""),
-            "delivery_error": FAILURE_LABELS.get(m.delivery_error or "", m.delivery_error)}
+            "delivery_error": failure_label(m.delivery_error, message_ttl)}
 
 
 async def ticket_api(request: web.Request) -> web.Response:
-    """The ticket's state and its live messages after ``?after=ID`` (polled by the page)."""
+    """The ticket's state and its live messages after ``?after=ID`` (polled by the page), and again
+    from ``?pending=ID`` (the oldest message the page shows as pending) so state changes show."""
     ticket_id, signed = _ticket_id(request), _signed(request)
+    message_ttl = request.app[CONSOLE].agent_message_ttl
     try:
         after = max(int(request.query.get("after", "0")), 0)
     except ValueError:
         after = 0
+    try:  # the oldest message the page still shows as pending: its state may have changed since
+        shown_pending = max(int(request.query.get("pending", "0")), 0)
+    except ValueError:
+        shown_pending = 0
 
     def load(session: Session) -> Optional[Dict[str, Any]]:
         ticket = session.get(HandoffTicket, ticket_id)
         if ticket is None:
             return None
         state, names = live.takeover_state(session, ticket), _agent_names(session)
-        # messages whose delivery state may still change are resent until settled
+        # messages whose delivery state may still change are resent until settled, and so is
+        # everything from the oldest one the page still shows as pending (delivered, failed or
+        # expired meanwhile)
         unsettled = [m.id for m in live.messages(session, ticket_id) if m.delivery == "pending"]
-        since = min([after] + [i - 1 for i in unsettled])
+        since = min([after] + [i - 1 for i in unsettled] + ([shown_pending - 1] if shown_pending else []))
         return {"state": state.state, "state_label": pages.STATE_LABELS[state.state],
                 "agent": names.get(state.agent_id or -1), "mine": state.agent_id == signed.agent_id,
                 "rating": state.rating,
-                "messages": [_message_json(m, names) for m in live.messages(session, ticket_id, since)]}
+                "messages": [_message_json(m, names, message_ttl)
+                             for m in live.messages(session, ticket_id, since)]}
     data = await in_store(request, load)
     if data is None:
         raise web.HTTPNotFound()

@@ -202,7 +202,7 @@ async def review(request: web.Request) -> web.Response:
         tags = parse_tags(fixed, free if isinstance(free, str) else "")
     except ReviewError as exc:
         raise web.HTTPBadRequest(text=lead_pages.error_page(signed, str(exc)), content_type="text/html") from None
-    now = clock.utcnow().replace(tzinfo=None)
+    now = clock.utcnow()
     saved = await work(request, lambda s, _: save_review(s, conversation_id, tags, form.get("reviewed") == "1",
                                                          signed.agent_id, now))
     if not saved:

@@ -77,8 +77,8 @@ def _back(value: object) -> str:
     return back if back.startswith("/inbox") and "//" not in back and len(back) < 200 else "/inbox"
 
 
-def _now():  # naive UTC, as the stores keep it
-    return clock.utcnow().replace(tzinfo=None, microsecond=0)
+def _now():  # an aware instant (the stores keep UTC)
+    return clock.utcnow().replace(microsecond=0)
 
 
 async def inbox_page(request: web.Request) -> web.Response:

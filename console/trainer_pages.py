@@ -1,13 +1,13 @@
 """Server-rendered HTML of the trainer's pages: the NLU inbox and the model releases (escaped, no script)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from html import escape
 from typing import Iterable, List, Optional, Sequence
 from urllib.parse import urlencode
 
+from fenqi import clock
 from fenqi.analytics.labels import intent_label
-from fenqi.clock import BUSINESS_TZ
 from fenqi.db.models import ModelRelease
 from fenqi.handoff.agents import SignedIn
 from fenqi.knowledge import QuestionBook
@@ -26,10 +26,8 @@ ACTION_LABELS = {"baseline": "初始", "promote": "发布", "rollback": "回滚"
 
 
 def business(at: Optional[datetime]) -> str:
-    """A naive UTC time of the store as Beijing time."""
-    if at is None:
-        return "-"
-    return at.replace(tzinfo=timezone.utc).astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+    """An instant of the store in business time (fenqi.clock)."""
+    return "-" if at is None else clock.local(at).strftime("%Y-%m-%d %H:%M")
 
 
 def label_text(book: QuestionBook, intent: Optional[str], question: Optional[str]) -> str:

@@ -1,11 +1,15 @@
-"""``python -m deploy [--root var/prod]``: start the production stack, restart a Rasa or action
-process that dies (up to MAX_RESTARTS times each), stop everything on Ctrl-C.
+"""``python -m deploy [--root var/prod]``: start the production stack, keep every process and
+service of it up (``deploy/supervisor.py``: a server or service that dies is restarted, a server
+that stops answering its health check is replaced), stop everything on Ctrl-C.
 
 ``python -m deploy --embedded`` (``make run``): the same supervisor for the embedded stack (one
 action server, one Rasa server, the widget web app; SQLite under ``var/``).
 
 Both modes also supervise the agent console (``python -m console``, ``FENQI_CONSOLE_PORT``, 8090);
 no agent is ever created here: the ready banner prints the ``agents add`` command while there is none.
+
+Both modes run the daily data-lifecycle job (``deploy/housekeeping.py``: log rotation and
+``python -m fenqi data purge``, FENQI_RETENTION_DAYS) on the stack's stores.
 
 Ports and instance counts come from the settings' ``deploy`` section (docs/deploy.md, README).
 """
@@ -20,10 +24,10 @@ import time
 from pathlib import Path
 
 from deploy.cluster import ROOT, Ports, ProdStack
+from deploy.housekeeping import DailyPurge
 from deploy.services import ServiceError, install_missing
+from deploy.supervisor import GaveUp, Supervisor
 from fenqi.settings import console_settings
-
-MAX_RESTARTS = 5
 
 
 def main(argv=None) -> int:
@@ -94,7 +98,8 @@ def _api_token(var: Path, d) -> str:
 
 
 def supervise(stack, print_ready) -> int:
-    """Start ``stack``, restart a process that dies (MAX_RESTARTS each), stop on Ctrl-C / SIGTERM."""
+    """Start ``stack``, keep every process and service of it up (:class:`Supervisor`: restarts,
+    hung-process replacement, zombies reaped), stop on Ctrl-C / SIGTERM."""
     stop = {"now": False}
 
     def _stop(*_):
@@ -109,24 +114,18 @@ def supervise(stack, print_ready) -> int:
         print(f"!! {exc}", file=sys.stderr)
         return 1
     print_ready(stack, time.monotonic() - start)
-    restarts = {name: 0 for name in stack.procs}
+    housekeeping = DailyPurge(stack.root, stack.env, ROOT)  # PIPL retention, once a day
+    watch = Supervisor(stack, log=lambda msg: print(f">> {msg}", flush=True),
+                       warn=lambda msg: print(f"!! {msg}", file=sys.stderr, flush=True),
+                       jobs=[housekeeping.tick])
     try:
-        while not stop["now"]:
-            for name in [p.name for p in stack.procs.values() if p.popen.poll() is not None]:
-                if restarts[name] >= MAX_RESTARTS:
-                    print(f"!! {name} keeps stopping; last log lines:\n{stack.log_tail(20)}", file=sys.stderr)
-                    return 1
-                restarts[name] += 1
-                print(f"!! {name} stopped (code {stack.procs[name].popen.returncode}); the other instances "
-                      f"keep serving; restarting it ({restarts[name]}/{MAX_RESTARTS})", file=sys.stderr)
-                try:
-                    stack.restart(name)
-                    print(f">> {name} is back ({stack.procs[name].ready_after:.0f} s)")
-                except ServiceError as exc:
-                    print(f"!! {name} did not come back: {exc}", file=sys.stderr)
-            time.sleep(1)
+        watch.run(lambda: stop["now"])
+    except GaveUp as exc:
+        print(f"!! {exc}; last log lines:\n{stack.log_tail(20)}", file=sys.stderr)
+        return 1
     finally:
         print(">> stopping")
+        housekeeping.wait(timeout=10)
         stack.stop()
     return 0
 

@@ -121,12 +121,12 @@ class EmbeddedStack(ProdStack):
             return f"http://localhost:{self.web_port}/healthz"
         return super()._health_url(proc)
 
-    def restart(self, name: str, timeout: float = 300) -> None:
-        if name.startswith("web"):
-            self.spawn_web()
-            self.wait_ready(timeout)
-        else:
-            super().restart(name, timeout)
+    def respawn(self, name: str) -> Proc:
+        return self.spawn_web() if name.startswith("web") else super().respawn(name)
+
+    def watched_services(self) -> list:
+        """No services of its own: SQLite is a file."""
+        return []
 
     def stop(self) -> None:
         from fenqi.training.rollout import remove_instances

@@ -18,6 +18,8 @@ Work Rasa 3.6 repeats for every message although it does not depend on the messa
   target set are put in dependency order once and called in that order, with the same inputs
   and outputs.
 
+When a dependency fails, a turn is answered only if it is stored (:mod:`deploy.fail_closed`).
+
 The project root goes on ``sys.path`` so endpoints.yml's classes (``deploy.tracker_store``,
 ``deploy.lock_store``) always import: Rasa silently falls back to an in-memory store otherwise.
 Everything else is ``rasa`` as installed.
@@ -32,6 +34,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def install_fail_closed() -> None:
+    """:mod:`deploy.fail_closed`: strict tracker store, busy reply for a failed action call."""
+    from deploy.fail_closed import install
+
+    install()
 
 
 @lru_cache(maxsize=1)
@@ -222,13 +231,13 @@ def install_validator() -> None:
 
 
 # --- limits (issue #11): kept apart from the start-up speed-ups above ---------------------
-HTTP_MAX_BODY = 64 * 1024  # every route; the channels enforce their own, smaller limits
-
-
 def apply_limits() -> None:
-    """Bound every request body (Sanic reads ``SANIC_*`` variables when Rasa creates its app)
-    and create every file private (umask 077: tracker db, logs, models written by this process)."""
-    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", os.environ.get("FENQI_HTTP_MAX_BODY", str(HTTP_MAX_BODY)))
+    """Bound every request body (``FENQI_HTTP_MAX_BODY`` from the settings, default 64 KiB; Sanic
+    reads ``SANIC_*`` variables when Rasa creates its app) and create every file private (umask
+    077: tracker db, logs, models written by this process)."""
+    from fenqi.settings import LimitsSettings, section
+
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(section(LimitsSettings).http_max_body))
     os.environ.setdefault("SANIC_REQUEST_TIMEOUT", "30")
     os.umask(0o077)
 
@@ -301,6 +310,7 @@ def main() -> None:
     check_api_token(sys.argv)
     harden_api_auth()
     install_speedups()
+    install_fail_closed()  # a turn is answered only if stored; a failed action says "busy"
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

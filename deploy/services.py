@@ -8,16 +8,18 @@ from __future__ import annotations
 import glob
 import grp
 import hashlib
+import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set
 
 APT_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx"}
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
@@ -185,7 +187,10 @@ class Postgres:
     def start(self, timeout: float = 60) -> None:
         self.init()
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1",
-                   f"-c unix_socket_directories={self.datadir}", "-c max_connections=200"]
+                   f"-c unix_socket_directories={self.datadir}", "-c max_connections=200",
+                   # no personal data in PostgreSQL's log (issue #21): psycopg2 sends values inline, and
+                   # an error would log the statement and the DETAIL of a key ("Key (sender_id)=(wx:…)")
+                   "-c log_min_error_statement=panic", "-c log_error_verbosity=terse"]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         log = self.log or self.datadir.parent / f"{self.datadir.name}.log"
@@ -202,10 +207,16 @@ class Postgres:
         except (OSError, ValueError, IndexError):
             return None
 
-    def stop(self) -> None:
+    def running(self) -> bool:
+        """Whether the postmaster of ``postmaster.pid`` is alive (a hard stop leaves the file)."""
+        pid = self.pid()
+        return pid is not None and pid_alive(pid)
+
+    def stop(self, mode: str = "fast") -> None:
+        """``pg_ctl stop``: ``fast`` (clean) or ``immediate`` (a hard stop: crash recovery on start)."""
         if (self.datadir / "postmaster.pid").exists():
             subprocess.run(_as_user(self.user, [str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
-                                                "-m", "fast", "-w", "stop"]),
+                                                "-m", mode, "-w", "stop"]),
                            capture_output=True, timeout=60)
 
     def url(self, database: str, user: str = "postgres", password: Optional[str] = None) -> str:
@@ -270,6 +281,10 @@ class Redis:
         log.close()
         wait_for_port(self.port, timeout, self.proc, "redis-server")
 
+    def alive(self) -> bool:
+        """Whether the redis-server this object started is running (polling reaps a dead one)."""
+        return self.proc is not None and self.proc.poll() is None
+
     def stop(self) -> None:
         _terminate(self.proc)
 
@@ -277,9 +292,14 @@ class Redis:
 def render_nginx_conf(prefix: Path, port: int, rasa_ports: Sequence[int], actions_port: int,
                       action_ports: Sequence[int], template: Path = TEMPLATE) -> str:
     """The nginx.conf for these upstreams (``deploy/nginx.conf.template``, ``{{NAME}}`` slots filled)."""
+    from fenqi.resilience import ACTION_CALL_TIMEOUT_S, BALANCER_READ_TIMEOUT_S, BUSY_TEXT
+
     user = "user nobody nogroup;" if is_root() else ""
+    busy = json.dumps([{"recipient_id": "", "text": BUSY_TEXT}], ensure_ascii=False)
     values: Dict[str, str] = {
         "USER": user, "PREFIX": str(prefix), "PORT": str(port), "ACTIONS_PORT": str(actions_port),
+        "READ_TIMEOUT": str(int(BALANCER_READ_TIMEOUT_S)), "ACTIONS_READ_TIMEOUT": str(int(ACTION_CALL_TIMEOUT_S)),
+        "BUSY_JSON": busy,
         "RASA_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;"
                                   for p in rasa_ports),
         "ACTION_SERVERS": "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;"
@@ -301,6 +321,7 @@ class Nginx:
     actions_port: int
     action_ports: Sequence[int]
     proc: Optional[subprocess.Popen] = None
+    workers: Set[int] = field(default_factory=set)
 
     def start(self, timeout: float = 20) -> None:
         self.prefix.mkdir(parents=True, exist_ok=True)
@@ -311,6 +332,7 @@ class Nginx:
         conf = self.prefix / "nginx.conf"
         conf.write_text(render_nginx_conf(self.prefix, self.port, self.rasa_ports, self.actions_port,
                                           self.action_ports), encoding="utf-8")
+        self.kill_leftover_workers()
         binary = _which("nginx") or "nginx"
         check = subprocess.run([binary, "-t", "-q", "-p", str(self.prefix), "-c", str(conf)],
                                capture_output=True, text=True)
@@ -321,9 +343,50 @@ class Nginx:
                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         wait_for_port(self.port, timeout, self.proc, "nginx")
+        self.alive()
+
+    def alive(self) -> bool:
+        """Whether the master this object started is running; notes its workers meanwhile (a
+        master killed leaves them serving, holding the ports: :meth:`kill_leftover_workers`)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        self.workers = set(child_pids(self.proc.pid))
+        return True
+
+    def kill_leftover_workers(self) -> None:
+        """SIGKILL the workers of a master that died (the ones noted, if still nginx processes)."""
+        for pid in sorted(self.workers):
+            try:
+                if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"nginx"):
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+        deadline = time.monotonic() + 5
+        while any(pid_alive(pid) for pid in self.workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.workers = set()
 
     def stop(self) -> None:
         _terminate(self.proc)
+        self.kill_leftover_workers()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie counts as dead)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def child_pids(pid: int) -> List[int]:
+    """Direct and indirect children of ``pid`` (from /proc)."""
+    try:
+        direct = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+    return direct + [g for c in direct for g in child_pids(c)]
 
 
 def _terminate(proc: Optional[subprocess.Popen], timeout: float = 15) -> None:

@@ -33,7 +33,7 @@ import json
 import logging
 from collections import OrderedDict
 from functools import cached_property
-from typing import Any, Iterator, Optional, Text, Tuple
+from typing import Any, Iterator, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -42,6 +42,9 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
+
+from fenqi.db.engine import serving_options
+from fenqi.resilience import DB_THREADS, BoundedThreads
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,16 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                                            connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_wal)
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+            self._sql = BoundedThreads(1, "tracker-sql")  # one writer: SQLite serialises them anyway
+        else:
+            # A database that died or hangs fails the turn fast (connect and statement timeouts),
+            # and pooled connections are checked before use (PostgreSQL restarted: no stale ones).
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, **serving_options(str(url.render_as_string(hide_password=False)),
+                                                                  pool_size=DB_THREADS))
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+            self._sql = BoundedThreads(DB_THREADS, "tracker-sql")
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The current session's recent events and state events, as a tracker (``None`` if unknown).
@@ -95,17 +108,36 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         the one it saved; one indexed query). Otherwise, or when it has grown past twice the
         window, the window is read and deserialised."""
         cached = self._cache.pop(sender_id, None)
-        with self.session_scope() as session:
-            if cached is not None:
-                last_id = session.execute(self._last_id_statement, {"sender_id": sender_id}).scalar()
-                if last_id == cached[0]:
-                    return cached[1]
-            data = session.execute(self._window_statement, {"sender_id": sender_id}).scalars().all()
+        hit, data = await self._sql.run(self._read_window, sender_id, cached[0] if cached else None)
+        if hit and cached is not None:
+            return cached[1]
         if not data or not self.domain:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(d) for d in data], self.domain.slots)
         setattr(tracker, _STORED, len(tracker.events))
         return tracker
+
+    def _read_window(self, sender_id: Text, cached_id: Optional[int]) -> Tuple[bool, List[str]]:
+        """(True, []) when the newest stored event is still ``cached_id``, else (False, the
+        window's ``data``). Blocking: runs in the store's threads."""
+        with self.session_scope() as session:
+            if cached_id is not None:
+                last_id = session.execute(self._last_id_statement, {"sender_id": sender_id}).scalar()
+                if last_id == cached_id:
+                    return True, []
+            return False, list(session.execute(self._window_statement, {"sender_id": sender_id}).scalars().all())
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """Every event of every session (the HTTP API's ``/tracker``, the widget's history), read
+        off the event loop."""
+        data = await self._sql.run(self._read_all, sender_id)
+        if not data or not self.domain:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(d) for d in data], self.domain.slots)
+
+    def _read_all(self, sender_id: Text) -> List[str]:
+        with self.session_scope() as session:
+            return [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
 
     @cached_property
     def _last_id_statement(self) -> sa.sql.Select:
@@ -138,10 +170,23 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         return iter(list(tracker.events)[stored:])
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's ``SQLTrackerStore.save`` (same rows), remembering the id of the newest row
-        written: the saved tracker is then cached for the sender's next message (``retrieve``)."""
+        """Rasa's ``SQLTrackerStore.save`` (same rows, one transaction, off the event loop),
+        remembering the id of the newest row written: the saved tracker is then cached for the
+        sender's next message (``retrieve``). A failed save raises (nothing of the turn is
+        stored; ``deploy.fail_closed``: the shopper gets the busy message)."""
         await self.stream_events(tracker)
         self._cache.pop(tracker.sender_id, None)
+        stored = len(tracker.events)
+        last_id = await self._sql.run(self._write, tracker)
+        setattr(tracker, _STORED, stored)  # all of them are stored now
+        if last_id is not None and self._cacheable(tracker):
+            self._cache[tracker.sender_id] = (last_id, tracker)
+            while len(self._cache) > self.cached_trackers:
+                self._cache.popitem(last=False)
+
+    def _write(self, tracker: DialogueStateTracker) -> Optional[int]:
+        """Insert the events not stored yet and commit; the id of the last row (None: none).
+        Blocking: runs in the store's threads (the turn waits for it, so the tracker is still)."""
         with self.session_scope() as session:
             rows = []
             for event in self._additional_events(session, tracker):
@@ -157,11 +202,7 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                     session.execute(table.insert(), rows[:-1])
                 last_id = session.execute(table.insert(), rows[-1]).inserted_primary_key[0]
             session.commit()
-        setattr(tracker, _STORED, len(tracker.events))  # all of them are stored now
-        if last_id is not None and self._cacheable(tracker):
-            self._cache[tracker.sender_id] = (last_id, tracker)
-            while len(self._cache) > self.cached_trackers:
-                self._cache.popitem(last=False)
+        return last_id
 
     def _cacheable(self, tracker: DialogueStateTracker) -> bool:
         """Whether the saved tracker is what ``retrieve`` would read: at most twice the window

@@ -8,7 +8,8 @@
     analytics rebuild            empty the analytics rollup and fold every stored event again
     accounts load FILE.yml       load accounts from a YAML file (docs/accounts.md)
     users list                   list users
-    token USER_ID [--ttl S]      print a signed user token (JWT)
+    token USER_ID [--ttl S]      print a signed user token (JWT; at most FENQI_TOKEN_MAX_TTL seconds)
+    sign-out USER_ID             refuse every token of the user issued until now (all channels, devices)
     tickets list [--all]         human-handoff tickets: open ones in queue order (or all)
     tickets show ID              one ticket with its (masked) transcript
     tickets close ID             close a ticket (the bot answers that sender normally again)
@@ -21,29 +22,37 @@
     model status | gate NEW | promote NEW | rollback
                                  the live model; compare a candidate with it; make it live on every
                                  running Rasa instance; return to the one before (docs/training-loop.md)
+    data purge [--dry-run]       remove what is older than FENQI_RETENTION_DAYS (conversations,
+                                 tickets, takeover messages, log files); counts per kind
+    data export USER_ID [-o F]   everything held about one user as JSON (masked; docs/security.md)
+    data erase USER_ID [--yes]   erase one user's conversation data (trackers, tickets, bindings)
 
-The database comes from ``FENQI_DATABASE_URL`` (see fenqi.settings). Any failure is one
+The database comes from ``FENQI_DATABASE_URL``, the tracker store (``data``) from
+``FENQI_TRACKER_URL`` (see fenqi.settings). Any failure is one
 line on stderr and exit status 2.
 """
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
+import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Iterator, List, Optional
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from fenqi import clock
 from fenqi.accounts.demo import seed_demo
 from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.loader import load_accounts_file
 from fenqi.accounts.repository import list_users, user_exists
-from fenqi.db.engine import make_engine, make_session_factory, session_scope
+from fenqi.db.engine import make_engine, make_session_factory, session_scope, sqlite_file
 from fenqi.db.migrations import upgrade
 from fenqi.db.models import AGENT_ROLES, Base
 from fenqi.handoff.tickets import (
@@ -55,6 +64,7 @@ from fenqi.handoff.tickets import (
 )
 from fenqi.identity import issue_token
 from fenqi.settings import ConfigurationError, load_settings, var_dir
+from fenqi.signout import sign_out
 
 EXIT_ERROR = 2
 
@@ -148,7 +158,7 @@ def cmd_db_seed_demo_history(args: argparse.Namespace) -> int:
         with _session(create_tables=True) as session:
             removed = demo.remove_demo_history(session, tracker)
         events = tickets = 0
-        until = clock.utcnow().replace(tzinfo=None)
+        until = clock.utcnow()
         store = Store.open(load_settings().database_url)
         try:
             for history in demo.generate(today - timedelta(days=args.days - 1), args.days, args.per_day, until=until):
@@ -212,12 +222,23 @@ def cmd_token(args: argparse.Namespace) -> int:
             if not user_exists(session, args.user_id):
                 raise CliError(f"unknown user {args.user_id!r} (use --allow-unknown to mint anyway)")
     ttl = args.ttl if args.ttl is not None else settings.token_ttl
+    if ttl > settings.identity.token_max_ttl:
+        raise CliError(f"--ttl {ttl} exceeds FENQI_TOKEN_MAX_TTL ({settings.identity.token_max_ttl} s): "
+                       "such a token would be refused")
     print(issue_token(args.user_id, settings.jwt_secret, ttl=ttl))
     return 0
 
 
+def cmd_sign_out(args: argparse.Namespace) -> int:
+    with _session() as session:
+        sign_out(session, args.user_id)
+    print(f"signed out {args.user_id}: tokens issued until now are refused; open widget pages are "
+          "told to sign in again at their next message or delivery")
+    return 0
+
+
 def _when(value: Optional[datetime]) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+    return clock.local(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:
@@ -256,7 +277,7 @@ def cmd_tickets_close(args: argparse.Namespace) -> int:
         if current.state == ACCEPTED:
             raise CliError(f"ticket #{args.ticket_id} is being served by an agent; "
                            "they close it in the console")
-        now = datetime.now().replace(microsecond=0)
+        now = clock.now().replace(microsecond=0)
         if current.is_open:  # queued: closed through the takeover machine (state and status)
             live.transition(session, args.ticket_id, Close(None), now)
         ticket, _ = close_ticket(session, args.ticket_id, now)
@@ -286,7 +307,7 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
             check_role(role)
         password = _read_password()
         with _session() as session:
-            agent = add_agent(session, args.name, password, datetime.now().replace(microsecond=0), roles)
+            agent = add_agent(session, args.name, password, clock.now().replace(microsecond=0), roles)
             agent_id = agent.id
     except AgentError as exc:
         raise CliError(str(exc)) from None
@@ -321,6 +342,86 @@ def cmd_agents_list(args: argparse.Namespace) -> int:
     for a, roles in agents:
         print("\t".join((str(a.id), a.name, "active" if a.active else "disabled", ",".join(sorted(roles)) or "-",
                          _when(a.last_seen_at))))
+    return 0
+
+
+@contextmanager
+def _tracker_engine() -> Iterator[Optional[Engine]]:
+    """Rasa's tracker store (``FENQI_TRACKER_URL``), or None while it does not exist yet."""
+    url = load_settings().tracker_url
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        yield None
+        return
+    try:
+        engine = make_engine(url)
+    except ImportError as exc:
+        raise CliError(f"database driver not installed for {_safe_url(url)}: {exc}") from exc
+    try:
+        yield engine
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"tracker store {_safe_url(url)}: {detail}") from exc
+    finally:
+        engine.dispose()
+
+
+def cmd_data_purge(args: argparse.Namespace) -> int:
+    from fenqi.lifecycle.purge import cutoff_for, purge
+
+    settings = load_settings()
+    cutoff = cutoff_for(settings.retention.retention_days)
+    with _session() as session, _tracker_engine() as trackers:
+        report = purge(session, trackers, var_dir() / "log", cutoff, dry_run=args.dry_run)
+        if args.dry_run:
+            session.rollback()
+    print(f"retention {settings.retention.retention_days} days, " + "\n".join(report.lines()))
+    return 0
+
+
+def cmd_data_export(args: argparse.Namespace) -> int:
+    from fenqi.lifecycle.subject_data import export_user
+
+    with _session() as session, _tracker_engine() as trackers:
+        data = export_user(session, trackers, args.user_id)
+    if data is None:
+        raise CliError(f"unknown user {args.user_id!r}")
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(f"exported {args.user_id} to {args.output}: " + ", ".join(
+        f"{key} {len(value)}" for key, value in data.items() if isinstance(value, list)), file=sys.stderr)
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    print(question, end=" ", flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def cmd_data_erase(args: argparse.Namespace) -> int:
+    from fenqi.lifecycle.subject_data import erase_user
+
+    with _session() as session, _tracker_engine() as trackers:
+        plan = erase_user(session, trackers, args.user_id, dry_run=True)
+        session.rollback()
+        if not plan.user_known:
+            print(f"note: no account {args.user_id!r}; erasing what is still linked to that id")
+        if args.dry_run:
+            print("\n".join(plan.lines()))
+            return 0
+        if not args.yes:
+            print("\n".join(plan.lines()).replace("would erase:", f"this erases, for {args.user_id}:"))
+            if not _confirmed("erase? [y/N]"):
+                print("nothing erased")
+                return 1
+        report = erase_user(session, trackers, args.user_id)
+    print("\n".join(report.lines()))
     return 0
 
 
@@ -384,6 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--allow-unknown", action="store_true",
                        help="mint a token even if the user is not in the database")
     token.set_defaults(handler=cmd_token)
+    signing_out = groups.add_parser("sign-out", help="refuse every token of a user issued until now")
+    signing_out.add_argument("user_id", metavar="USER_ID")
+    signing_out.set_defaults(handler=cmd_sign_out)
     tickets = groups.add_parser("tickets", help="human-handoff tickets").add_subparsers(dest="action",
                                                                                       required=True)
     listing = tickets.add_parser("list", help="open tickets in queue order")
@@ -407,6 +511,21 @@ def build_parser() -> argparse.ArgumentParser:
         change.add_argument("role", metavar="ROLE", choices=AGENT_ROLES)
         change.set_defaults(handler=cmd_agents_role)
     agents.add_parser("list", help="list agents").set_defaults(handler=cmd_agents_list)
+
+    data = groups.add_parser("data", help="personal data lifecycle (PIPL)").add_subparsers(dest="action",
+                                                                                          required=True)
+    purging = data.add_parser("purge", help="remove what is older than FENQI_RETENTION_DAYS")
+    purging.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    purging.set_defaults(handler=cmd_data_purge)
+    exporting = data.add_parser("export", help="everything held about one user, as JSON (masked)")
+    exporting.add_argument("user_id", metavar="USER_ID")
+    exporting.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 600) instead of stdout")
+    exporting.set_defaults(handler=cmd_data_export)
+    erasing = data.add_parser("erase", help="erase one user's conversation data")
+    erasing.add_argument("user_id", metavar="USER_ID")
+    erasing.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erasing.add_argument("--dry-run", action="store_true", help="only count what would be erased")
+    erasing.set_defaults(handler=cmd_data_erase)
 
     from fenqi.training.commands import add_commands
 

@@ -6,14 +6,16 @@ full-width digits folded to ASCII): ``13812345678`` / ``１３８ １２３４ �
 4, spaces, dashes, dots, full-width separators), and so does a number after an order label or on a
 ``/intent{...}`` line: order ids of this store are not 11- or 16-19-digit numbers, so a number of
 that shape is treated as personal wherever it is. ``mask_secrets`` also removes bearer tokens
-(JWTs) and ``token=`` query values. :func:`install_log_filter` masks every log record of the
-process (idempotent).
+(JWTs) and ``token=``/``access_token=``/``secret=`` query values and replaces WeChat conversation ids (``wx:<OpenID>``) by a
+:func:`pseudonym`. :func:`install_log_filter` masks every log record of the process, its
+traceback included (idempotent).
 
 All scanning is linear in the text: one regex pass whose groups cannot overlap, then a bounded
 look-ahead of at most :data:`MAX_GROUPS` groups per position.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from typing import Any, List, Optional, Tuple
@@ -38,7 +40,26 @@ LAYOUTS = {
     (4, 4, 4, 4), (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (4, 4, 4, 4, 3), (6, 13),  # bank cards
 }
 JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
-TOKEN_PARAM = re.compile(r"((?:^|[?&\s])(?:token|auth_token|sid)=)[^&\s\"']+", re.IGNORECASE)
+TOKEN_PARAM = re.compile(r"((?:^|[?&\s])(?:token|auth_token|access_token|secret|sid)=)[^&\s\"']+",
+                         re.IGNORECASE)
+# A WeChat conversation id: "wx:" and the OpenID (28 characters of [A-Za-z0-9_-] from WeChat).
+WECHAT_SENDER = re.compile(r"(?<![A-Za-z0-9_\-])wx:([A-Za-z0-9_\-]{6,64})")
+PSEUDONYM_CHARS = 12
+
+
+def pseudonym(identifier: str) -> str:
+    """A stable short stand-in for an identifier (an OpenID) in logs, keys and exports: the first
+    12 hex digits of its SHA-256, ``~``-prefixed. The same OpenID always gives the same pseudonym,
+    so log lines still correlate; the OpenID cannot be read back from it."""
+    return "~" + hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:PSEUDONYM_CHARS]
+
+
+def mask_identifiers(text: str) -> str:
+    """``text`` with every ``wx:<OpenID>`` replaced by ``wx:`` + :func:`pseudonym` of the OpenID (logs,
+    keys, exports: lines still correlate). For people reading conversations: :func:`mask_for_people`."""
+    if not text or "wx:" not in text:
+        return text
+    return WECHAT_SENDER.sub(lambda m: "wx:" + pseudonym(m.group(1)), text)
 
 
 def _kind(chars: str) -> Optional[str]:
@@ -108,16 +129,23 @@ def mask_pii(text: str, keep_order_numbers: bool = False) -> str:
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` without JWTs or ``token=``/``sid=`` values, and with personal numbers masked."""
+    """``text`` without JWTs, ``token=``/``sid=`` values or OpenIDs, and with personal numbers masked."""
     if not text:
         return text
     text = JWT.sub("[token]", text)
     text = TOKEN_PARAM.sub(lambda m: m.group(1) + "[redacted]", text)
-    return mask_pii(text)
+    return mask_pii(mask_identifiers(text))
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class PiiLogFilter(logging.Filter):
-    """Rewrites a record's message with :func:`mask_secrets` (never drops a record)."""
+    """Rewrites a record's message with :func:`mask_secrets`, and its traceback and stack too
+    (formatted once here, masked, so every handler prints the masked text); never drops a record.
+
+    Tracebacks matter: an exception's text can carry a request (Rasa's failed action call holds
+    the tracker, token included)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -127,6 +155,15 @@ class PiiLogFilter(logging.Filter):
         masked = mask_secrets(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            try:
+                record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+            except Exception:  # an exception whose str() fails: leave it to logging
+                return True
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info)
         return True
 
 
@@ -158,7 +195,7 @@ SENDER_ID = re.compile(r"(?<![A-Za-z0-9_:])(?:web|anon|wx|rest):[A-Za-z0-9_:.@\-
 OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
 
 
-def mask_identifiers(text: str) -> str:
+def mask_for_people(text: str) -> str:
     """``text`` with tokens and personal numbers masked (:func:`mask_secrets`) and channel sender
     ids and OpenIDs replaced by ``[会话标识]`` / ``[OpenID]``."""
     if not text:

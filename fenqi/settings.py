@@ -4,7 +4,10 @@
 per concern: ``store`` (account store), ``identity`` (user tokens), ``web`` (widget web app),
 ``wechat`` (WeChat channel), ``console`` (agent console), ``limits`` (input and rate limits),
 ``scaleout`` (Redis across Rasa instances), ``deploy`` (ports and instances of ``make run`` /
-``make run-prod``) and ``models`` (where trained models, their history and gate records are).
+``make run-prod``), ``clock`` (the business zone and the tests' clock, read by :mod:`fenqi.clock`),
+``retention`` (how long personal data is kept, where the tracker store is) and ``models`` (where
+trained models, their history and gate records are); ``evaluation`` (``make eval``) is read by the
+scripts alone.
 ``FENQI_ENV`` is parsed here only (only an explicit ``development`` enables demo defaults; anything
 else is production); ``Settings.production`` is what the rest reads. Every variable
 is in the README's configuration table.
@@ -16,14 +19,18 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BaseSettings, Field, root_validator, validate_model, validator
 
+from fenqi import identity as _identity
 from fenqi.security import limits as _limits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # business time (fenqi.clock reads this section; never the reverse)
 ENVIRONMENTS = ("development", "production")
 
 
@@ -55,8 +62,9 @@ class _Section(BaseSettings):
 
 class StoreSettings(_Section):
     """``FENQI_DATABASE_URL``: the account store (any SQLAlchemy URL); default SQLite under var/.
-    ``FENQI_TRACKER_URL``: Rasa's tracker store, read by analytics (the console); default the
-    embedded mode's ``var/tracker.db`` (endpoints.yml), production mode sets its PostgreSQL database."""
+    ``FENQI_TRACKER_URL``: Rasa's tracker store, read by analytics (the console) and the data
+    lifecycle (purge, export, erase); default the embedded mode's ``var/tracker.db`` (endpoints.yml),
+    production mode sets its PostgreSQL database."""
 
     database_url: str = ""
     tracker_url: str = ""
@@ -70,11 +78,71 @@ class StoreSettings(_Section):
         return url or f"sqlite:///{var_dir() / 'tracker.db'}"
 
 
+class ClockSettings(_Section):
+    """Business time (:mod:`fenqi.clock`): ``FENQI_TIMEZONE``, an IANA zone (default Asia/Shanghai,
+    whatever the server's ``TZ``). For whole-bot test runs only (``FENQI_ENV=development``; refused
+    in production): ``FENQI_CLOCK_AT``, an ISO 8601 instant with its offset (``2026-12-01T23:30:00Z``:
+    the clock stands there), or ``FENQI_CLOCK_OFFSET``, seconds added to the real time."""
+
+    timezone: str = DEFAULT_TIMEZONE
+    clock_at: str = ""
+    clock_offset: float = 0.0
+
+    @validator("timezone")
+    def _iana_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone: {name!r} (e.g. Asia/Shanghai)") from None
+        return name
+
+    @validator("clock_at")
+    def _instant(cls, text: str) -> str:
+        if text:
+            parse_instant(text)
+        return text
+
+    @property
+    def fixed_at(self) -> Optional[datetime]:
+        return parse_instant(self.clock_at) if self.clock_at else None
+
+    @property
+    def offset(self) -> timedelta:
+        return timedelta(seconds=self.clock_offset)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def set_by_test(self) -> bool:
+        return bool(self.clock_at) or bool(self.clock_offset)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (``Z`` allowed); a naive one is refused (``ValueError``)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 instant: {text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no offset (write e.g. 2026-12-01T23:30:00Z)")
+    return moment
+
+
 class IdentitySettings(_Section):
-    """``FENQI_JWT_SECRET`` (HS256 secret of user tokens), ``FENQI_TOKEN_TTL`` (seconds)."""
+    """``FENQI_JWT_SECRET`` (HS256 secret of user tokens), ``FENQI_TOKEN_TTL`` (lifetime of the
+    tokens the project mints, seconds) and ``FENQI_TOKEN_MAX_TTL`` (the longest lifetime, ``exp -
+    iat``, a token may have to be accepted; default 2 h)."""
 
     jwt_secret: str = ""
-    token_ttl: int = 3600
+    token_ttl: int = Field(default=3600, ge=1)
+    token_max_ttl: int = Field(default=_identity.MAX_TOKEN_TTL, ge=60, le=7 * 86400)
+
+    @property
+    def rules(self) -> _identity.TokenRules:
+        """What tokens are verified with (secret and lifetime cap)."""
+        return _identity.TokenRules(self.jwt_secret, self.token_max_ttl)
 
 
 class WebSettings(_Section):
@@ -103,11 +171,14 @@ class WeChatSettings(_Section):
 
 class ConsoleSettings(_Section):
     """The agent console (``console/``, issue #13): ``FENQI_CONSOLE_HOST``, ``FENQI_CONSOLE_PORT`` and
-    ``FENQI_CONSOLE_SECURE_COOKIE`` (cookies only over HTTPS; default on in production)."""
+    ``FENQI_CONSOLE_SECURE_COOKIE`` (cookies only over HTTPS; default on in production);
+    ``FENQI_AGENT_MESSAGE_TTL``: seconds an agent message may wait for a shopper who is not connected
+    before it is marked undeliverable (``expired``, shown in the console; issue #21)."""
 
     console_host: str = "127.0.0.1"
     console_port: int = Field(default=8090, gt=0, lt=65536)
     console_secure_cookie: Optional[bool] = None
+    agent_message_ttl: int = Field(default=900, ge=10, le=7 * 24 * 3600)
 
     @property
     def host(self) -> str:
@@ -123,14 +194,18 @@ class ConsoleSettings(_Section):
 
 
 class LimitsSettings(_Section):
-    """Input and rate limits (``fenqi.security.limits`` holds the defaults; docs/security.md)."""
+    """Input and rate limits (``fenqi.security.limits`` holds the defaults; docs/security.md);
+    ``FENQI_HTTP_MAX_BODY`` bounds every request body Rasa's Sanic accepts (``deploy/rasa_main.py``)."""
 
     max_body_bytes: int = Field(default=_limits.MAX_BODY_BYTES, ge=1024, le=1024 * 1024)
     max_message_chars: int = Field(default=_limits.MAX_MESSAGE_CHARS, ge=10, le=4000)
     socket_rate: int = Field(default=_limits.SOCKET_RATE_PER_MINUTE, ge=1, le=100000)
+    socket_messages_per_post: int = Field(default=_limits.SOCKET_MESSAGES_PER_POST, ge=1, le=100)
+    socket_history_interval: int = Field(default=_limits.SOCKET_HISTORY_INTERVAL, ge=0, le=3600)
     relay_rate: int = Field(default=_limits.RELAY_RATE_PER_MINUTE, ge=1, le=1000000)
     relay_max_concurrent: int = Field(default=_limits.RELAY_MAX_CONCURRENT, ge=1, le=10000)
     relay_per_client: int = Field(default=_limits.RELAY_MAX_PER_CLIENT, ge=1, le=10000)
+    http_max_body: int = Field(default=_limits.HTTP_MAX_BODY, ge=1024, le=16 * 1024 * 1024)
 
 
 class ScaleoutSettings(_Section):
@@ -159,6 +234,29 @@ class DeploySettings(_Section):
     actions_base_port: int = Field(default=5155, env="ACTIONS_BASE_PORT")
     pg_port: int = Field(default=5433, env="PG_PORT")
     redis_port: int = Field(default=6380, env="REDIS_PORT")
+    # the production stack's own secrets (generated into var/prod/secrets.env when unset)
+    pg_superuser_password: str = Field(default="", env="PG_SUPERUSER_PASSWORD")
+    db_password: str = Field(default="", env="DB_PASSWORD")
+
+
+class EvaluationSettings(_Section):
+    """``make eval`` / ``scripts/compare_classifiers.py``: the real questions kept outside the project
+    (``FENQI_DEV_QUESTIONS``; measured only, never trained on)."""
+
+    dev_questions: str = ""
+
+    @property
+    def dev_questions_path(self) -> Path:
+        return Path(self.dev_questions or PROJECT_ROOT.parent / "shared" / "eval" / "real_questions_dev.tsv")
+
+
+class RetentionSettings(_Section):
+    """Data lifecycle (PIPL; ``fenqi.lifecycle``, docs/security.md): ``FENQI_RETENTION_DAYS``
+    (conversations, tickets, takeover messages and log files older than this are purged, daily by
+    the supervisor). The tracker store they are purged from is the store section's
+    ``FENQI_TRACKER_URL``."""
+
+    retention_days: int = Field(default=180, ge=1, le=3650)
 
 
 class ModelsSettings(_Section):
@@ -189,6 +287,8 @@ class Settings(BaseModel):
     # Redis across Rasa instances (socket.io emits, WeChat MsgId claims and nonce replay cache)
     scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    clock: ClockSettings = Field(default_factory=ClockSettings)
+    retention: RetentionSettings = Field(default_factory=lambda: RetentionSettings())
     models: ModelsSettings = Field(default_factory=ModelsSettings)
 
     class Config:
@@ -281,12 +381,27 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         secret = _dev_secret()
     if production:
         check_production_secret("FENQI_JWT_SECRET", secret)
+    if identity.token_ttl > identity.token_max_ttl:
+        raise ConfigurationError(f"FENQI_TOKEN_TTL ({identity.token_ttl} s) exceeds FENQI_TOKEN_MAX_TTL "
+                                 f"({identity.token_max_ttl} s): minted tokens would be refused")
     return Settings(env=env, store=section(StoreSettings, environ),
-                    identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl),
+                    identity=IdentitySettings.construct(jwt_secret=secret, token_ttl=identity.token_ttl,
+                                                        token_max_ttl=identity.token_max_ttl),
                     web=section(WebSettings, environ), wechat=section(WeChatSettings, environ),
                     deploy=section(DeploySettings, environ), console=console_settings(environ),
                     scaleout=section(ScaleoutSettings, environ), limits=section(LimitsSettings, environ),
+                    clock=clock_settings(environ), retention=section(RetentionSettings, environ),
                     models=section(ModelsSettings, environ))
+
+
+def clock_settings(environ: Optional[Mapping[str, str]] = None) -> ClockSettings:
+    """The clock section; a test clock (``FENQI_CLOCK_AT``/``FENQI_CLOCK_OFFSET``) outside
+    ``FENQI_ENV=development`` is a :class:`ConfigurationError`."""
+    clock = section(ClockSettings, environ)
+    if clock.set_by_test and environment(environ) == "production":
+        raise ConfigurationError("FENQI_CLOCK_AT / FENQI_CLOCK_OFFSET set the clock for tests only: "
+                                 "refused unless FENQI_ENV=development")
+    return clock
 
 
 def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSettings:
@@ -296,8 +411,25 @@ def console_settings(environ: Optional[Mapping[str, str]] = None) -> ConsoleSett
         production = environment(environ) == "production"
         console = ConsoleSettings.construct(console_host=console.console_host,
                                             console_port=console.console_port,
-                                            console_secure_cookie=production)
+                                            console_secure_cookie=production,
+                                            agent_message_ttl=console.agent_message_ttl)
     return console
+
+
+def load_limits(env: Optional[Mapping[str, str]] = None) -> _limits.Limits:
+    """The input and rate limits (:class:`fenqi.security.limits.Limits`) from the limits section read
+    from ``env`` (default: the process environment); a bad value is a ``ValueError`` naming its
+    variable."""
+    try:
+        s = section(LimitsSettings, env)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from exc
+    return _limits.Limits(max_body_bytes=s.max_body_bytes, max_message_chars=s.max_message_chars,
+                          socket_rate_per_minute=s.socket_rate,
+                          socket_messages_per_post=s.socket_messages_per_post,
+                          socket_history_interval=s.socket_history_interval, relay_rate_per_minute=s.relay_rate,
+                          relay_max_concurrent=s.relay_max_concurrent,
+                          relay_max_per_client=s.relay_per_client)
 
 
 def load_console_settings() -> ConsoleSettings:
@@ -310,14 +442,15 @@ def load_settings() -> Settings:
     return read_settings()
 
 
-def jwt_secret_once() -> Callable[[], str]:
-    """A provider of the token secret that reads the settings on its first call only (a channel's
-    per-request lookup; a missing production secret still fails on use, with the variable named)."""
-    cached: List[str] = []
+def token_rules_once() -> Callable[[], _identity.TokenRules]:
+    """A provider of the token rules (secret, lifetime cap) that reads the settings on its first
+    call only (a channel's per-request lookup; a missing production secret still fails on use, with
+    the variable named)."""
+    cached: List[_identity.TokenRules] = []
 
-    def provider() -> str:
+    def provider() -> _identity.TokenRules:
         if not cached:
-            cached.append(load_settings().jwt_secret)
+            cached.append(load_settings().identity.rules)
         return cached[0]
     return provider
 

@@ -2,7 +2,8 @@
 
 The account store (``fenqi.accounts``) builds an :class:`AccountSnapshot` per request;
 diagnosis and answer rendering are pure functions of it, so tests need no database.
-Money is ``Decimal`` (yuan), dates are ``date``/``datetime`` (naive, local time).
+Money is ``Decimal`` (yuan); dates are business dates (``date``), instants timezone-aware
+``datetime`` (``fenqi.clock``: "today" is the business date of ``now``, whatever its zone).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional, Tuple
 
+from fenqi import clock
 from fenqi.policy import DEFAULT_MIN_CREDIT_RATING, DEFAULT_PERIODS
 
 CREDIT_RATINGS = ("A", "B", "C", "D", "E")  # A is best
@@ -181,7 +183,8 @@ class AccountSnapshot:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The business date of ``now`` (Asia/Shanghai by default), never the server's or UTC's."""
+        return clock.business_date(self.now)
 
     @property
     def cart_total(self) -> Decimal:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from fenqi.identity import Identity, IdentityError, verify_token
+from fenqi.identity import Identity, IdentityError, TokenRules, revoked
 from fenqi.security.inbound import clean_text, sanitize_payload
 
 USER_PREFIX = "web:"
@@ -28,10 +28,15 @@ class Peer:
     sender_id: str
     user_id: Optional[str] = None
     token: Optional[str] = None
+    issued_at: Optional[float] = None
+    expires_at: Optional[float] = None
 
     @property
     def authenticated(self) -> bool:
         return self.user_id is not None
+
+    def with_token(self, token: str, identity: Identity) -> "Peer":
+        return Peer(self.sender_id, self.user_id, token, identity.issued_at, identity.expires_at)
 
 
 def user_sender_id(identity: Identity) -> str:
@@ -44,20 +49,37 @@ def anonymous_sender_id() -> str:
     return ANONYMOUS_PREFIX + uuid.uuid4().hex
 
 
-def peer_for_token(token: Optional[str], secret: str) -> Peer:
-    """The peer for a connect attempt; raises :class:`IdentityError` for a bad token.
+def _not_signed_out(identity: Identity, revoked_before: Optional[float]) -> Identity:
+    if revoked(identity, revoked_before):
+        raise IdentityError("signed_out", "the user signed out: sign in again")
+    return identity
+
+
+def peer_for_token(token: Optional[str], rules: TokenRules, revoked_before: Optional[float] = None) -> Peer:
+    """The peer for a connect attempt; raises :class:`IdentityError` for a bad token (one the
+    rules refuse, or issued before the user's last sign-out, ``revoked_before``).
 
     No token at all means an anonymous visitor; a token that fails verification is
     refused rather than downgraded, so the client learns its token is bad.
     """
     if token is None or token == "":
         return Peer(sender_id=anonymous_sender_id())
-    identity = verify_token(token, secret)
-    return Peer(sender_id=user_sender_id(identity), user_id=identity.user_id, token=token)
+    identity = _not_signed_out(rules.verify(token), revoked_before)
+    return Peer(user_sender_id(identity), identity.user_id, token, identity.issued_at, identity.expires_at)
 
 
-def reverify(peer: Peer, new_token: Optional[str], secret: str) -> Peer:
-    """Verify the connection's token again before a message (it may have expired).
+def token_subject(token: Optional[str], rules: TokenRules) -> Optional[str]:
+    """The user a token names if it verifies (sign-out checks come after), else None."""
+    try:
+        return rules.verify(token).user_id
+    except IdentityError:
+        return None
+
+
+def reverify(peer: Peer, new_token: Optional[str], rules: TokenRules,
+             revoked_before: Optional[float] = None) -> Peer:
+    """Verify the connection's token again before a message (it may have expired, or the user
+    may have signed out since: ``revoked_before``).
 
     ``new_token`` (a refreshed token sent with the message) replaces the stored one only
     if it names the same user. Raises :class:`IdentityError` otherwise.
@@ -67,10 +89,23 @@ def reverify(peer: Peer, new_token: Optional[str], secret: str) -> Peer:
             raise IdentityError("anonymous_connection", "reconnect with the token to sign in")
         return peer
     token = new_token or peer.token
-    identity = verify_token(token, secret)
+    identity = _not_signed_out(rules.verify(token), revoked_before)
     if identity.user_id != peer.user_id:
         raise IdentityError("subject_mismatch", "token belongs to another user")
-    return peer if token == peer.token else Peer(peer.sender_id, peer.user_id, token)
+    return peer if token == peer.token or token is None else peer.with_token(token, identity)
+
+
+def delivery_refusal(peer: Optional[Peer], rules: TokenRules,
+                     revoked_before: Optional[float] = None) -> Optional[IdentityError]:
+    """Why a socket must no longer receive its user's conversation (its token expired, or the
+    user signed out), or None. Anonymous sockets and unknown peers are never refused here."""
+    if peer is None or not peer.authenticated:
+        return None
+    try:
+        reverify(peer, None, rules, revoked_before)
+    except IdentityError as error:
+        return error
+    return None
 
 
 def session_allowed(requested: Optional[str], peer: Peer) -> bool:

@@ -383,7 +383,8 @@ def _user_ids(database_url: str) -> List[str]:
 PROFILE_SECONDS = 15
 
 
-def profile_pass(mode: str, url: str, tokens: Sequence[str], pids: Dict[str, int], workdir: Path) -> Dict[str, list]:
+def profile_pass(mode: str, url: str, tokens: Sequence[str], pids: Dict[str, int], workdir: Path,
+                 keep: Optional[str] = None) -> Dict[str, list]:
     """py-spy the first Rasa instance and the first action server for PROFILE_SECONDS while 20
     shoppers keep talking (a pass of its own: the measured runs are not slowed by the sampler)."""
     spies = {}
@@ -405,8 +406,8 @@ def profile_pass(mode: str, url: str, tokens: Sequence[str], pids: Dict[str, int
         except subprocess.TimeoutExpired:
             spy.kill()
         out[kind] = summarise_profile(raw, PROFILE_BUCKETS[kind])
-        if os.environ.get("BENCH_KEEP_PROFILE"):
-            shutil.copy(raw, os.environ["BENCH_KEEP_PROFILE"] + f"-{mode}-{kind}.raw")
+        if keep:
+            shutil.copy(raw, keep + f"-{mode}-{kind}.raw")
     return out
 
 
@@ -438,7 +439,7 @@ def bench_mode(mode: str, stack, url: str, args, profile: bool, workdir: Path) -
               f"p95 {res.pct(95):.0f} ms, p99 {res.pct(99):.0f} ms, errors {sum(res.errors.values())} "
               f"({load_text()})", flush=True)
     if profile:
-        report.profile = profile_pass(mode, url, tokens, pids, workdir)
+        report.profile = profile_pass(mode, url, tokens, pids, workdir, keep=args.keep_profile)
     report.processes = stack.process_table()  # RSS after load
     for proc in report.processes:
         proc["startup_cpu_s"] = startup_cpu.get(proc["name"], startup_cpu.get(proc["name"].split(" ")[0]))
@@ -660,6 +661,8 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=180, help="seconds per closed-loop run (hard cap)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy a Rasa process and an action server at 20 concurrent (a 15 s pass of its own)")
+    parser.add_argument("--keep-profile", metavar="PREFIX",
+                        help="with --profile: also keep py-spy's raw output as PREFIX-<mode>-<kind>.raw")
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--notes", help="Markdown appended to the report (analysis)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (plots in img/ beside it)")

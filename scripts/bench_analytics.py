@@ -199,7 +199,7 @@ def main(argv=None) -> int:
             log(f"   {label:<45} median {median:7.0f} ms   max {worst:7.0f} ms   {size / 1024:7.0f} KiB")
 
         new = demo.History()
-        now = clock.utcnow().replace(tzinfo=None)
+        now = clock.utcnow()
         number = 10_000_000
         while len(new.rows) < args.new_events:
             demo.random_conversation(new, random.Random(number), demo.demo_sender("widget", number),

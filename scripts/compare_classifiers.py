@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import csv
 import json
-import os
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from fenqi.evaluation import (  # noqa: E402
 )
 from fenqi.nlp import OUT_OF_SCOPE  # noqa: E402
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel  # noqa: E402
+from fenqi.settings import EvaluationSettings, section  # noqa: E402
 
 Ranking = List[Tuple[str, float]]
 START, END = "<!-- candidates:start -->", "<!-- candidates:end -->"
@@ -381,8 +381,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also dump raw results here")
     parser.add_argument("--include", type=Path, nargs="*", default=[],
                         help="results (JSON from --json) of earlier runs to show in the same table")
-    parser.add_argument("--dev", type=Path, default=Path(os.environ.get(
-        "FENQI_DEV_QUESTIONS", ROOT.parent / "shared" / "eval" / "real_questions_dev.tsv")))
+    parser.add_argument("--dev", type=Path, default=section(EvaluationSettings).dev_questions_path)
     args = parser.parse_args(argv)
 
     data = training_labelled()

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import csv
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ from fenqi.evaluation import (  # noqa: E402
 )
 from fenqi.nlp import OUT_OF_SCOPE  # noqa: E402
 from fenqi.overlap import NEAR_COPY, near_duplicates  # noqa: E402
+from fenqi.settings import EvaluationSettings  # noqa: E402
+from fenqi.settings import section as settings_section  # noqa: E402
 
 OVERLAP_THRESHOLD = NEAR_COPY  # char-bigram Jaccard: at or above, a training line is a near-copy
 
@@ -232,8 +233,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "fenqi.tar.gz")
     parser.add_argument("--holdout", type=Path, default=ROOT / "tests" / "nlu" / "holdout.yml")
-    parser.add_argument("--dev", type=Path, default=Path(os.environ.get(
-        "FENQI_DEV_QUESTIONS", ROOT.parent / "shared" / "eval" / "real_questions_dev.tsv")))
+    parser.add_argument("--dev", type=Path, default=settings_section(EvaluationSettings).dev_questions_path)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--errors", action="store_true", help="print every misclassified question")
     parser.add_argument("--robustness", type=Path, default=ROOT / "tests" / "nlu" / "robustness.yml")

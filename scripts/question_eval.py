@@ -33,7 +33,8 @@ LOGIN_USER = "demo_ok"  # two active orders
 
 
 def labelled_training() -> List[Tuple[str, str, Optional[str]]]:
-    """(text, intent, question or None) of every training example (block metadata ``question``)."""
+    """(text, intent, question or None) of every training example (block metadata ``question``), the
+    reviewed ones (data/nlu/reviewed/) included."""
     return labelled(training_examples())
 
 
@@ -68,6 +69,7 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
     within_conf: List[float] = []
     e2e_ok: List[bool] = []
     decisions: List[Tuple[float, bool, bool]] = []  # (top confidence, top right, gold among the close ones)
+    rescues: List[Tuple[float, bool, bool]] = []  # fallbacks: (joint score, would be right, not a question of ours)
     print(f"question stage: {folds} folds x {repeats} of the intent + question models "
           f"({len(texts)} examples, {n_labelled} with a standard question)...", flush=True)
     for train, test in splitter.split(np.zeros(len(texts)), intents):
@@ -75,8 +77,23 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
         lab = [i for i in train if questions[i]]
         qmodel = QuestionModel(qcfg).fit([texts[i] for i in lab], [questions[i] for i in lab],
                                          [intents[i] for i in lab])
+        all_probs = imodel.predict_proba([texts[i] for i in test])
+        for row, i in zip(all_probs, test):  # messages the first stage would not answer (fallback)
+            j = int(row.argmax())
+            if row[j] >= fallback:
+                continue
+            domain = [(imodel.classes[k], float(row[k])) for k in np.argsort(-row)
+                      if imodel.classes[k] in qmodel.intents]
+            if not domain or imodel.classes[j] not in qmodel.intents:
+                rescues.append((0.0, False, questions[i] is None))
+                continue
+            name, p_int = domain[0]
+            top = qmodel.rank(texts[i], name, 1)
+            rescues.append((p_int * top[0][1], name == intents[i] and top[0][0] == questions[i],
+                            questions[i] is None))
+        keep = {i: k for k, i in enumerate(test)}
         test = [i for i in test if questions[i]]
-        iprobs = imodel.predict_proba([texts[i] for i in test])
+        iprobs = all_probs[[keep[i] for i in test]]
         for row, i in zip(iprobs, test):
             within = qmodel.rank(texts[i], intents[i])
             within_ok.append(bool(within) and within[0][0] == questions[i])
@@ -109,6 +126,13 @@ def question_cross_validation(entry: Dict[str, Any], question_entry: Dict[str, A
                      f"{(sum(ok for ok, _ in answered) / len(answered)) if answered else float('nan'):.3f} | "
                      f"{len(asked) / len(decisions):.3f} | "
                      f"{(sum(asked) / len(asked)) if asked else float('nan'):.3f} |")
+    lines += ["", f"Messages the first stage sends to the fallback ({len(rescues)}): answering the top domain intent's "
+              "best question instead when P(intent) × P(question | intent) reaches a threshold:", "",
+              "| joint ≥ | answered | right when answered | out of scope answered |", "|---:|---:|---:|---:|"]
+    for t in (0.3, 0.4, 0.5):
+        hit = [(ok, oos) for c, ok, oos in rescues if c >= t]
+        lines.append(f"| {t:.2f} | {len(hit)} | {(sum(ok for ok, _ in hit) / len(hit)) if hit else float('nan'):.3f} | "
+                     f"{sum(oos for _, oos in hit)} |")
     return "\n".join(lines) + "\n", figures
 
 

@@ -7,6 +7,7 @@ import os
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from fenqi.privacy import install_log_filter
 from fenqi.settings import load_settings
 from webapp.app import create_app
 from webapp.config import config_from_settings
@@ -22,6 +23,7 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
 def main() -> None:
     os.umask(0o077)  # logs and anything else this process writes: owner only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_filter()  # tokens, OpenIDs and personal numbers masked in this process' log too (#21)
     settings = load_settings()  # read once, passed down
     config = config_from_settings(settings)
     mode = "demo login ON (development only)" if config.dev_login else "demo login OFF (production)"

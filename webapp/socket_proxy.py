@@ -16,8 +16,9 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
-from fenqi.security.limits import Limits, load_limits
+from fenqi.security.limits import Limits
 from fenqi.security.ratelimit import ConcurrencyGate, RateLimiter
+from fenqi.settings import load_limits
 
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "User-Agent")
 FORWARDED_RESPONSE_HEADERS = ("Content-Type",)

@@ -87,8 +87,17 @@
     document.getElementById("send").hidden = !(data.mine && data.state === "accepted");
   }
 
+  function oldestPending() {
+    // a message shown as pending may since have been delivered, failed or expired: ask again
+    var ids = Object.keys(shown).filter(function (id) { return shown[id].dataset.delivery === "pending"; })
+      .map(Number);
+    return ids.length ? Math.min.apply(null, ids) : 0;
+  }
+
   function pollTicket() {
-    fetch("/api/tickets/" + body.dataset.ticket + "?after=" + lastId, {credentials: "same-origin"})
+    var pending = oldestPending();
+    fetch("/api/tickets/" + body.dataset.ticket + "?after=" + lastId + (pending ? "&pending=" + pending : ""),
+          {credentials: "same-origin"})
       .then(function (r) {
         if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
         return r.json();

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional, Union
 
 from sqlalchemy.orm import Session
 
+from fenqi import clock
 from fenqi.accounts.errors import AccountsFileError
 from fenqi.accounts.schema import validate_accounts
 from fenqi.accounts.writer import LoadSummary, write_accounts
@@ -27,7 +28,7 @@ def load_accounts(session: Session, data: Any, now: Optional[datetime] = None,
 
     Relative dates (``now+2h``, ``today+5d``) resolve against ``now`` (default: local now).
     """
-    now = (now or datetime.now()).replace(microsecond=0)
+    now = (now or clock.now()).replace(microsecond=0)
     accounts = validate_accounts(
         data, now=now, lines=lines, source=source,
         user_known=lambda user_id: session.get(m.User, user_id) is not None,

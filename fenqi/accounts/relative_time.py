@@ -1,13 +1,15 @@
 """Relative dates in accounts files, resolved at load time.
 
 ``now``, ``now+2h``, ``now-30m``, ``now-1d``, ``now+1w`` are datetimes relative to the load
-moment; ``today``, ``today+5d``, ``today-2w`` are dates (as datetimes: midnight).
+moment; ``today``, ``today+5d``, ``today-2w`` are dates (as datetimes: midnight). "Today" is the
+date of ``now`` in its own zone: the loader passes the business clock's ``now`` (Beijing), so the
+demo's "due today" is Beijing's today whatever the server's zone.
 Units: ``m`` minutes, ``h`` hours (``now`` only), ``d`` days, ``w`` weeks.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Optional
 
 _PATTERN = re.compile(r"^(now|today)(?:([+-])(\d{1,5})([mhdw]))?$")
@@ -35,7 +37,7 @@ def resolve_datetime(text: str, now: datetime) -> Optional[datetime]:
     if parsed is None:
         return None
     anchor, delta = parsed
-    base = now if anchor == "now" else datetime.combine(now.date(), datetime.min.time())
+    base = now if anchor == "now" else datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
     return base + delta
 
 

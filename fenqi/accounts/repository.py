@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from fenqi import state
+from fenqi import clock, state
 from fenqi.db import models as m
 
 
@@ -33,12 +33,12 @@ _SNAPSHOT_QUERY = select(m.User).where(m.User.user_id == bindparam("user_id")).o
 
 def load_snapshot(session: Session, user_id: str,
                   now: Optional[datetime] = None) -> Optional[state.AccountSnapshot]:
-    """The user's state at ``now`` (default: local now), or None for an unknown user.
+    """The user's state at ``now`` (default: the business clock's now), or None for an unknown user.
 
     Maintenance windows that already ended are left out; windows scoped to another
     user are left out too.
     """
-    now = now or datetime.now()
+    now = now or clock.now()
     user = session.scalars(_SNAPSHOT_QUERY, {"user_id": user_id}).unique().one_or_none()
     if user is None:
         return None

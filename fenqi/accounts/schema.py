@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from pydantic import root_validator, validator
 
-from fenqi import state
+from fenqi import clock, state
 from fenqi.accounts import relative_time
 from fenqi.accounts.errors import AccountsFileError, Problem
 from fenqi.datafile import Invalid, Path, Record, format_path, line_of, show, validate
@@ -160,7 +160,7 @@ def fee_rate(value: Any) -> Decimal:
 def date_value() -> Callable[[Any], date]:
     """A date: YAML date, ISO string, or ``today±N[dw]`` (today of the load)."""
     def convert(value: Any) -> date:
-        today = _NOW.get().date()
+        today = clock.business_date(_NOW.get())
         if isinstance(value, datetime):
             raise Invalid(f"must be a date without time, got {value.isoformat(sep=' ')}")
         if isinstance(value, date):
@@ -176,13 +176,14 @@ def date_value() -> Callable[[Any], date]:
 
 
 def datetime_value() -> Callable[[Any], datetime]:
-    """A local datetime: YAML timestamp/date, ISO string, ``now±N[mhdw]`` or ``today±N[dw]``."""
+    """An instant: YAML timestamp/date, ISO string, ``now±N[mhdw]`` or ``today±N[dw]``; a time
+    without an offset is business time (Beijing), one with an offset keeps it; aware, business zone."""
     def convert(value: Any) -> datetime:
-        now = _NOW.get()
+        now = clock.local(_NOW.get())
         if isinstance(value, datetime):
-            return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+            return clock.local(value) if value.tzinfo else value.replace(tzinfo=clock.zone())
         if isinstance(value, date):
-            return datetime.combine(value, datetime.min.time())
+            return clock.at_business_time(value)
         if isinstance(value, str):
             try:
                 resolved = relative_time.resolve_datetime(value, now)

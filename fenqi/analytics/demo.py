@@ -13,14 +13,14 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from fenqi.clock import BUSINESS_TZ
+from fenqi import clock
 from fenqi.db.models import (
     AnalyticsConversation,
     AnalyticsTurn,
@@ -34,7 +34,7 @@ from fenqi.handoff.reasons import AFTER_FALLBACK, ASKED, FALLBACK_LADDER
 from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
 
 from . import DEMO_STAMP as STAMP  # noqa: F401 - the CLI writes it
-from .events import EVENTS, ensure_events_table
+from .events import EVENTS, ensure_events_table, utc
 
 MARK = "demoh"
 MODEL_ID = "demo-history"
@@ -101,7 +101,7 @@ class TicketSpec:
 
     sender_id: str
     channel: str                     # Rasa input channel name, as the action stores it
-    created_at: datetime             # naive UTC
+    created_at: datetime             # aware
     reason: str
     summary: str
     transcript: List[Dict[str, str]]
@@ -125,7 +125,8 @@ class History:
                           "data": json.dumps(data, ensure_ascii=False)})
 
     def chat(self, sender_id: str, start: datetime, channel: str = "widget") -> "Chat":
-        return Chat(self, sender_id, start.replace(tzinfo=timezone.utc).timestamp(), INPUT_CHANNELS[channel])
+        """A conversation starting at ``start`` (aware; a naive datetime is refused)."""
+        return Chat(self, sender_id, clock.local(start).timestamp(), INPUT_CHANNELS[channel])
 
 
 class Chat:
@@ -204,7 +205,7 @@ class Chat:
         """The bot opens a ticket (``action_handoff``, or ``action_clarify`` on the last miss)."""
         ladder = reason == FALLBACK_LADDER
         self._action("action_clarify" if ladder else "action_handoff", after=latency * 0.5)
-        created = datetime.fromtimestamp(self.t, timezone.utc).replace(tzinfo=None)
+        created = utc(self.t)
         text = (LADDER_LEAD if ladder else "") + HANDOFF_TEXT.format(position=1)
         self._bot(text, after=latency * 0.5)
         self._action("action_listen", after=0.002)
@@ -304,7 +305,7 @@ def random_conversation(history: History, rng: random.Random, sender_id: str, ch
 def generate(first_day: date, days: int, per_day: int, seed: int = 19, questions: bool = False,
              first_number: int = 1, until: Optional[datetime] = None) -> Iterator[History]:
     """A random history, one :class:`History` per business day (``per_day`` ± 30 % conversations,
-    more in the evening, ending before ``until`` (naive UTC) if given)."""
+    more in the evening, ending before ``until`` (aware) if given)."""
     rng = random.Random(seed)
     number = first_number
     for i in range(days):
@@ -312,8 +313,7 @@ def generate(first_day: date, days: int, per_day: int, seed: int = 19, questions
         history = History()
         for _ in range(max(1, round(per_day * rng.uniform(0.7, 1.3)))):
             hour = _pick(rng, range(24), HOUR_WEIGHTS)
-            local = datetime.combine(day, time(hour), BUSINESS_TZ) + timedelta(seconds=rng.uniform(0, 3599))
-            start = local.astimezone(timezone.utc).replace(tzinfo=None)
+            start = datetime.combine(day, time(hour), clock.zone()) + timedelta(seconds=rng.uniform(0, 3599))
             if until is not None and start > until - timedelta(hours=1):
                 continue
             channel = _pick(rng, [c for c, _ in CHANNEL_WEIGHTS], [w for _, w in CHANNEL_WEIGHTS])

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
+
+from fenqi.clock import UTC
 
 METADATA = MetaData()
 EVENTS = Table(
@@ -45,7 +47,7 @@ class Event:
 
     @property
     def at(self) -> datetime:
-        """The event's time as a naive UTC datetime (what the account store keeps)."""
+        """The event's time, aware in UTC."""
         return utc(self.timestamp)
 
     @property
@@ -68,7 +70,8 @@ def as_list(value: Any) -> List[Any]:
 
 
 def utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)
+    """A tracker timestamp (Unix seconds, as Rasa stores it) as an aware UTC instant."""
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def _load(raw: Optional[str]) -> Dict[str, Any]:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import List, Mapping, Optional, Tuple
 
-from fenqi.clock import BUSINESS_TZ
+from fenqi import clock
 
 PRESETS = {"today": 1, "7d": 7, "30d": 30}
 LABELS = {"today": "今天", "7d": "近 7 天", "30d": "近 30 天", "custom": "自定义"}
@@ -30,7 +30,7 @@ class Period:
         return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
     def utc_bounds(self) -> Tuple[datetime, datetime]:
-        """``[start, end)`` as naive UTC datetimes (what the stores keep)."""
+        """``[start, end)`` as aware UTC instants."""
         return day_start_utc(self.first), day_start_utc(self.last + timedelta(days=1))
 
     @property
@@ -47,19 +47,13 @@ class Period:
 
 
 def day_start_utc(day: date) -> datetime:
-    """Midnight of a business date, as a naive UTC datetime."""
-    return datetime.combine(day, time(0), BUSINESS_TZ).astimezone(timezone.utc).replace(tzinfo=None)
+    """Midnight of a business date, aware in UTC."""
+    return clock.at_business_time(day).astimezone(clock.UTC)
 
 
 def business_day(timestamp: float) -> date:
-    """The business date of a Unix timestamp."""
-    return datetime.fromtimestamp(timestamp, BUSINESS_TZ).date()
-
-
-def business_time(moment: datetime) -> datetime:
-    """A stored (naive UTC, or aware) datetime in the business zone."""
-    aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-    return aware.astimezone(BUSINESS_TZ)
+    """The business date of a tracker timestamp (Unix seconds)."""
+    return datetime.fromtimestamp(timestamp, clock.zone()).date()
 
 
 def _date(value: Optional[str], name: str) -> date:

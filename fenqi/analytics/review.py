@@ -2,7 +2,7 @@
 masked transcript with each shopper message's intent and confidence, its ticket and rating, and
 the leads' tags and "reviewed" mark (``conversation_reviews``).
 
-Text is shown only through :func:`fenqi.privacy.mask_identifiers` (personal numbers, tokens,
+Text is shown only through :func:`fenqi.privacy.mask_for_people` (personal numbers, tokens,
 sender ids, OpenIDs); sender ids themselves are never returned.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from fenqi.clock import local
 from fenqi.db.models import (
     REVIEW_TAGS,
     Agent,
@@ -27,11 +28,11 @@ from fenqi.db.models import (
     TicketTakeover,
 )
 from fenqi.handoff.reasons import label as reason_label
-from fenqi.privacy import mask_identifiers
+from fenqi.privacy import mask_for_people
 
 from .events import BOT, USER, Event, as_dict, as_list, conversation_events, events_by_id
 from .labels import intent_label
-from .periods import Period, PeriodError, business_time, period_from
+from .periods import Period, PeriodError, period_from
 
 C, T = AnalyticsConversation, AnalyticsTurn
 PAGE_SIZE = 50
@@ -129,7 +130,7 @@ def _joined(statement: Any) -> Any:
 
 def shown(text: str) -> str:
     """Message text as people may read it."""
-    return mask_identifiers(text or "")
+    return mask_for_people(text or "")
 
 
 def message_text(event: Event) -> str:
@@ -169,7 +170,7 @@ def list_conversations(session: Session, tracker: Optional[Connection], filters:
         event = previews.get(first.get(r.id, -1))
         preview = message_text(event) if event is not None else ""
         out.append(ConversationRow(
-            id=r.id, started_at=business_time(r.started_at), channel=r.channel, messages=r.messages,
+            id=r.id, started_at=local(r.started_at), channel=r.channel, messages=r.messages,
             fallbacks=r.fallbacks, intents=tuple(intents[r.id]), ticket_id=r.ticket_id, reason=r.reason,
             rating=r.rating, tags=tags_of(r.tags), reviewed=bool(r.reviewed),
             preview=preview[:PREVIEW_CHARS] + ("…" if len(preview) > PREVIEW_CHARS else "")))
@@ -223,7 +224,7 @@ def transcript(events: Sequence[Event], turns: Mapping[int, Any]) -> List[Line]:
     for event in events:
         if event.type == USER:
             turn = turns.get(event.id)
-            lines.append(Line("user", business_time(event.at), message_text(event),
+            lines.append(Line("user", local(event.at), message_text(event),
                               intent=turn.intent if turn else event.intent,
                               confidence=turn.confidence if turn else None,
                               question_id=turn.question_id if turn else None,
@@ -232,7 +233,7 @@ def transcript(events: Sequence[Event], turns: Mapping[int, Any]) -> List[Line]:
             buttons = as_list(as_dict(event.data.get("data")).get("buttons"))
             titles = tuple(shown(str(as_dict(b).get("title", ""))) for b in buttons if as_dict(b))
             if event.text or titles:
-                lines.append(Line("bot", business_time(event.at), shown(event.text), buttons=titles))
+                lines.append(Line("bot", local(event.at), shown(event.text), buttons=titles))
     return lines
 
 
@@ -248,9 +249,9 @@ def _ticket_view(session: Session, ticket_id: int) -> Optional[TicketView]:
     messages = session.scalars(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
                                .order_by(TicketMessage.id).limit(500))
     return TicketView(id=ticket.id, reason=reason_label(ticket.reason), state=STATE_LABELS.get(state, state),
-                      created_at=business_time(ticket.created_at), wait_seconds=wait,
+                      created_at=local(ticket.created_at), wait_seconds=wait,
                       rating=takeover.rating if takeover else None, summary=shown(ticket.summary or ""),
-                      messages=tuple((AUTHOR_LABELS.get(m.author, m.author), business_time(m.created_at),
+                      messages=tuple((AUTHOR_LABELS.get(m.author, m.author), local(m.created_at),
                                       shown(m.text)) for m in messages))
 
 
@@ -264,7 +265,7 @@ def conversation_view(session: Session, tracker: Optional[Connection], conversat
     review = session.get(ConversationReview, c.id)
     reviewer = session.get(Agent, review.agent_id).name if review is not None and review.agent_id else None
     return ConversationView(
-        id=c.id, channel=c.channel, started_at=business_time(c.started_at), last_at=business_time(c.last_at),
+        id=c.id, channel=c.channel, started_at=local(c.started_at), last_at=local(c.last_at),
         messages=c.messages, fallbacks=c.fallbacks, lines=tuple(transcript(events, turns)),
         ticket=_ticket_view(session, c.ticket_id) if c.ticket_id else None,
         tags=tags_of(review.tags) if review else (), reviewed=bool(review and review.reviewed), reviewer=reviewer)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -59,10 +59,6 @@ class _Lost(Exception):
     """Another process moved the cursor meanwhile."""
 
 
-def _now() -> datetime:
-    return utcnow().replace(tzinfo=None)
-
-
 def _cursor(session: Session) -> AnalyticsCursor:
     row = session.scalars(select(AnalyticsCursor).where(AnalyticsCursor.id == 1).with_for_update()).first()
     if row is None:
@@ -93,8 +89,8 @@ def _turn(row: Any) -> Turn:
 
 
 def _timestamp(moment: datetime) -> float:
-    """A stored naive UTC datetime as a Unix timestamp."""
-    return moment.replace(tzinfo=timezone.utc).timestamp()
+    """A stored (aware) instant as a Unix timestamp, like the tracker's."""
+    return moment.timestamp()
 
 
 def load_fold(session: Session, senders: Iterable[str]) -> Fold:
@@ -177,10 +173,11 @@ def attach_tickets(session: Session, after_id: int, events_until: Optional[datet
             candidates.setdefault(row.sender_id, []).append(row)
     last, dealt, given = after_id, 0, set()
     for ticket in tickets:
+        created = ticket.created_at
         conversation = next((c for c in candidates.get(ticket.sender_id, ())
-                             if c.started_at <= ticket.created_at + TICKET_SLACK), None)
-        reached = conversation is not None and conversation.last_at >= ticket.created_at - TICKET_SLACK
-        if not reached and (events_until is None or ticket.created_at > events_until - TICKET_GIVE_UP):
+                             if c.started_at <= created + TICKET_SLACK), None)
+        reached = conversation is not None and conversation.last_at >= created - TICKET_SLACK
+        if not reached and (events_until is None or created > events_until - TICKET_GIVE_UP):
             break
         if conversation is not None and conversation.ticket_id is None and conversation.id not in given:
             session.execute(update(CONV).where(CONV.c.id == conversation.id).values(ticket_id=ticket.id))
@@ -239,7 +236,7 @@ def refresh(store: Store, tracker: Engine, batch: int = BATCH, max_batches: Opti
     last = newest = target = 0
     while max_batches is None or batches < max_batches:
         try:
-            folded, dealt, last, newest, more = _one_batch(store, tracker, batch, settle, now or _now())
+            folded, dealt, last, newest, more = _one_batch(store, tracker, batch, settle, now or utcnow())
         except (_Lost, IntegrityError, OperationalError):
             break  # another process is refreshing: its result is as good as ours
         target = target or newest

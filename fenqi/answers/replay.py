@@ -11,7 +11,7 @@ from fenqi.nlp import OUT_OF_SCOPE
 
 from .questions import ACCOUNT_HEADING, answer_question, clarify_answer
 from .routing import product_of
-from .selection import INSTALLMENT, Thresholds, choose_question, find, is_follow_up, ranking
+from .selection import INSTALLMENT, Thresholds, choose_question, find, intent_ranking, is_follow_up, ranking
 
 THRESHOLDS = Thresholds()  # the action server's (actions/answering.py)
 
@@ -23,7 +23,7 @@ def reply_for(parsed: Mapping[str, Any], text: str, after: Optional[str], snapsh
     ``after`` is the standard question answered just before (a follow-up is read in context, as
     actions/fallback.py does); a fallback or out-of-scope prediction answers no standard question."""
     from fenqi.knowledge import load_questions
-    from fenqi.nlp.question_model import QUESTION, QUESTION_RANKING
+    from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
 
     book = load_questions()
     intent_data = parsed.get("intent") or {}
@@ -36,9 +36,11 @@ def reply_for(parsed: Mapping[str, Any], text: str, after: Optional[str], snapsh
         if last is None or not is_follow_up(text):
             return None, (), f"[{intent}]"
         intent, confident, within = last.intent, False, []
+    last = find(book, after)
     choice = choose_question(
         book, intent, within, product=product_of(text) or INSTALLMENT, previous=after, text=text,
-        overall=ranking(parsed.get(QUESTION_RANKING)), intent_confident=confident, thresholds=thresholds)
+        context=intent_ranking(parsed.get(QUESTION_BY_INTENT), last.intent) if last is not None else [],
+        intent_confident=confident, thresholds=thresholds)
     if choice.question is None:
         return None, tuple(q.id for q in choice.clarify), clarify_answer(list(choice.clarify), choice.product).text
     return choice.question.id, (), answer_question(choice.question, snapshot, product=choice.product).text

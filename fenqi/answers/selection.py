@@ -1,7 +1,8 @@
 """Which standard question to answer: the second NLU stage's ranking, a button, or a follow-up (pure).
 
-The action adapter hands in the intent, the question ranking within it, the best questions over all
-intents, a question named by a button payload, the question answered last and the text. Rules:
+The action adapter hands in the intent, the question ranking within it, the ranking within the intent
+of the question answered last (``context``), a question named by a button payload, the question
+answered last and the text. Rules:
 
 1. A button's question (``/repayment_due{"question": "due.grace_period"}``) is answered when it is a
    known question of that intent — a client cannot name anything else.
@@ -51,6 +52,14 @@ def ranking(entries: Any, key: str = "id") -> List[Tuple[str, float]]:
                 and isinstance(entry.get("confidence"), (int, float)):
             out.append((entry[key], float(entry["confidence"])))
     return out
+
+
+def intent_ranking(by_intent: Any, intent: str) -> List[Tuple[str, float]]:
+    """``question_by_intent[intent]`` (``[[id, confidence], …]``, parse data) as pairs; anything
+    malformed is skipped."""
+    entries = by_intent.get(intent) if isinstance(by_intent, dict) else None
+    return [(e[0], float(e[1])) for e in (entries if isinstance(entries, list) else [])[:MAX_RANKING]
+            if isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], (int, float))]
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,7 @@ def serving(book: QuestionBook, intent: str, ranking: Ranking, product: str,
 
 def choose_question(book: QuestionBook, intent: str, within: Ranking, *, product: Optional[str] = None,
                     asked: Optional[str] = None, previous: Optional[str] = None, text: Optional[str] = None,
-                    overall: Ranking = (), intent_confident: bool = True,
+                    context: Ranking = (), intent_confident: bool = True,
                     thresholds: Optional[Thresholds] = None) -> QuestionChoice:
     """The question to answer for ``intent`` (see the module docstring for the rules)."""
     thresholds = thresholds or Thresholds()
@@ -141,8 +150,8 @@ def choose_question(book: QuestionBook, intent: str, within: Ranking, *, product
                 return QuestionChoice(last, switched)
             return QuestionChoice(default_question(book, last.intent, switched), switched)
         if not intent_confident or intent == last.intent:
-            q = serving(book, last.intent, overall, detected, thresholds.follow_up) \
-                or serving(book, last.intent, overall, last.products[0], thresholds.follow_up)
+            q = serving(book, last.intent, context, detected, thresholds.follow_up) \
+                or serving(book, last.intent, context, last.products[0], thresholds.follow_up)
             if q is not None:
                 return QuestionChoice(q, product_for(q, detected))
     ranked = [(find(book, qid), p) for qid, p in within]

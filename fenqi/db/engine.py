@@ -6,11 +6,12 @@ The schema is made by Alembic only (``fenqi.db.migrations``, ``python -m fenqi d
 """
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -43,6 +44,30 @@ def make_engine(url: str, **kwargs) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
+
+
+def serving_options(url: str, pool_size: int = 0) -> Dict[str, Any]:
+    """``create_engine`` options of a serving process (actions, channels): a dead or hung
+    database fails fast instead of holding a shopper (``fenqi.resilience``).
+
+    Every backend: connections checked before use (``pool_pre_ping``; after a database restart
+    the pooled ones are dead). PostgreSQL: ``connect_timeout``, ``statement_timeout`` and
+    ``lock_timeout`` and an ``application_name`` of ``fenqi-<pid>`` (which process a query is
+    from, in ``pg_stat_activity``). ``pool_size`` > 0 sizes the pool (as many again in
+    overflow; a bounded wait for one). Migrations and the CLI keep plain engines (no statement timeout)."""
+    from fenqi.resilience import DB_CONNECT_TIMEOUT_S, DB_STATEMENT_TIMEOUT_S
+
+    options: Dict[str, Any] = {"pool_pre_ping": True}
+    if make_url(url).get_backend_name() == "postgresql":
+        millis = DB_STATEMENT_TIMEOUT_S * 1000
+        options["connect_args"] = {
+            "connect_timeout": DB_CONNECT_TIMEOUT_S,
+            "application_name": f"fenqi-{os.getpid()}",
+            "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
+        }
+        if pool_size > 0:
+            options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=DB_CONNECT_TIMEOUT_S)
+    return options
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
@@ -88,13 +113,16 @@ _process_lock = threading.Lock()
 
 
 def process_store() -> Store:
-    """The process's store, opened once on first use at ``load_settings().database_url``."""
+    """The process's store, opened once on first use at ``load_settings().database_url``, with
+    the serving timeouts (:func:`serving_options`)."""
     global _process_store
     with _process_lock:
         if _process_store is None:
+            from fenqi.resilience import DB_THREADS
             from fenqi.settings import load_settings
 
-            _process_store = Store.open(load_settings().database_url)
+            url = load_settings().database_url
+            _process_store = Store.open(url, **serving_options(url, pool_size=DB_THREADS))
         return _process_store
 
 

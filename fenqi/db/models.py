@@ -2,7 +2,8 @@
 
 Allowed values come from :mod:`fenqi.state` and are enforced by CHECK constraints, so a
 row that ``fenqi.accounts.repository`` reads can always become a valid snapshot value.
-Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; datetimes are naive local time.
+Money is ``NUMERIC(12, 2)`` read back as ``Decimal``; instants are ``UtcDateTime`` (stored in UTC,
+read back timezone-aware); business dates (``Date``) are dates of the business zone (fenqi.clock).
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-from fenqi.db.types import Money, Rate
+from fenqi.db.types import Money, Rate, UtcDateTime
 from fenqi.policy import CREDIT_LIMIT_MAX, CREDIT_LIMIT_MIN, DEFAULT_MIN_CREDIT_RATING, MAX_PERIODS, MIN_PERIODS
 from fenqi.state import (
     ACCOUNT_STATUSES,
@@ -231,8 +231,8 @@ class MaintenanceWindow(Base):
 
     id = Column(Integer, primary_key=True)
     service = Column(String(16), nullable=False)
-    start = Column("start_at", DateTime, nullable=False)
-    end = Column("end_at", DateTime, nullable=False)
+    start = Column("start_at", UtcDateTime(), nullable=False)
+    end = Column("end_at", UtcDateTime(), nullable=False)
     note = Column(Text, nullable=False, default="")
     user_id = _user_fk(nullable=True)
 
@@ -276,7 +276,7 @@ class WechatBinding(Base):
 
     openid = Column(String(64), primary_key=True)
     user_id = _user_fk()
-    bound_at = Column(DateTime, nullable=False)
+    bound_at = Column(UtcDateTime(), nullable=False)
 
 
 class BindingCode(Base):
@@ -287,7 +287,7 @@ class BindingCode(Base):
 
     code = Column(String(32), primary_key=True)
     user_id = _user_fk()
-    expires_at = Column(DateTime, nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
     used = Column(Boolean, nullable=False, default=False)
 
 
@@ -299,7 +299,7 @@ class BindingAttempt(Base):
     __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
     key = Column(String(80), primary_key=True)
-    window_start = Column(DateTime, nullable=False)
+    window_start = Column(UtcDateTime(), nullable=False)
     attempts = Column(Integer, nullable=False, default=0)
 
 
@@ -317,6 +317,7 @@ class HandoffTicket(Base):
         CheckConstraint("length(sender_id) > 0", name="ticket_sender_not_empty"),
         Index("one_open_ticket_per_sender", "sender_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("handoff_tickets_by_sender", "sender_id", "id"),  # a shopper's tickets (outbox, #21)
     )
 
     id = Column(Integer, primary_key=True)
@@ -326,8 +327,8 @@ class HandoffTicket(Base):
     summary = Column(String(255), nullable=False, default="")
     transcript = Column(JSON, nullable=False, default=list)  # [{"speaker": "user"|"bot", "text": masked}]
     status = Column(String(8), nullable=False, default="open")
-    created_at = Column(DateTime, nullable=False)
-    closed_at = Column(DateTime, nullable=True)
+    created_at = Column(UtcDateTime(), nullable=False)
+    closed_at = Column(UtcDateTime(), nullable=True)
     # why the bot handed over (fenqi.handoff.reasons: asked, after_fallback, fallback_ladder); NULL
     # for tickets opened before it was recorded. Added by ALTER TABLE (no rebuild), hence last.
     reason = Column(String(16), nullable=True)
@@ -351,8 +352,8 @@ class Agent(Base):
     name = Column(String(32), nullable=False, unique=True)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime, nullable=False)
-    last_seen_at = Column(DateTime, nullable=True)  # last console request: "an agent is online"
+    created_at = Column(UtcDateTime(), nullable=False)
+    last_seen_at = Column(UtcDateTime(), nullable=True)  # last console request: "an agent is online"
 
 
 AGENT_ROLES = ("lead", "trainer")  # lead: analytics and conversation review; trainer: NLU inbox
@@ -376,8 +377,8 @@ class AgentSession(Base):
     token_hash = Column(String(64), primary_key=True)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
     csrf_token = Column(String(64), nullable=False)
-    created_at = Column(DateTime, nullable=False)
-    expires_at = Column(DateTime, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
 
 
 class TicketTakeover(Base):
@@ -396,9 +397,9 @@ class TicketTakeover(Base):
     served = Column(Boolean, nullable=False, default=False)
     rating = Column(Integer, nullable=True)
     rating_offered = Column(Boolean, nullable=False, default=False)  # the last thing asked was a rating
-    accepted_at = Column(DateTime, nullable=True)
-    ended_at = Column(DateTime, nullable=True)
-    last_inbound_at = Column(DateTime, nullable=True)  # the shopper's last message (WeChat's 48 h window)
+    accepted_at = Column(UtcDateTime(), nullable=True)
+    ended_at = Column(UtcDateTime(), nullable=True)
+    last_inbound_at = Column(UtcDateTime(), nullable=True)  # the shopper's last message (WeChat's 48 h window)
 
 
 class TicketMessage(Base):
@@ -411,6 +412,7 @@ class TicketMessage(Base):
         CheckConstraint(one_of("delivery", DELIVERY_STATES), name="ticket_message_delivery_valid"),
         Index("ticket_messages_by_ticket", "ticket_id", "id"),
         Index("ticket_messages_pending", "delivery", "id"),
+        Index("ticket_messages_pending_by_ticket", "ticket_id", "delivery", "id"),  # outbox per recipient (#21)
     )
 
     id = Column(Integer, primary_key=True)
@@ -419,10 +421,21 @@ class TicketMessage(Base):
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     kind = Column(String(16), nullable=False, default="text")
     text = Column(Text, nullable=False)
-    created_at = Column(DateTime, nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
     delivery = Column(String(10), nullable=False)  # shopper: received; to the shopper: pending -> ...
-    delivered_at = Column(DateTime, nullable=True)
+    delivered_at = Column(UtcDateTime(), nullable=True)
     delivery_error = Column(String(64), nullable=True)
+
+
+class TokenRevocation(Base):
+    """A user signed out (issue 21): their tokens issued up to ``revoked_before`` are refused
+    (``fenqi.identity.Revocations``); one row per user, moved forward by each sign-out."""
+
+    __tablename__ = "token_revocations"
+    __table_args__ = (CheckConstraint("length(user_id) > 0", name="revocation_user_not_empty"),)
+
+    user_id = Column(String(64), primary_key=True)
+    revoked_before = Column(UtcDateTime(), nullable=False)
 
 
 # --- analytics and conversation review (fenqi.analytics, the console's lead pages) -------------
@@ -445,8 +458,8 @@ class AnalyticsConversation(Base):
     sender_id = Column(String(255), nullable=False)  # to attach tickets and read events; never shown
     channel = Column(String(8), nullable=False)
     day = Column(Date, nullable=False)               # business date (Asia/Shanghai) of the start
-    started_at = Column(DateTime, nullable=False)    # UTC
-    last_at = Column(DateTime, nullable=False)       # UTC, the newest event folded in
+    started_at = Column(UtcDateTime(), nullable=False)
+    last_at = Column(UtcDateTime(), nullable=False)  # the newest event folded in
     last_event_id = Column(Integer, nullable=False)
     open_turn_id = Column(Integer, nullable=True)    # the shopper message whose reply is still coming
     messages = Column(Integer, nullable=False, default=0)
@@ -468,7 +481,7 @@ class AnalyticsTurn(Base):
     conversation_id = Column(Integer, ForeignKey("analytics_conversations.id", ondelete="CASCADE"),
                              nullable=False)
     day = Column(Date, nullable=False)
-    at = Column(DateTime, nullable=False)            # UTC
+    at = Column(UtcDateTime(), nullable=False)
     channel = Column(String(8), nullable=False)
     intent = Column(String(64), nullable=False)      # "" when the message had none
     confidence = Column(Float, nullable=True)
@@ -492,9 +505,9 @@ class AnalyticsCursor(Base):
     last_event_id = Column(Integer, nullable=False, default=0)
     last_ticket_id = Column(Integer, nullable=False, default=0)
     horizon_event_id = Column(Integer, nullable=False, default=0)
-    horizon_at = Column(DateTime, nullable=True)
-    events_until = Column(DateTime, nullable=True)  # UTC time of the newest event folded
-    updated_at = Column(DateTime, nullable=True)
+    horizon_at = Column(UtcDateTime(), nullable=True)
+    events_until = Column(UtcDateTime(), nullable=True)  # the time of the newest event folded
+    updated_at = Column(UtcDateTime(), nullable=True)
 
 
 class ConversationReview(Base):
@@ -507,7 +520,7 @@ class ConversationReview(Base):
     tags = Column(JSON, nullable=False, default=list)  # ["答非所问", "利率说明不清", ...]
     reviewed = Column(Boolean, nullable=False, default=False)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
-    updated_at = Column(DateTime, nullable=False)
+    updated_at = Column(UtcDateTime(), nullable=False)
 
 
 # --- the training loop: NLU inbox and model releases (fenqi.training, issue #20) ----------------
@@ -531,8 +544,8 @@ class InboxGroup(Base):
     intent = Column(String(64), nullable=True)       # the label decided (confirmed, relabelled, out_of_scope)
     question = Column(String(64), nullable=True)     # its standard question (questions.yml id)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
-    decided_at = Column(DateTime, nullable=True)     # UTC
-    created_at = Column(DateTime, nullable=False)    # UTC
+    decided_at = Column(UtcDateTime(), nullable=True)     # UTC
+    created_at = Column(UtcDateTime(), nullable=False)    # UTC
 
 
 class InboxItem(Base):
@@ -559,12 +572,12 @@ class InboxItem(Base):
     seen = Column(Integer, nullable=False, default=1)
     fallbacks = Column(Integer, nullable=False, default=0)
     clarified = Column(Integer, nullable=False, default=0)
-    first_at = Column(DateTime, nullable=False)       # UTC
-    last_at = Column(DateTime, nullable=False)        # UTC
+    first_at = Column(UtcDateTime(), nullable=False)       # UTC
+    last_at = Column(UtcDateTime(), nullable=False)        # UTC
     personal = Column(String(64), nullable=True)      # what still looks personal after masking (never trained on)
     state = Column(String(10), nullable=False, default="new")
     note = Column(String(500), nullable=True)         # why a guard blocked it
-    exported_at = Column(DateTime, nullable=True)
+    exported_at = Column(UtcDateTime(), nullable=True)
 
 
 class InboxSighting(Base):
@@ -587,7 +600,7 @@ class InboxCursor(Base):
 
     id = Column(Integer, primary_key=True, default=1, autoincrement=False)
     last_turn_id = Column(Integer, nullable=False, default=0)
-    updated_at = Column(DateTime, nullable=True)
+    updated_at = Column(UtcDateTime(), nullable=True)
 
 
 class ModelRelease(Base):
@@ -605,5 +618,5 @@ class ModelRelease(Base):
     previous_id = Column(Integer, ForeignKey("model_releases.id", ondelete="SET NULL"), nullable=True)
     gate = Column(JSON, nullable=True)
     by = Column(String(64), nullable=False)
-    created_at = Column(DateTime, nullable=False)     # UTC: live since
+    created_at = Column(UtcDateTime(), nullable=False)     # UTC: live since
     rollout = Column(JSON, nullable=True)             # per instance: url, seconds, ok

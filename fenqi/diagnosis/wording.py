@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
+from fenqi import clock
+
 
 def format_day(day: date) -> str:
     """``date(2024, 6, 3)`` -> ``"2024年6月3日"``."""
@@ -11,8 +13,9 @@ def format_day(day: date) -> str:
 
 
 def format_moment(moment: datetime) -> str:
-    """``datetime(2024, 6, 3, 6, 0)`` -> ``"2024年6月3日 06:00"``."""
-    return f"{format_day(moment.date())} {moment:%H:%M}"
+    """An aware instant in business time: 2024-06-03 06:00 Beijing -> ``"2024年6月3日 06:00"``."""
+    local = clock.local(moment)
+    return f"{format_day(local.date())} {local:%H:%M}"
 
 
 def quoted(name: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Sequence
 
+from fenqi.nlp import FALLBACK
 from fenqi.privacy import mask_pii
 
-from .steps import FALLBACK_INTENT, user_intent
+from .steps import user_intent
 from .topics import Topics
 
 
@@ -44,7 +45,7 @@ def recent_intents(events: Sequence[Mapping], limit: int) -> List[str]:
     found: List[str] = []
     for event in reversed(events):
         name = user_intent(event) if event.get("event") == "user" else ""
-        if name and name != FALLBACK_INTENT and name not in found:
+        if name and name != FALLBACK and name not in found:
             found.append(name)
             if len(found) == limit:
                 break

@@ -9,6 +9,7 @@ from typing import Any, Dict, FrozenSet, List, Optional
 
 from pydantic import StrictInt, StrictStr, root_validator, validator
 
+from fenqi import clock
 from fenqi.datafile import Invalid, Record, load, validate
 
 SERVICE_FILE = Path(__file__).with_name("service.yml")
@@ -62,8 +63,10 @@ class ServiceInfo:
     summary_intents: int
 
     def is_open(self, now: datetime) -> bool:
-        """Whether agents are working at ``now`` (naive local time)."""
-        return now.isoweekday() in self.days and self.opens <= now.time() < self.closes
+        """Whether agents are working at ``now`` (an aware instant, read in the business zone:
+        the hours of ``service.yml`` are Beijing time, not the server's)."""
+        local = clock.local(now)
+        return local.isoweekday() in self.days and self.opens <= local.time() < self.closes
 
 
 def _service_info(file: ServiceFile) -> ServiceInfo:

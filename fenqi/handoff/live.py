@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,8 @@ from .tickets import TicketNotFound, get_ticket, open_ticket_for
 
 MAX_TEXT = 1000
 ONLINE_WINDOW = timedelta(seconds=120)     # an agent seen this recently is online
+RECIPIENT_BATCH = 500                      # shoppers per outbox query (bounded IN list)
+EXPIRED = "expired"                        # delivery_error of a message that waited too long
 RATING = re.compile(r"^\s*(?:评分\s*[:：]?\s*)?([1-5])\s*(?:分|星)?\s*$")
 
 GREETING = "人工客服 {name} 为您服务。"
@@ -64,6 +66,7 @@ class Delivery:
     text: str
     last_inbound_at: Optional[datetime]
     agent: Optional[str] = None       # the writing agent's name (agent messages)
+    created_at: Optional[datetime] = None
 
 
 def bounded(text: str, limit: int = MAX_TEXT) -> str:
@@ -228,20 +231,60 @@ def intercept(session: Session, sender_id: str, text: str, now: datetime) -> Int
     return Intercept(handled=True, reply=RATING_THANKS.format(score=score), ticket_id=last.id)
 
 
-def pending_deliveries(session: Session, sender_prefixes: Sequence[str], limit: int = 50) -> List[Delivery]:
-    """Agent/system messages not yet delivered to shoppers whose sender id has one of the prefixes."""
+def pending_deliveries(session: Session, sender_prefixes: Sequence[str],
+                       recipients: Optional[Collection[str]] = None, after_id: int = 0,
+                       limit: int = 50) -> List[Delivery]:
+    """Agent/system messages not yet delivered to shoppers whose sender id has one of the prefixes,
+    at most ``limit``, each ticket's in order.
+
+    Without ``recipients``: the oldest first with an id above ``after_id`` (a page of the outbox,
+    read through ``ticket_messages_pending``). With ``recipients`` (sender ids, at most
+    :data:`RECIPIENT_BATCH`): only those shoppers' messages — the ones a process can reach now — so
+    messages waiting for shoppers who left never fill the page; read through
+    ``handoff_tickets_by_sender`` and ``ticket_messages_pending_by_ticket`` (ticket by ticket).
+    """
     prefixes = tuple(sender_prefixes)
-    rows = session.execute(
-        select(TicketMessage, HandoffTicket.sender_id, HandoffTicket.channel,
-               func.coalesce(TicketTakeover.last_inbound_at, HandoffTicket.created_at), Agent.name)
-        .join(HandoffTicket, HandoffTicket.id == TicketMessage.ticket_id)
-        .outerjoin(TicketTakeover, TicketTakeover.ticket_id == TicketMessage.ticket_id)
-        .outerjoin(Agent, Agent.id == TicketMessage.agent_id)
-        .where(TicketMessage.delivery == "pending")
-        .order_by(TicketMessage.id).limit(limit)).all()
+    if not prefixes or (recipients is not None and not recipients):
+        return []
+    query = (select(TicketMessage, HandoffTicket.sender_id, HandoffTicket.channel,
+                    func.coalesce(TicketTakeover.last_inbound_at, HandoffTicket.created_at), Agent.name)
+             .join(HandoffTicket, HandoffTicket.id == TicketMessage.ticket_id)
+             .outerjoin(TicketTakeover, TicketTakeover.ticket_id == TicketMessage.ticket_id)
+             .outerjoin(Agent, Agent.id == TicketMessage.agent_id)
+             .where(TicketMessage.delivery == "pending",
+                    or_(*[HandoffTicket.sender_id.startswith(p, autoescape=True) for p in prefixes])))
+    if recipients is None:
+        query = query.where(TicketMessage.id > after_id).order_by(TicketMessage.id)
+    else:
+        if len(recipients) > RECIPIENT_BATCH:
+            raise ValueError(f"at most {RECIPIENT_BATCH} recipients per query")
+        tickets = select(HandoffTicket.id).where(HandoffTicket.sender_id.in_(sorted(recipients)))
+        query = (query.where(TicketMessage.ticket_id.in_(tickets.scalar_subquery()))
+                 .order_by(TicketMessage.ticket_id, TicketMessage.id))
+    rows = session.execute(query.limit(limit)).all()
     return [Delivery(message_id=m.id, ticket_id=m.ticket_id, sender_id=sender, channel=channel, kind=m.kind,
-                     text=m.text, last_inbound_at=inbound, agent=name)
-            for m, sender, channel, inbound, name in rows if sender.startswith(prefixes)]
+                     text=m.text, last_inbound_at=inbound, agent=name, created_at=m.created_at)
+            for m, sender, channel, inbound, name in rows]
+
+
+def any_pending(session: Session) -> bool:
+    """Whether any message waits for delivery (one index probe; the outbox's idle check)."""
+    return session.scalar(select(TicketMessage.id).where(TicketMessage.delivery == "pending").limit(1)) is not None
+
+
+def expire_pending(session: Session, before: datetime, limit: int = 500) -> int:
+    """Mark at most ``limit`` messages still pending since before ``before`` as undeliverable
+    (``failed``, reason ``expired``: the console shows it); the number marked."""
+    stale = list(session.scalars(select(TicketMessage.id).where(
+        TicketMessage.delivery == "pending", TicketMessage.created_at < before)
+        .order_by(TicketMessage.id).limit(limit)))
+    if not stale:
+        return 0
+    result = session.execute(update(TicketMessage).where(
+        TicketMessage.id.in_(stale), TicketMessage.delivery == "pending")
+        .values(delivery="failed", delivered_at=None, delivery_error=EXPIRED)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
 
 
 def claim(session: Session, message_id: int, now: datetime) -> bool:

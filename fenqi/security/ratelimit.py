@@ -1,7 +1,9 @@
-"""Per-key rate limits (token buckets) and a bounded concurrency gate, in process.
+"""Per-key rate limits (token buckets), a bounded concurrency gate and a per-request budget, in
+process.
 
-Used per socket.io connection (channel) and per client address (relay). Memory is bounded:
-at most ``max_keys`` buckets, the least recently used dropped first.
+Used per socket.io connection (channel) and per client address (relay); the budget per engine.io
+POST (issue #21: one POST must not carry many bot turns). Memory is bounded: at most ``max_keys``
+buckets, the least recently used dropped first.
 """
 from __future__ import annotations
 
@@ -34,6 +36,23 @@ class RateLimiter:
 
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)
+
+
+class RequestBudget:
+    """What one request (one engine.io POST and the packets it carries) may still do, by kind."""
+
+    def __init__(self) -> None:
+        self._used: Dict[str, int] = {}
+
+    def take(self, kind: str, limit: int) -> bool:
+        """Count one ``kind``; False once more than ``limit`` were asked for."""
+        used = self._used.get(kind, 0) + 1
+        self._used[kind] = used
+        return used <= limit
+
+    def refused(self, kind: str, limit: int) -> int:
+        """How many ``kind`` were refused so far (1 on the first refusal: say so once)."""
+        return max(0, self._used.get(kind, 0) - limit)
 
 
 class ConcurrencyGate:

@@ -8,11 +8,14 @@ replay with a new body).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable, Protocol
 
 from fenqi.wechat.ttl import TTLMap
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "fenqi:wechat:nonce:"  # beside the MsgId claims (fenqi:wechat:turn:)
 
@@ -37,16 +40,24 @@ class MemoryNonceCache:
 
 
 class RedisNonceCache:
-    """``SET key fingerprint NX EX ttl``: atomic across processes and machines."""
+    """``SET key fingerprint NX EX ttl``: atomic across processes and machines. Redis down: this
+    process's own memory instead (a replay is still refused by the instance that saw the
+    original; the shopper gets an answer, not an HTTP 500)."""
 
     def __init__(self, client: Any, ttl: float, prefix: str = PREFIX) -> None:
         self._client, self._ttl, self._prefix = client, max(1, int(ttl)), prefix
+        self._fallback = MemoryNonceCache(ttl)
 
     def first_use(self, key: str, fingerprint: str) -> bool:
         name = self._prefix + key
-        if self._client.set(name, fingerprint, nx=True, ex=self._ttl):
-            return True
-        known = self._client.get(name)
+        try:
+            if self._client.set(name, fingerprint, nx=True, ex=self._ttl):
+                self._fallback.first_use(key, fingerprint)  # known here too, should Redis go
+                return True
+            known = self._client.get(name)
+        except Exception as exc:  # redis.RedisError and socket errors
+            logger.warning("nonce cache: Redis unavailable (%s), this process's memory only", exc.__class__.__name__)
+            return self._fallback.first_use(key, fingerprint)
         return (known.decode() if isinstance(known, bytes) else known) == fingerprint
 
 

@@ -41,10 +41,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--user", help="demo user id to log in as (local demo token)")
     args = parser.parse_args(argv)
     metadata = {}
+    secret, ttl = None, 0
     if args.user:
-        from fenqi.identity import issue_token
         from fenqi.settings import load_settings
-        metadata["auth_token"] = issue_token(args.user, load_settings().jwt_secret, ttl=8 * 3600)
+        settings = load_settings()
+        secret, ttl = settings.jwt_secret, settings.token_ttl
     sender = f"shell-{uuid.uuid4().hex[:8]}"
     who = f"已登录为 {args.user}" if args.user else "未登录（通用解答）"
     print(f"分期助手 · {who} · 输入问题，数字选择按钮，Ctrl-D 退出")
@@ -59,6 +60,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         if text.isdigit() and 1 <= int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
+        if secret is not None:  # a fresh token per message: the session may outlast one token's lifetime
+            from fenqi.identity import issue_token
+            metadata["auth_token"] = issue_token(args.user, secret, ttl=ttl)
         try:
             buttons = show(post(args.url, {"sender": sender, "message": text, "metadata": metadata}))
         except (urllib.error.URLError, OSError) as exc:

@@ -36,7 +36,7 @@ def _models_dir() -> Path:
 def _now() -> Any:
     from fenqi import clock
 
-    return clock.utcnow().replace(tzinfo=None, microsecond=0)
+    return clock.utcnow().replace(microsecond=0)
 
 
 def _training_index(data_dir: Path) -> Any:
@@ -132,7 +132,7 @@ def cmd_model_status(args: argparse.Namespace) -> int:
     with _cli()._session() as session:
         live = releases.live_model(session, models)
         rows = [(r.id, r.action, r.model, r.created_at, r.by, r.gate) for r in releases.releases(session, args.last)]
-    since = live.release.created_at.isoformat(sep=" ") + " UTC" if live.release else "(no release recorded)"
+    since = (f"{live.release.created_at:%Y-%m-%d %H:%M:%S} UTC" if live.release else "(no release recorded)")
     print(f"live: {live.path} since {since}")
     for rid, action, model, at, by, gate in rows:
         line = f"  #{rid} {at:%Y-%m-%d %H:%M:%S} UTC {action:<8} {model}  by {by}"

@@ -18,7 +18,6 @@ A model's result depends on its training data and configuration only, so the gat
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -91,12 +90,9 @@ def _predict_fold(setup: TrainingSetup, train: Sequence[Row], texts: Sequence[st
         return out
     qmodel = QuestionModel(ModelConfig.from_options(setup.question_options)).fit(
         [r[0] for r in labelled], [str(r[2]) for r in labelled], [r[1] for r in labelled])
-    by_intent: Dict[str, List[int]] = defaultdict(list)
-    for i, p in enumerate(out):
-        by_intent[p.intent].append(i)
-    for intent, positions in by_intent.items():  # one batch per predicted intent
-        for i, ranked in zip(positions, qmodel.rank_many([texts[i] for i in positions], intent, 1)):
-            out[i] = Prediction(out[i].intent, out[i].confidence, ranked[0][0] if ranked else None)
+    for i, p in enumerate(out):  # the question within the predicted intent (features shared by all intents)
+        ranked = qmodel.rank(texts[i], p.intent, 1)
+        out[i] = Prediction(p.intent, p.confidence, ranked[0][0] if ranked else None)
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fenqi.clock import BUSINESS_TZ
+from fenqi.clock import business_date
 from fenqi.db.models import Agent, InboxGroup, InboxItem
 from fenqi.nlp.training_data import PROJECT_ROOT, REVIEWED_DIR, TRAINING_DIR
 
@@ -118,9 +118,9 @@ def export(session: Session, training: TrainingIndex, now: datetime,
     return done
 
 
-def _business_day(utc_naive: datetime) -> str:
-    """The business date (Asia/Shanghai) of a naive UTC time from the store."""
-    return utc_naive.replace(tzinfo=timezone.utc).astimezone(BUSINESS_TZ).date().isoformat()
+def _business_day(moment: datetime) -> str:
+    """The business date (fenqi.clock's zone) of an instant from the store."""
+    return business_date(moment).isoformat()
 
 
 def _shown(path: Path) -> str:

@@ -3,7 +3,7 @@
 **Collecting** (:func:`collect`) reads the analytics rollup's shopper messages (``analytics_turns``,
 so analytics' definitions of fallback and clarified hold here too) after the inbox's cursor, and
 their text and parse data from the tracker store. A message is skipped when it is a button payload
-or already a training line. Its text is masked (:func:`fenqi.privacy.mask_identifiers`) *before* it
+or already a training line. Its text is masked (:func:`fenqi.privacy.mask_for_people`) *before* it
 is stored; what still looks personal is recorded and keeps it out of training data. The same masked
 text seen again counts on its item; a new text joins an open group of near-identical ones
 (char-bigram Jaccard ≥ :data:`GROUP_SIMILARITY` with digits folded) or starts a group. A message is
@@ -42,7 +42,7 @@ from fenqi.db.models import (
 )
 from fenqi.nlp import FALLBACK, OUT_OF_SCOPE
 from fenqi.overlap import normalise
-from fenqi.privacy import mask_identifiers, personal_traces
+from fenqi.privacy import mask_for_people, personal_traces
 
 from .guards import Finding, TextIndex, TrainingIndex
 from .need import Signs, need, reasons
@@ -152,7 +152,7 @@ def _cursor(session: Session) -> InboxCursor:
 def collect(session: Session, tracker: Optional[Connection], training: TrainingIndex, now: datetime,
             limit: int = BATCH, settle: timedelta = SETTLE) -> Collected:
     """Take the shopper messages folded since the last call into the inbox (at most ``limit``);
-    ``now`` is naive UTC, as the rollup's times."""
+    ``now`` is an aware instant (fenqi.clock)."""
     done = Collected()
     cursor = _cursor(session)
     done.last_turn_id = cursor.last_turn_id
@@ -173,7 +173,7 @@ def collect(session: Session, tracker: Optional[Connection], training: TrainingI
         text = event.text.strip() if event is not None else ""
         if not text or text.startswith("/"):
             continue  # gone from the tracker store, or a button payload
-        masked = mask_identifiers(text.replace("\n", " "))[:MAX_TEXT]
+        masked = mask_for_people(text.replace("\n", " "))[:MAX_TEXT]
         if training.is_training_line(masked) or training.is_training_line(text):
             continue
         assert event is not None

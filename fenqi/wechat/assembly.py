@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from fenqi.identity import issue_token
+from fenqi.identity import WECHAT, issue_token
 from fenqi.settings import Settings, load_settings
 
 from .api import WeChatApi
@@ -14,7 +14,7 @@ from .turns import TurnStore
 from .webhook import WeChatWebhook
 
 TOKEN_TTL = 300  # seconds: a token covers one bot turn, not a session
-CHANNEL = "wechat"
+CHANNEL = WECHAT
 
 
 def token_minter(jwt_secret: str) -> Callable[[str], str]:

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from fenqi import clock
 from fenqi.db.engine import session_scope
 from fenqi.db.models import BindingAttempt, BindingCode, User, WechatBinding
 
@@ -88,7 +89,7 @@ def mint_binding_code(session: Session, user_id: str, ttl: int = CODE_TTL,
     """A fresh unused one-time code (10 characters) for ``user_id``, valid ``ttl`` seconds."""
     if session.get(User, user_id) is None:
         raise ValueError(f"unknown user {user_id!r}")
-    now = now or datetime.now()
+    now = now or clock.now()
     for _ in range(20):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         existing = session.get(BindingCode, code)
@@ -111,7 +112,7 @@ def bind_openid(session: Session, openid: str, code: str, now: Optional[datetime
     beyond a limit nothing is tried and the outcome is ``throttled``."""
     if not openid:
         raise ValueError("openid must not be empty")
-    now = now or datetime.now()
+    now = now or clock.now()
     code = normalize_code(code)
     for key, limit in ((_key("openid", openid), limits.per_openid), (_key("code", code), limits.per_code),
                        ("global", limits.total)):

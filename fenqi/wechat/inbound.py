@@ -7,6 +7,8 @@ from typing import Optional
 from wechatpy import parse_message
 from wechatpy.messages import BaseMessage
 
+from fenqi.privacy import pseudonym
+
 from .errors import bad_request
 
 TEXT = "text"  # goes to the bot (text, or voice with recognition)
@@ -15,6 +17,7 @@ UNSUPPORTED = "unsupported"  # image, video, location, link, voice without recog
 IGNORED = "ignored"  # other events (menu clicks, LOCATION reports, unsubscribe): no reply
 
 SUBSCRIBE_EVENTS = ("subscribe", "subscribe_scan")
+SENDER_PREFIX = "wx:"  # the WeChat conversation id is SENDER_PREFIX + OpenID
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Inbound:
     @property
     def sender_id(self) -> str:
         """Rasa sender id: never the bare OpenID, always namespaced."""
-        return "wx:" + self.openid
+        return SENDER_PREFIX + self.openid
 
 
 def _is_event(message: BaseMessage) -> bool:
@@ -38,10 +41,13 @@ def _is_event(message: BaseMessage) -> bool:
 
 
 def dedupe_key(message: BaseMessage) -> str:
-    """Messages are retried with the same MsgId; events by FromUserName + CreateTime (+ event)."""
+    """Messages are retried with the same MsgId; events by FromUserName + CreateTime (+ event).
+
+    The key is logged, claimed in Redis and becomes the turn's message id in the tracker, so the
+    OpenID in it is a :func:`~fenqi.privacy.pseudonym` (issue #21), never the OpenID itself."""
     if _is_event(message) or not message.id:
         event = str(message._data.get("Event") or "").lower()
-        return f"evt:{message.source}:{message._data.get('CreateTime', '')}:{event}"
+        return f"evt:{pseudonym(str(message.source))}:{message._data.get('CreateTime', '')}:{event}"
     return f"msg:{message.id}"
 
 

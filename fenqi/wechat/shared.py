@@ -1,9 +1,13 @@
 """WeChat state shared by several Rasa instances, in Redis (issue #13, production mode).
 
 :class:`RedisTurnClaims`: the first instance to see a message's dedupe key (MsgId) claims it with
-``SET NX EX``; a retry that nginx sends to another instance finds the claim and only says
-``success`` — the claiming instance runs the one bot turn and delivers the one answer (passively
-or through the customer-service API). ``FENQI_WECHAT_REDIS_URL`` unset: no claims (one process).
+``SET NX EX``; the claiming instance runs the one bot turn and stores the answer beside the claim
+(:data:`ANSWER_TTL`: the first WeChat-sized part and the number of parts) together with who
+delivered it (a passive reply and its text, or the customer-service API). A retry that nginx sends
+to another instance waits a bounded time for that answer and replies with it passively — the same
+text again when WeChat lost the first passive reply — or says ``success`` when the API has it
+(issue #21). Keys hold a SHA-256 of the dedupe key (an event's key names the OpenID).
+``FENQI_WECHAT_REDIS_URL`` unset: no claims (one process).
 
 :class:`RedisOptionMemory`: the numbered options last shown to each OpenID, so the shopper's "1"
 resolves on whichever instance receives it; unset: :class:`~fenqi.wechat.options.OptionMemory`.
@@ -14,6 +18,7 @@ import hashlib
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple
 
 from .options import (
@@ -33,32 +38,163 @@ logger = logging.getLogger(__name__)
 
 ENV_URL = "FENQI_WECHAT_REDIS_URL"
 CLAIM_TTL = 600  # seconds: WeChat retries within ~15 s; the key outlives them comfortably
+ANSWER_TTL = 60  # seconds an answer and its delivery are kept for retries on other instances
+TURN_PREFIX = "fenqi:wechat:turn:"
+ANSWER_PREFIX = "fenqi:wechat:answer:"
+MAX_ANSWER_BYTES = 2048  # one WeChat text message (fenqi.wechat.splitting): what a passive reply holds
+API = "api"
+PASSIVE_MARK = "passive:"  # delivery value: "api", or "passive:" + the text replied
+
+
+def key_hash(key: str) -> str:
+    """What Redis keys and logs use for a dedupe key (an event's key contains the OpenID)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SharedAnswer:
+    """What another instance knows of a message: its answer (the first part and how many parts
+    there are; None while the turn runs) and how it was delivered (None: not yet)."""
+
+    first: Optional[str] = None
+    parts: int = 0
+    delivered_by: Optional[str] = None     # "api" or "passive"
+    passive_text: str = ""                 # what the passive reply said
+
+    @property
+    def ready(self) -> bool:
+        return self.first is not None
 
 
 class TurnClaims(Protocol):
     async def claim(self, key: str) -> bool: ...
 
+    async def publish(self, key: str, parts: Sequence[str]) -> None: ...
+
+    async def answer(self, key: str) -> SharedAnswer: ...
+
+    async def claim_delivery(self, key: str, how: str, text: str = "") -> Optional[SharedAnswer]: ...
+
+    async def attempt(self, key: str) -> int: ...
+
+
+def _text(raw: Any) -> Optional[str]:
+    """A stored text read back, or None when missing, malformed or oversize."""
+    if raw is None or len(raw) > 4 * MAX_ANSWER_BYTES:
+        return None
+    try:
+        return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    except UnicodeDecodeError:
+        return None
+
+
+def bounded_text(text: str, limit: int = MAX_ANSWER_BYTES) -> str:
+    """``text`` cut to ``limit`` UTF-8 bytes, never mid-character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def _delivery(raw: Any) -> Tuple[Optional[str], str]:
+    value = _text(raw)
+    if value == API:
+        return API, ""
+    if value is not None and value.startswith(PASSIVE_MARK):
+        return "passive", value[len(PASSIVE_MARK):]
+    return None, ""
+
 
 class RedisTurnClaims:
-    """Cluster-wide "who runs this message" in Redis; fails open (logs) when Redis is down."""
+    """Cluster-wide "who runs this message, what was answered, who delivered it" in Redis.
 
-    def __init__(self, url: str, prefix: str = "fenqi:wechat:turn:", ttl: int = CLAIM_TTL,
-                 client: Optional[Any] = None) -> None:
+    The claim is a string key (``SET NX EX``, :data:`CLAIM_TTL`); the answer a hash beside it
+    (fields ``first``, ``parts``, ``delivery``, ``attempts``; :data:`ANSWER_TTL`, at most
+    :data:`MAX_ANSWER_BYTES` of text). Fails open (logs) when Redis is down: the turn runs here,
+    an answer not found is ``success`` as before.
+    """
+
+    def __init__(self, url: str, prefix: str = TURN_PREFIX, ttl: int = CLAIM_TTL,
+                 client: Optional[Any] = None, answer_prefix: str = ANSWER_PREFIX,
+                 answer_ttl: int = ANSWER_TTL) -> None:
         if client is None:
             from redis.asyncio import Redis
 
-            client = Redis.from_url(url)
+            client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
         self._redis = client
         self._prefix = prefix
         self._ttl = ttl
+        self._answers = answer_prefix
+        self._answer_ttl = answer_ttl
         self.owner = uuid.uuid4().hex  # this process, stored as the claim's value (diagnostics)
+
+    def claim_key(self, key: str) -> str:
+        return self._prefix + key_hash(key)
+
+    def answer_key(self, key: str) -> str:
+        return self._answers + key_hash(key)
 
     async def claim(self, key: str) -> bool:
         try:
-            return bool(await self._redis.set(self._prefix + key, self.owner, nx=True, ex=self._ttl))
+            return bool(await self._redis.set(self.claim_key(key), self.owner, nx=True, ex=self._ttl))
         except Exception as exc:  # Redis down: better two answers than none
             logger.warning("wechat turn claim unavailable (%s); running the turn here", exc.__class__.__name__)
             return True
+
+    async def publish(self, key: str, parts: Sequence[str]) -> None:
+        """Store the finished turn's answer for retries on other instances."""
+        first = bounded_text(parts[0]) if parts else ""
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(self.answer_key(key), mapping={"first": first, "parts": str(len(parts))})
+                pipe.expire(self.answer_key(key), self._answer_ttl)
+                await pipe.execute()
+        except Exception as exc:
+            logger.warning("wechat answer not shared (%s); a retry elsewhere gets success",
+                           exc.__class__.__name__)
+
+    async def answer(self, key: str) -> SharedAnswer:
+        """The message's answer and delivery as far as known (nothing when Redis is down)."""
+        try:
+            first, parts, delivery = await self._redis.hmget(self.answer_key(key), "first", "parts", "delivery")
+        except Exception as exc:
+            logger.warning("wechat shared answer unavailable (%s)", exc.__class__.__name__)
+            return SharedAnswer()
+        how, text = _delivery(delivery)
+        try:
+            count = max(0, int(parts)) if parts is not None else 0
+        except ValueError:
+            count = 0
+        return SharedAnswer(first=_text(first), parts=count, delivered_by=how, passive_text=text)
+
+    async def claim_delivery(self, key: str, how: str, text: str = "") -> Optional[SharedAnswer]:
+        """Take the delivery of the answer (``api``, or ``passive`` with the text replied); None
+        when taken here, else what the instance that took it recorded. Redis down: taken here."""
+        value = API if how == API else PASSIVE_MARK + bounded_text(text)
+        name = self.answer_key(key)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hsetnx(name, "delivery", value)
+                pipe.hget(name, "delivery")
+                pipe.expire(name, self._answer_ttl)
+                won, current, _ = await pipe.execute()
+        except Exception as exc:
+            logger.warning("wechat delivery claim unavailable (%s); delivering here", exc.__class__.__name__)
+            return None
+        if won:
+            return None
+        other, other_text = _delivery(current)
+        return SharedAnswer(delivered_by=other, passive_text=other_text)
+
+    async def attempt(self, key: str) -> int:
+        """Count one more delivery of this message by WeChat, on any instance; 0 when unknown."""
+        name = self.answer_key(key)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hincrby(name, "attempts", 1)
+                pipe.expire(name, self._answer_ttl)
+                count, _ = await pipe.execute()
+        except Exception as exc:
+            logger.warning("wechat attempt count unavailable (%s)", exc.__class__.__name__)
+            return 0
+        return int(count)
 
     async def close(self) -> None:
         await self._redis.close()

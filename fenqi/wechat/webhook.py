@@ -3,6 +3,10 @@
 Flow for a POST: verify signature -> size/XML checks -> (decrypt) -> parse -> dedupe ->
 run the turn once -> passive XML reply if ready within ``passive_timeout``, else ``success``
 and the answer goes out later through the customer-service API.
+
+Several instances (``claims``, fenqi.wechat.shared): the instance that claimed the MsgId runs the
+turn and shares its answer and who delivered it; a retry on another instance waits as long as
+the first instance would for that answer and replies with it (issue #21).
 """
 from __future__ import annotations
 
@@ -22,13 +26,14 @@ from .conversation import Responder
 from .errors import WebhookError, not_configured, too_large
 from .inbound import IGNORED, Inbound, parse_inbound
 from .passive import SUCCESS, text_reply_xml
-from .shared import TurnClaims
+from .shared import SharedAnswer, TurnClaims, key_hash
 from .signing import Envelope, open_envelope, seal_reply, verify_echo
 from .splitting import split_message
 from .turns import API, PASSIVE, InMemoryTurnStore, Turn, TurnStore
 
 WECHAT_ATTEMPTS = 3  # WeChat sends a message at most three times, 5 s apart
 NO_API_HOLD = 1.5  # without the customer-service API, hold past WeChat's 5 s so it retries
+SHARED_POLL = (0.05, 0.25)  # first and longest pause between looks for another instance's answer
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +101,13 @@ class WeChatWebhook:
         if inbound.kind == IGNORED:
             return _plain(200, SUCCESS)
         turn = self.turns.get(inbound.dedupe_key)
+        shared_attempts = 0
+        if self.claims is not None and self.api is None:  # the last try gets an apology: count them all
+            shared_attempts = await self.claims.attempt(inbound.dedupe_key)
         if turn is None and self.claims is not None and not await self.claims.claim(inbound.dedupe_key):
-            logger.info("wechat retry of key=%s: another instance runs it", inbound.dedupe_key)
-            return _plain(200, SUCCESS)
+            logger.info("wechat retry of key #%s: another instance runs it", key_hash(inbound.dedupe_key)[:12])
+            remaining = self.config.passive_timeout - (time.monotonic() - started)
+            return await self._answer_elsewhere(inbound, envelope, remaining, shared_attempts)
         if turn is None:
             turn = Turn(inbound.dedupe_key)
             self.turns.put(turn)
@@ -107,7 +116,7 @@ class WeChatWebhook:
             logger.info("wechat retry of key=%s (turn %s)", inbound.dedupe_key,
                         "finished" if turn.finished else "running")
         remaining = self.config.passive_timeout - (time.monotonic() - started)
-        return await self._answer(turn, inbound, envelope, remaining)
+        return await self._answer(turn, inbound, envelope, remaining, shared_attempts)
 
     # -- turn lifecycle ----------------------------------------------------------------------
 
@@ -119,11 +128,18 @@ class WeChatWebhook:
             logger.exception("wechat turn failed key=%s", turn.key)
             text = ""
         turn.finish(tuple(split_message(text)))
+        if self.claims is not None:  # a retry on another instance replies with it
+            await self.claims.publish(turn.key, turn.parts)
         if turn.waiters == 0:
             await self._deliver_by_api(turn, inbound.openid)
 
+    def _hold(self, remaining: float, last_chance: bool) -> float:
+        """How long one delivery waits for the answer: without the API a slow answer is held past
+        WeChat's 5 s so that WeChat retries (the last try is not held)."""
+        return remaining if self.api is not None or last_chance else remaining + NO_API_HOLD
+
     async def _answer(self, turn: Turn, inbound: Inbound, envelope: Envelope,
-                      remaining: float) -> WebhookResponse:
+                      remaining: float, shared_attempts: int = 0) -> WebhookResponse:
         """The reply to one delivery of a message.
 
         A retry after a passive reply gets that reply again (WeChat retries only when it got
@@ -133,8 +149,8 @@ class WeChatWebhook:
         """
         turn.waiters += 1
         turn.attempts += 1
-        last_chance = self.api is None and turn.attempts >= WECHAT_ATTEMPTS
-        wait = remaining if self.api is not None or last_chance else remaining + NO_API_HOLD
+        last_chance = self.api is None and max(turn.attempts, shared_attempts) >= WECHAT_ATTEMPTS
+        wait = self._hold(remaining, last_chance)
         try:
             if not turn.finished and wait > 0:
                 await asyncio.wait([turn.done], timeout=wait)  # never cancels the turn
@@ -145,21 +161,76 @@ class WeChatWebhook:
             raise
         turn.waiters -= 1
         if not turn.finished:
-            if last_chance and turn.claim(PASSIVE):
-                turn.passive_text = texts.TOO_SLOW
+            if last_chance and await self._claim(turn, PASSIVE, texts.TOO_SLOW):
                 return self._passive(envelope, inbound, texts.TOO_SLOW)
+            if turn.claimed_by == PASSIVE and turn.passive_text:  # another instance replied meanwhile
+                return self._passive(envelope, inbound, turn.passive_text)
             if turn.waiters == 0 and self.api is not None:
                 logger.info("wechat key=%s not ready in time; answering later via API", turn.key)
             return _plain(200, SUCCESS)
         parts = turn.parts
         if turn.claimed_by == PASSIVE and turn.passive_text:  # a retry: WeChat lost our reply
             return self._passive(envelope, inbound, turn.passive_text)
-        if parts and (len(parts) == 1 or self.api is None) and turn.claim(PASSIVE):
-            turn.passive_text = parts[0]
+        if parts and (len(parts) == 1 or self.api is None) and await self._claim(turn, PASSIVE, parts[0]):
             return self._passive(envelope, inbound, parts[0])
+        if turn.claimed_by == PASSIVE and turn.passive_text:  # another instance replied passively
+            return self._passive(envelope, inbound, turn.passive_text)
         if turn.waiters == 0:
             self._spawn(self._deliver_by_api(turn, inbound.openid))
         return _plain(200, SUCCESS)
+
+    async def _claim(self, turn: Turn, how: str, text: str = "") -> bool:
+        """Take the delivery of ``turn`` here (and, with several instances, cluster-wide); on False
+        ``turn`` says who has it (a passive reply elsewhere: its text, to send again)."""
+        if not turn.claim(how):
+            return False
+        if how == PASSIVE:
+            turn.passive_text = text
+        if self.claims is None:
+            return True
+        other = await self.claims.claim_delivery(turn.key, how, text)
+        if other is None:
+            return True
+        turn.claimed_by = PASSIVE if other.delivered_by == PASSIVE else API
+        turn.passive_text = other.passive_text if other.delivered_by == PASSIVE else ""
+        return False
+
+    async def _shared_answer(self, key: str, wait: float) -> SharedAnswer:
+        """Another instance's answer to ``key``, looked for during at most ``wait`` seconds."""
+        assert self.claims is not None
+        deadline = time.monotonic() + max(0.0, wait)
+        pause = SHARED_POLL[0]
+        while True:
+            known = await self.claims.answer(key)
+            left = deadline - time.monotonic()
+            if known.ready or known.delivered_by is not None or left <= 0:
+                return known
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 1.5, SHARED_POLL[1])
+
+    async def _answer_elsewhere(self, inbound: Inbound, envelope: Envelope, remaining: float,
+                                shared_attempts: int) -> WebhookResponse:
+        """A delivery of a message another instance claimed (WeChat's retry landed here): the
+        same answer, passively, if that instance has not delivered it otherwise."""
+        assert self.claims is not None
+        key = inbound.dedupe_key
+        last_chance = self.api is None and shared_attempts >= WECHAT_ATTEMPTS
+        known = await self._shared_answer(key, self._hold(remaining, last_chance))
+        text: Optional[str] = None
+        if known.delivered_by == PASSIVE:
+            text = known.passive_text  # WeChat lost that reply: send it again
+        elif known.delivered_by is None and known.ready and known.first and (known.parts == 1 or self.api is None):
+            text = known.first
+        elif known.delivered_by is None and not known.ready and last_chance:
+            text = texts.TOO_SLOW
+        if text is not None and known.delivered_by is None:
+            other = await self.claims.claim_delivery(key, PASSIVE, text)
+            if other is not None:  # the first instance delivered meanwhile
+                text = other.passive_text if other.delivered_by == PASSIVE else None
+        if not text:
+            return _plain(200, SUCCESS)
+        logger.info("wechat retry of key #%s answered with the shared answer", key_hash(key)[:12])
+        return self._passive(envelope, inbound, text)
 
     def _passive(self, envelope: Envelope, inbound: Inbound, text: str) -> WebhookResponse:
         reply = seal_reply(self.config, envelope, text_reply_xml(inbound.message, text))
@@ -168,7 +239,7 @@ class WeChatWebhook:
     async def _deliver_by_api(self, turn: Turn, openid: str) -> None:
         if self.api is None:  # a retry will take the answer passively
             return
-        if not turn.parts or not turn.claim(API):
+        if not turn.parts or not await self._claim(turn, API):
             return
         try:
             await self.api.send_texts(openid, turn.parts)

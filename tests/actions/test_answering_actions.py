@@ -6,11 +6,11 @@ from actions.intent_actions import ActionHowToRepay, ActionRepaymentDue
 from tests.actions.conftest import run, token, user_event
 
 
-def with_questions(event, within=(), overall=()):
+def with_questions(event, within=(), by_intent=None):
     parse = dict(event["parse_data"])
     parse["question"] = {"id": within[0][0], "confidence": within[0][1],
                          "ranking": [{"id": q, "confidence": c} for q, c in within]} if within else None
-    parse["question_ranking"] = [{"id": q, "intent": "", "confidence": c} for q, c in overall]
+    parse["question_by_intent"] = {i: [[q, c] for q, c in r] for i, r in (by_intent or {}).items()}
     return dict(event, parse_data=parse)
 
 
@@ -45,13 +45,13 @@ def test_close_questions_are_asked_with_buttons_naming_them(store):
 
 
 def test_a_follow_up_the_nlu_could_not_place_is_read_against_the_last_question(store):
-    event = with_questions(user_event("那信用卡呢", "nlu_fallback"), overall=[("repay.credit_card", 0.6)])
+    event = with_questions(user_event("那信用卡呢", "nlu_fallback"), by_intent={"how_to_repay": [("repay.credit_card", 0.6)]})
     messages, events = run(ActionClarify(), tracker("a3", [event], last_question="repay.methods"))
     assert "信用卡" in messages[0]["text"].split("\n\n")[0]
     assert slot_events(events) == {"last_question": "repay.credit_card"}
 
 
 def test_without_a_last_question_a_miss_is_still_clarified(store):
-    event = with_questions(user_event("那信用卡呢", "nlu_fallback"), overall=[("repay.credit_card", 0.6)])
+    event = with_questions(user_event("那信用卡呢", "nlu_fallback"), by_intent={"how_to_repay": [("repay.credit_card", 0.6)]})
     messages, _ = run(ActionClarify(), tracker("a4", [event]))
     assert "您是想问" in messages[0]["text"]

@@ -1,7 +1,8 @@
-"""action_clarify / action_offer_human: clarify, then offer a human, then hand off; never silent."""
+"""action_clarify / action_out_of_scope / action_offer_human: clarify (or say what the bot answers),
+then offer a human, then hand off — misses of either kind, in any mix; never silent."""
 from sqlalchemy import select
 
-from actions.fallback import ActionClarify, ActionOfferHuman
+from actions.fallback import ActionClarify, ActionOfferHuman, ActionOutOfScope
 from fenqi.db.engine import session_scope
 from fenqi.db.models import HandoffTicket
 from tests.actions.conftest import run, tracker, user_event
@@ -9,6 +10,7 @@ from tests.actions.conftest import run, tracker, user_event
 RANKING = [("nlu_fallback", 0.35), ("greet", 0.3), ("repayment_due", 0.2), ("out_of_scope", 0.1),
            ("how_to_repay", 0.08), ("credit_limit", 0.02)]
 GIBBERISH = user_event("qwerty uiop", "nlu_fallback", RANKING)
+ELSEWHERE = user_event("验证码一直收不到", "out_of_scope", [("out_of_scope", 0.8), ("how_to_repay", 0.1)])
 
 
 def bot(text):
@@ -61,3 +63,32 @@ def test_no_after_a_human_was_offered_is_just_acknowledged(store):
     events = [GIBBERISH, bot("?"), GIBBERISH, bot("转人工？"), user_event("不用了", "deny")]
     messages, _ = run(ActionOfferHuman(), tracker("s6", events))
     assert "转人工" in messages[0]["text"] and messages[0]["buttons"][0]["payload"] != "/request_human"
+
+
+def test_a_first_out_of_scope_question_says_what_the_bot_answers(store):
+    messages, events = run(ActionOutOfScope(), tracker("o1", [ELSEWHERE]))
+    assert events == [] and [m["response"] for m in messages] == ["utter_out_of_scope"]
+
+
+def test_out_of_scope_questions_climb_the_same_ladder_and_the_third_hands_off(store):
+    """The old rule answered every out_of_scope with utter_out_of_scope: never a handoff."""
+    messages, _ = run(ActionOutOfScope(), tracker("o2", [ELSEWHERE, bot("这个问题我暂时帮不上忙"), ELSEWHERE]))
+    assert messages[0]["buttons"][0]["payload"] == "/request_human" and "超出了我能解答的范围" in messages[0]["text"]
+    events = [ELSEWHERE, bot("?"), ELSEWHERE, bot("?"), ELSEWHERE]
+    messages, _ = run(ActionOutOfScope(), tracker("o2", events))
+    assert "请人工客服来帮您" in messages[0]["text"] and "工单号 #1" in messages[0]["text"]
+    with session_scope(store) as s:
+        assert [t.summary for t in s.scalars(select(HandoffTicket))] == ["近期话题：无；连续 3 次未能理解"]
+
+
+def test_misses_of_both_kinds_count_together(store):
+    # out of scope, then not understood: the second miss offers a human
+    messages, _ = run(ActionClarify(), tracker("m1", [ELSEWHERE, bot("?"), GIBBERISH]))
+    assert messages[0]["buttons"][0]["payload"] == "/request_human" and "还是没能理解" in messages[0]["text"]
+    # not understood, not understood, out of scope: the third hands off
+    messages, _ = run(ActionOutOfScope(), tracker("m2", [GIBBERISH, bot("?"), GIBBERISH, bot("?"), ELSEWHERE]))
+    assert "工单号" in messages[0]["text"]
+    # an understood question in between starts over
+    messages, _ = run(ActionOutOfScope(), tracker("m3", [GIBBERISH, bot("?"), user_event("怎么还款", "how_to_repay"),
+                                                         ELSEWHERE]))
+    assert [m.get("response") for m in messages] == ["utter_out_of_scope"]

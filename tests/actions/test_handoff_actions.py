@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from actions.handoff import ActionHandoff
 from actions.intent_actions import ActionHowToRepay
+from fenqi import clock
 from fenqi.db.engine import session_scope
 from fenqi.db.models import HandoffTicket
 from fenqi.handoff import close_ticket
@@ -58,7 +59,7 @@ def test_answers_mention_the_open_ticket_until_it_is_closed(store):
     assert while_open[0]["text"].startswith("您的问题已转给人工客服（工单号 #1")
     assert plain[0]["text"] in while_open[0]["text"]  # the bot still answers
     with session_scope(store) as s:
-        close_ticket(s, 1, __import__("datetime").datetime.now())
+        close_ticket(s, 1, clock.now())
     after, _ = run(ActionHowToRepay(), tracker("carol", question))
     assert after[0]["text"] == plain[0]["text"]
 
@@ -83,11 +84,10 @@ def test_importing_the_action_package_installs_the_log_filter():
 
 
 def test_with_no_agent_online_the_shopper_is_told_and_the_ticket_stays_queued(store):
-    from datetime import datetime
 
     from fenqi.handoff.hours import load_service_info
     from fenqi.handoff.messages import NO_AGENT_FREE
-    if not load_service_info().is_open(datetime.now()):
+    if not load_service_info().is_open(clock.now()):
         text = run(ActionHandoff(), tracker("web:demo_ok", conversation(token("demo_ok"))))[0][0]["text"]
         assert "现在不在服务时间" in text and NO_AGENT_FREE not in text
     else:
@@ -98,12 +98,11 @@ def test_with_no_agent_online_the_shopper_is_told_and_the_ticket_stays_queued(st
 
 
 def test_with_an_agent_in_the_console_the_shopper_is_not_told_no_agent_is_free(store):
-    from datetime import datetime
 
     from fenqi.handoff.agents import add_agent
     from fenqi.handoff.messages import NO_AGENT_FREE
     with session_scope(store) as s:
-        add_agent(s, "安娜", "a long enough secret", datetime.now()).last_seen_at = datetime.now()
+        add_agent(s, "安娜", "a long enough secret", clock.now()).last_seen_at = clock.now()
     text = run(ActionHandoff(), tracker("web:demo_ok", conversation(token("demo_ok"))))[0][0]["text"]
     assert NO_AGENT_FREE not in text
 

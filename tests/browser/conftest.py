@@ -35,15 +35,14 @@ def stack(bot_stack):
     return bot_stack
 
 
-@pytest.fixture(scope="module")
-def web_url(stack, tmp_path_factory):
-    """``python -m webapp`` on a free port, relaying socket.io to the stack's Rasa server."""
+def launch_webapp(stack, log: Path):
+    """``python -m webapp`` on a free port relaying socket.io to the stack's Rasa server, ready;
+    (process, URL). The caller stops it."""
     _require(SOCKET_IO_CLIENT, "run `make widget-deps` (npm ci)")
     port = free_port()
     env = dict(stack.env, FENQI_WEB_HOST="127.0.0.1", FENQI_WEB_PORT=str(port),
                FENQI_RASA_URL=stack.rasa_url)
     env.pop("FENQI_RASA_PUBLIC_URL", None)
-    log = tmp_path_factory.mktemp("web") / "web.log"
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen([sys.executable, "-m", "webapp"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
@@ -54,13 +53,19 @@ def web_url(stack, tmp_path_factory):
             pytest.fail(f"webapp exited ({proc.returncode}):\n{log.read_text()}", pytrace=False)
         try:
             if requests.get(url + "/healthz", timeout=2).ok:
-                break
+                return proc, url
         except requests.RequestException:
             pass
         if time.time() > deadline:
             proc.terminate()
             pytest.fail(f"webapp not ready:\n{log.read_text()}", pytrace=False)
         time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def web_url(stack, tmp_path_factory):
+    """``python -m webapp`` on a free port, relaying socket.io to the stack's Rasa server."""
+    proc, url = launch_webapp(stack, tmp_path_factory.mktemp("web") / "web.log")
     yield url
     proc.terminate()
     try:

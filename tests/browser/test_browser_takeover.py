@@ -8,14 +8,18 @@ the bot answers again -> the rating is stored with the ticket -> a reloaded page
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fenqi import clock
 from fenqi.db.engine import make_engine
-from fenqi.db.models import HandoffTicket, TicketTakeover
-from fenqi.handoff import live
+from fenqi.db.models import Agent, HandoffTicket, TicketTakeover
+from fenqi.handoff import TicketRequest, live, open_ticket
+from fenqi.handoff.takeover import Accept, Close
 from tests.browser.test_browser_widget import PHONE, WAIT_MS, ask, bot_count, open_page, sign_in
 from tests.support.console import AGENT_PASSWORD, add_agent, start_console
 from tests.support.stack import API_TOKEN, ROOT
@@ -162,3 +166,40 @@ def takeover_flow(browser, web_url, console_url, rasa_url, api_token, database_u
     finally:
         shopper_ctx.close()
         agent_ctx.close()
+
+
+def test_an_agent_message_nobody_could_deliver_expires_visibly_in_the_console(browser, stack, console):
+    """Issue #21: a message that waited longer than FENQI_AGENT_MESSAGE_TTL (15 min) for a shopper who
+    left is marked undeliverable by the bot's outbox and the console's ticket page says so."""
+    engine = make_engine(stack.env["FENQI_DATABASE_URL"])
+    long_ago = clock.now() - timedelta(days=1)
+    try:
+        with Session(engine, future=True) as s:
+            agent = s.scalar(select(Agent.id).where(Agent.name == AGENT))
+            ticket, _ = open_ticket(s, TicketRequest("anon:left-yesterday", "secure_socketio", None, "近期话题：无", []),
+                                    long_ago)
+            live.transition(s, ticket.id, Accept(agent), long_ago)
+            live.post_agent_message(s, ticket.id, agent, "您好，请问还在吗？", long_ago)
+            s.commit()
+            ticket_id = ticket.id
+        ctx = browser.new_context(viewport=DESK, locale="zh-CN")
+        try:
+            page = ctx.new_page()
+            page.goto(console.url + "/")
+            page.fill("input[name=name]", AGENT)
+            page.fill("input[name=password]", AGENT_PASSWORD)
+            page.click("[data-testid=login]")
+            page.wait_for_selector("[data-testid=agent-name]", timeout=WAIT_MS)
+            page.goto(f"{console.url}/tickets/{ticket_id}")
+            expired = page.locator("[data-testid=live-agent][data-delivery=failed]", has_text="请问还在吗")
+            expired.wait_for(timeout=60_000)  # the outbox sweeps every 10 s
+            assert "未送达：用户 15 分钟内未上线，消息已过期" in expired.inner_text()
+            greeting = page.locator("[data-testid=live-system][data-delivery=failed]")
+            assert "消息已过期" in greeting.first.inner_text()
+        finally:
+            ctx.close()
+        with Session(engine, future=True) as s:
+            live.transition(s, ticket_id, Close(agent), clock.now())  # leave no open ticket behind
+            s.commit()
+    finally:
+        engine.dispose()

@@ -173,3 +173,36 @@ def test_anonymous_visitor_gets_general_guidance_only(browser, web_url, stack):
         assert session_id.startswith("anon:")
     finally:
         context.close()
+
+
+def test_signing_out_on_one_page_signs_the_users_other_pages_out(browser, web_url, stack):
+    """Issue 21: a page whose user signed out elsewhere kept showing and receiving that user's
+    conversation. Signing out goes through the server: every page of the user is told to sign in
+    again, drops the conversation, and hears none of the user's later answers."""
+    user = "demo_promo"
+    ctx_a, here = open_page(browser, web_url)
+    ctx_b, elsewhere = open_page(browser, web_url)
+    contexts = [ctx_a, ctx_b]
+    try:
+        sign_in(here, user)
+        sign_in(elsewhere, user)
+        ask(elsewhere, QUESTION)
+        assert "促销活动限制" in messages_text(elsewhere)
+        here.click("#demo-logout")
+        here.wait_for_selector(".fq-status-anon", timeout=WAIT_MS)
+        assert "退出登录" not in here.inner_text(".fq-status")  # its own sign-out: just anonymous
+        ctx_a.close()
+        elsewhere.locator(".fq-status-error", has_text="请重新登录").wait_for(timeout=WAIT_MS)
+        assert elsewhere.locator(".fq-msg").count() == 0  # the user's conversation is gone
+        assert elsewhere.evaluate("sessionStorage.getItem('fenqi.demoLogin')") is None
+
+        ctx_c, later = open_page(browser, web_url)
+        contexts.append(ctx_c)
+        sign_in(later, user)  # signing in again after the sign-out works
+        ask(later, "我的分期账单什么时候还")
+        elsewhere.wait_for_timeout(1500)
+        assert elsewhere.locator(".fq-msg").count() == 0
+        assert elsewhere.get_attribute("[data-testid=chat]", "data-session-id").startswith("anon:")
+    finally:
+        for context in contexts:
+            context.close()

@@ -28,7 +28,10 @@ from channels.secure_socketio import (
     history_messages,
     session_allowed,
 )
-from fenqi.identity import issue_token
+from fenqi.db.engine import make_engine, make_session_factory
+from fenqi.identity import TokenRules, issue_token
+from fenqi.signout import Revocations
+from tests.support.schema import init_db
 
 SECRET = "test-secret-" + "x" * 32
 OTHER_SECRET = "another-secret-" + "y" * 32
@@ -56,12 +59,25 @@ class Bot:
         await self.store.save(tracker)
 
 
+def sign_outs() -> Revocations:
+    """Sign-outs in a fresh real SQLite store (a file of its own; share the object to share it)."""
+    import tempfile
+    from pathlib import Path
+
+    engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'signout.db'}")
+    init_db(engine)
+    factory = make_session_factory(engine)
+    return Revocations(lambda: factory, ttl=0.0)
+
+
 class Server:
     """The channel's blueprint on a Sanic server bound to a free loopback port."""
 
-    def __init__(self, secret: str = SECRET, **channel_options: Any) -> None:
+    def __init__(self, secret: str = SECRET, revocations: Optional[Revocations] = None,
+                 **channel_options: Any) -> None:
         self.bot = Bot()
-        self.channel = SecureSocketIOInput(secret_provider=lambda: secret, **channel_options)
+        self.channel = SecureSocketIOInput(token_rules=lambda: TokenRules(secret),
+                                           revocations=revocations or sign_outs(), **channel_options)
         self.app = Sanic("secure_socketio_test_" + uuid.uuid4().hex)
         self.app.ctx.agent = SimpleNamespace(tracker_store=self.bot.store)
         self.app.blueprint(self.channel.blueprint(self.bot), url_prefix="/webhooks/secure_socketio")
@@ -123,9 +139,9 @@ class Client:
             raise Refused(data)
         return self
 
-    async def expect(self, name: str) -> Any:
+    async def expect(self, name: str, wait: float = WAIT) -> Any:
         """The payload of the next ``name`` event (other events are skipped)."""
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + wait
         while True:
             event, data = await asyncio.wait_for(self.events.get(), deadline - time.monotonic())
             if event == name:
@@ -202,7 +218,9 @@ def test_anonymous_visitors_get_one_private_session_per_connection_and_no_token(
     (token_for("u1001", OTHER_SECRET), "bad_signature"),
     (token_for("u1001", ttl=60, now=time.time() - 120), "expired"),
     ("not-a-jwt", "invalid"),
-], ids=["forged", "expired", "garbage"])
+    (token_for("u1001", channel="wechat"), "wrong_channel"),
+    (token_for("u1001", ttl=30 * 86400), "lifetime"),
+], ids=["forged", "expired", "garbage", "wechat channel token", "month-long token"])
 def test_bad_token_is_refused_at_connect(token, reason):
     async def scenario():
         async with Server() as server:
@@ -229,6 +247,81 @@ def test_token_is_checked_again_on_every_message():
             await client.close()
             assert error["reason"] == "expired"
             assert [m.text for m in server.bot.messages] == ["第一句"]
+    run(scenario)
+
+
+def test_a_socket_whose_token_expired_leaves_the_room_and_hears_nothing_more():
+    """Issue 21: an expired socket kept receiving the user's live answers (same room)."""
+    async def scenario():
+        async with Server() as server:
+            stale = await Client().connect(server.url, token_for("u1001", ttl=2))
+            await stale.session()
+            fresh = await Client().connect(server.url, token_for("u1001", ttl=600))
+            await fresh.session()
+            error = await stale.expect("auth_error")  # the expiry timer: no delivery needed
+            assert error["reason"] == "expired"
+            await fresh.say("我的账单")  # the same user on another page: answered there only
+            reply = await fresh.expect("bot_uttered")
+            await stale.sio.emit("session_request", {})  # no history for it either
+            again = await stale.expect("auth_error")
+            await asyncio.sleep(0.5)
+            await stale.close()
+            await fresh.close()
+            assert reply["text"] == "收到:我的账单" and again["reason"] == "expired"
+            after = stale.seen[stale.seen.index(("auth_error", error)):]
+            assert not [e for e, _ in after if e in ("bot_uttered", "bot_typing", "history", "session_confirm")]
+    run(scenario)
+
+
+def test_a_delivery_first_evicts_sockets_whose_token_expired():
+    """Even before its timer fires, a stale socket gets nothing: every delivery checks the room."""
+    async def scenario():
+        async with Server() as server:
+            stale = await Client().connect(server.url, token_for("u1001", ttl=600))
+            fresh = await Client().connect(server.url, token_for("u1001", ttl=600))
+            # the stale page's token runs out while its timer is still far away
+            peer = (await server.channel.sio.get_session(next(
+                sid for sid, _ in server.channel.sio.manager.get_participants("/", "web:u1001"))))["peer"]
+            expired = token_for("u1001", ttl=1, now=time.time() - 60)
+            for sid, _ in list(server.channel.sio.manager.get_participants("/", "web:u1001")):
+                session = await server.channel.sio.get_session(sid)
+                if session["peer"] is peer:
+                    await server.channel.sio.save_session(sid, {"peer": Peer(peer.sender_id, "u1001", expired)})
+            await fresh.say("还款日")
+            await fresh.expect("bot_uttered")
+            await asyncio.sleep(0.5)
+            await stale.close()
+            await fresh.close()
+            got = [e for e, _ in stale.seen] + [e for e, _ in fresh.seen]
+            assert got.count("bot_uttered") == 1 and ("auth_error" in got)
+    run(scenario)
+
+
+def test_signing_out_ends_every_socket_of_the_user_and_refuses_tokens_issued_before():
+    async def scenario():
+        async with Server() as server:
+            before = token_for("u5005", ttl=600)
+            here = await Client().connect(server.url, before)
+            elsewhere = await Client().connect(server.url, token_for("u5005", ttl=600))
+            await elsewhere.session()
+            answer = await here.sio.call("sign_out", {}, timeout=30)  # a store write: slow under load
+            told = await elsewhere.expect("auth_error", wait=30)
+            with pytest.raises(Refused) as refused:  # a copy of a token from before the sign-out
+                await Client().connect(server.url, before)
+            await asyncio.sleep(0.01)
+            signed_in_again = await Client().connect(server.url, token_for("u5005", ttl=600))
+            await signed_in_again.say("重新登录后提问")
+            reply = await signed_in_again.expect("bot_uttered")
+            await elsewhere.say("退出后还想问")
+            refused_message = await elsewhere.expect("auth_error")
+            await asyncio.sleep(0.5)
+            for client in (here, elsewhere, signed_in_again):
+                await client.close()
+            assert answer == {"ok": True} and told["reason"] == "signed_out"
+            assert refused.value.data["data"]["reason"] == "signed_out"
+            assert reply["text"] == "收到:重新登录后提问" and refused_message["reason"] == "signed_out"
+            assert not [e for e, _ in elsewhere.seen if e == "bot_uttered"]
+            assert [m.text for m in server.bot.messages] == ["重新登录后提问"]
     run(scenario)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from datetime import datetime
 
 import pytest
 
 from channels.takeover import WeChatTakeover
+from fenqi import clock
 from fenqi.db.engine import session_scope
 from fenqi.db.models import TicketTakeover
 from fenqi.handoff import TicketRequest, live, open_ticket
@@ -30,9 +30,9 @@ pytestmark = pytest.mark.timeout(60)
 def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_numbered_rating(factory):
     aes_key = base64.b64encode(os.urandom(32)).decode("ascii").rstrip("=")
     with session_scope(factory) as s:
-        agent = add_agent(s, "安娜", "a long enough secret", datetime.now()).id
+        agent = add_agent(s, "安娜", "a long enough secret", clock.now()).id
         ticket = open_ticket(s, TicketRequest("wx:oShopper", "wechat", None, "近期话题：无", []),
-                             datetime.now())[0].id
+                             clock.now())[0].id
     relay = TakeoverRelay(lambda: factory)
 
     async def main():
@@ -54,8 +54,8 @@ def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_nu
         try:
             assert (await say("在吗", 1)).content == "答:在吗"              # queued: the bot answers
             with session_scope(factory) as s:
-                live.transition(s, ticket, Accept(agent), datetime.now())
-                live.post_agent_message(s, ticket, agent, "您好，我来处理", datetime.now())
+                live.transition(s, ticket, Accept(agent), clock.now())
+                live.post_agent_message(s, ticket, agent, "您好，我来处理", clock.now())
             await relay.deliver_once(["wx:"], wechat_sender(api))
             assert fake.sent == [("oShopper", "人工客服 安娜 为您服务。"),
                                  ("oShopper", "人工客服 安娜：您好，我来处理")]
@@ -64,7 +64,7 @@ def test_wechat_takeover_silences_the_bot_delivers_agent_messages_and_takes_a_nu
             with session_scope(factory) as s:
                 logged = [m.text for m in live.messages(s, ticket) if m.author == "shopper"]
                 assert logged == ["我的订单扣款两次"]
-                live.transition(s, ticket, HandBack(agent), datetime.now())
+                live.transition(s, ticket, HandBack(agent), clock.now())
             await relay.deliver_once(["wx:"], wechat_sender(api))
             assert fake.sent[-2][1] == live.RESUMED and "回复数字 1–5" in fake.sent[-1][1]
             assert "4 分" in (await say("4", 3)).content                    # a numbered rating

@@ -22,7 +22,7 @@ from sanic import Sanic
 from channels.wechat import WeChatInput
 from fenqi.db.engine import session_scope
 from fenqi.db.models import User
-from fenqi.identity import issue_token, verify_token
+from fenqi.identity import WECHAT, issue_token, verify_token
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
 from fenqi.wechat.config import load_config
 from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
@@ -180,7 +180,7 @@ def test_bound_user_gets_a_signed_token_in_metadata(sessions):
             assert "绑定成功" in bound.text
             await s.post(s.client.text("oUser1", "我的账单", msg_id=22))
             (message,) = s.bot.messages
-            identity = verify_token(message.metadata["auth_token"], JWT_SECRET)
+            identity = verify_token(message.metadata["auth_token"], JWT_SECRET, presented_on=WECHAT)
             assert (identity.user_id, identity.channel) == ("u2001", "wechat")
     run(main())
 

@@ -6,11 +6,12 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
+from fenqi import clock
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.handoff import TicketRequest, live, open_ticket
 from tests.support.console import AGENT_PASSWORD, add_agent, start_console
@@ -50,7 +51,7 @@ def new_ticket(env, sender, user_id, minutes_ago=5):
         t, _ = open_ticket(s, TicketRequest(sender, "secure_socketio", user_id, "近期话题：为什么不能分期",
                                             [{"speaker": "user", "text": "我的手机 13812345678 为什么不能分期"},
                                              {"speaker": "bot", "text": "您的可用额度不足"}]),
-                           datetime.now() - timedelta(minutes=minutes_ago))
+                           clock.now() - timedelta(minutes=minutes_ago))
         return t.id
 
 
@@ -149,8 +150,24 @@ def test_accept_write_release_and_hand_back_with_csrf(console, env):
     assert data["state"] == "returned"
     assert [m["kind"] for m in data["messages"]][-2:] == ["text", "rating_request"]
     with session_scope(store(env)) as s:
-        assert live.intercept(s, "web:demo_ok", "5", datetime.now()).reply is not None
+        assert live.intercept(s, "web:demo_ok", "5", clock.now()).reply is not None
     assert anna.get(f"{console.url}/api/tickets/{ticket}").json()["rating"] == 5
+
+
+def test_an_expired_message_is_shown_as_undeliverable_with_the_wait(console, env):
+    """Issue #21: what the outbox marks ``expired`` reads “未送达：用户 15 分钟内未上线，消息已过期”."""
+    ticket = new_ticket(env, "web:demo_pending", "demo_pending", minutes_ago=30)
+    anna, _ = sign_in(console)
+    token = csrf_of(anna, console, ticket)
+    url = f"{console.url}/tickets/{ticket}"
+    assert anna.post(url + "/accept", headers={"X-CSRF-Token": token}, json={}).json()["ok"]
+    assert anna.post(url + "/messages", headers={"X-CSRF-Token": token}, json={"text": "您还在吗"}).json()["ok"]
+    with session_scope(store(env)) as s:
+        assert live.expire_pending(s, clock.now() + timedelta(seconds=1)) >= 2  # what the outbox does
+    data = anna.get(f"{console.url}/api/tickets/{ticket}").json()
+    assert [(m["text"], m["delivery"], m["delivery_label"], m["delivery_error"]) for m in data["messages"]] == [
+        ("人工客服 安娜 为您服务。", "failed", "未送达", "用户 15 分钟内未上线，消息已过期"),
+        ("您还在吗", "failed", "未送达", "用户 15 分钟内未上线，消息已过期")]
 
 
 def test_logout_ends_the_session(console):

@@ -113,3 +113,34 @@ def test_anonymous_handoff_has_no_user_and_unknown_close_fails(bot_stack):
     assert f"工单号 {row[0]}" in reply and row[4] == "-"
     missing = bot_stack.fenqi("tickets", "close", "99999")
     assert missing.returncode == 2 and "unknown ticket id 99999" in missing.stderr
+
+
+OUT_OF_SCOPE = ["验证码一直收不到", "信用卡账单分期利息多少", "我的快递到哪了", "怎么开发票", "手机屏幕碎了能修吗"]
+
+
+@pytest.fixture(scope="module")
+def out_of_scope(bot_stack):
+    """Two messages the trained model really classifies out_of_scope (checked through /model/parse)."""
+    found = []
+    for text in OUT_OF_SCOPE:
+        r = requests.post(f"{bot_stack.rasa_url}/model/parse", params={"token": API_TOKEN},
+                          json={"text": text}, timeout=30)
+        r.raise_for_status()
+        if r.json()["intent"]["name"] == "out_of_scope":
+            found.append(text)
+    if len(found) < 2:
+        pytest.fail(f"fewer than two out_of_scope candidates: {found}")
+    return found[:2]
+
+
+def test_out_of_scope_and_not_understood_misses_climb_one_ladder_to_a_ticket(bot_stack, not_understood,
+                                                                           out_of_scope):
+    """Issue 21: out_of_scope, out_of_scope, not understood used to end in a clarifying question."""
+    first = bot_stack.ask("fb-5", out_of_scope[0])
+    assert "这个问题我暂时帮不上忙" in texts(first), texts(first)  # the out-of-scope wording, first
+    second = bot_stack.ask("fb-5", out_of_scope[1])
+    assert {"title": "转人工", "payload": "/request_human"} in buttons(second), texts(second)
+    third = bot_stack.ask("fb-5", not_understood)
+    assert "工单号 #" in texts(third) and "您是想问" not in texts(third), texts(third)
+    [row] = tickets_of(bot_stack, "fb-5")
+    assert row[1] == "open" and "连续 3 次未能理解" in row[7]

@@ -71,6 +71,31 @@ def test_expired_token_asks_to_log_in_again(bot_stack):
     assert "¥500.00" not in reply and "过期" in reply
 
 
+@pytest.mark.parametrize("claims", [{"channel": "wechat", "ttl": 300}, {"ttl": 30 * 86400}],
+                         ids=["wechat-channel token", "month-long token"])
+def test_a_wechat_token_or_an_over_long_lived_one_gets_no_account_data_on_rest(bot_stack, claims):
+    """Issue 21: a token the WeChat channel minted (chn=wechat), or one minted to last a month, was
+    accepted on REST; the channel and the actions now refuse both (no account, anonymous sender)."""
+    token = issue_token("demo_low_limit", bot_stack.secret, **claims)
+    reply = bot_stack.ask(f"claims-{claims.get('channel', 'long')}", WHY_NO_INSTALLMENT, token=token)
+    assert "¥500.00" not in texts(reply) and PERSONAL not in texts(reply), texts(reply)
+    assert all(m["recipient_id"].startswith("rest:anon:") for m in reply), reply
+    app_token = issue_token("demo_low_limit", bot_stack.secret, ttl=300, channel="web")
+    assert "¥500.00" in texts(bot_stack.ask("claims-app", WHY_NO_INSTALLMENT, token=app_token))
+
+
+def test_a_signed_out_users_earlier_tokens_get_no_account_data(bot_stack):
+    before = bot_stack.token("demo_rf_used_up")
+    assert "【备用金额度已用完】" in texts(bot_stack.ask("signout-1", WHY_NO_RESERVE_FUND, token=before))
+    signed_out = bot_stack.fenqi("sign-out", "demo_rf_used_up")
+    assert signed_out.returncode == 0, signed_out.stderr
+    reply = texts(bot_stack.ask("signout-1", WHY_NO_RESERVE_FUND, token=before))
+    assert "【备用金额度已用完】" not in reply and "登录" in reply, reply
+    time.sleep(0.01)
+    after = bot_stack.token("demo_rf_used_up")
+    assert "【备用金额度已用完】" in texts(bot_stack.ask("signout-2", WHY_NO_RESERVE_FUND, token=after))
+
+
 def test_user_id_in_metadata_or_sender_is_never_trusted(bot_stack):
     reply = texts(bot_stack.ask("demo_low_limit", WHY_NO_INSTALLMENT,
                                 metadata={"user_id": "demo_low_limit", "sub": "demo_low_limit"}))

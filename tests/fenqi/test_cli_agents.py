@@ -7,6 +7,7 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from fenqi import clock
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.db.models import Agent
 from fenqi.handoff.agents import authenticate
@@ -53,7 +54,6 @@ def test_agents_add_refuses_weak_passwords_taken_names_and_has_no_password_argum
 
 
 def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_its_agent(env):
-    from datetime import datetime
 
     from fenqi.db.models import TicketTakeover
     from fenqi.handoff import live
@@ -64,8 +64,8 @@ def test_tickets_close_goes_through_the_takeover_and_leaves_a_served_ticket_to_i
     engine = make_engine(env["FENQI_DATABASE_URL"])
     try:
         with session_scope(make_session_factory(engine)) as s:
-            agent = add_agent(s, "安娜", PASSWORD, datetime.now())
-            live.transition(s, 2, Accept(agent.id), datetime.now())
+            agent = add_agent(s, "安娜", PASSWORD, clock.now())
+            live.transition(s, 2, Accept(agent.id), clock.now())
         closed = run(env, "tickets", "close", "1")
         assert closed.returncode == 0 and "closed ticket #1" in closed.stdout
         served = run(env, "tickets", "close", "2")

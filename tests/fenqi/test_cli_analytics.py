@@ -29,7 +29,7 @@ def test_demo_history_is_a_week_that_replaces_itself_and_the_rollup_rebuilds(tmp
     try:
         from fenqi.analytics import demo
         real = demo.History()
-        real.chat("web:demo_ok", clock.utcnow().replace(tzinfo=None) - timedelta(hours=1)) \
+        real.chat("web:demo_ok", clock.utcnow() - timedelta(hours=1)) \
             .say("怎么还款", "how_to_repay", 0.9, 1).answer("how_to_repay")
         demo.write_events(tracker, real.rows)  # a real conversation beside the demo
 

@@ -11,9 +11,10 @@ import pytest
 
 from fenqi.db.engine import make_engine, make_session_factory, session_scope
 from fenqi.handoff import TicketRequest, open_ticket
+from tests.support.times import BJ
 
 ROOT = Path(__file__).resolve().parents[2]
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from fenqi.privacy import PiiLogFilter, install_log_filter, mask_identifiers, mask_pii, personal_traces
+from fenqi.privacy import PiiLogFilter, install_log_filter, mask_for_people, mask_pii, personal_traces
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -91,6 +91,8 @@ def test_secrets_are_removed_from_log_lines():
     line = f"metadata={{'auth_token': '{token}'}} GET /status?token=abc123&x=1"
     masked = mask_secrets(line)
     assert token not in masked and "abc123" not in masked and "x=1" in masked
+    api = mask_secrets("POST /cgi-bin/message/custom/send?access_token=AT-9f8e7d&x=1 GET /token?secret=s3cr3t")
+    assert "AT-9f8e7d" not in api and "s3cr3t" not in api and "x=1" in api
 
 
 def test_masking_is_idempotent():
@@ -117,6 +119,36 @@ def test_installed_filter_masks_records_of_any_logger(caplog):
         logging.setLogRecordFactory(old)
 
 
+def test_wechat_conversation_ids_become_stable_pseudonyms():
+    from fenqi.privacy import mask_secrets, pseudonym
+    openid = "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
+    masked = mask_secrets(f"rejected token for sender wx:{openid}; again wx:{openid}")
+    assert openid not in masked and masked.count(f"wx:{pseudonym(openid)}") == 2
+    assert mask_secrets(masked) == masked  # idempotent
+    assert pseudonym(openid) != pseudonym(openid + "x") and len(pseudonym(openid)) == 13
+
+
+def test_log_filter_masks_the_traceback_too():
+    """Rasa logs a failed action call with the action server's reply, which echoes the request
+    (the tracker, the user's token): the traceback text must be masked as well (issue #21)."""
+    import io
+    import sys
+
+    from fenqi.identity import issue_token
+    token = issue_token("demo_ok", "s" * 40)
+    try:
+        raise RuntimeError(f"500, body={{'metadata': {{'auth_token': '{token}'}}, 'text': '13812345678'}}")
+    except RuntimeError:
+        record = logging.LogRecord("rasa", logging.ERROR, __file__, 1, "action failed", (), sys.exc_info())
+    PiiLogFilter().filter(record)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.emit(record)
+    printed = stream.getvalue()
+    assert "action failed" in printed and "RuntimeError" in printed
+    assert token not in printed and "13812345678" not in printed and "[token]" in printed
+
+
 @pytest.mark.parametrize("text, kinds", [
     ("我叫王小明，分期怎么还", ["name"]),
     ("张先生您好，备用金能借多少", ["name"]),
@@ -132,4 +164,4 @@ def test_installed_filter_masks_records_of_any_logger(caplog):
     ("分12期手续费多少", []),
 ])
 def test_what_still_looks_personal_after_masking_is_named(text, kinds):
-    assert personal_traces(mask_identifiers(text)) == kinds
+    assert personal_traces(mask_for_people(text)) == kinds

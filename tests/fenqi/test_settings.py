@@ -1,7 +1,7 @@
 """Settings: SQLite default under var/, a local-only random secret, production refuses demo defaults."""
 import pytest
 
-from fenqi.settings import ConfigurationError, jwt_secret_once, load_settings
+from fenqi.settings import ConfigurationError, load_settings, read_settings, token_rules_once
 
 
 @pytest.fixture
@@ -102,11 +102,49 @@ def test_cors_origins_are_an_explicit_allowlist():
             cors_origins({"FENQI_CORS_ORIGINS": bad})
 
 
-def test_jwt_secret_once_reads_the_settings_on_first_use_only(monkeypatch):
+def test_token_rules_once_reads_the_settings_on_first_use_only(monkeypatch):
     monkeypatch.setenv("FENQI_ENV", "development")
     monkeypatch.setenv("FENQI_JWT_SECRET", "first-secret-9f8e7d6c5b4a3210-aXbYcZdW")
-    provider = jwt_secret_once()
-    assert provider() == "first-secret-9f8e7d6c5b4a3210-aXbYcZdW"
+    monkeypatch.setenv("FENQI_TOKEN_MAX_TTL", "900")
+    monkeypatch.setenv("FENQI_TOKEN_TTL", "900")
+    provider = token_rules_once()
+    assert (provider().secret, provider().max_ttl) == ("first-secret-9f8e7d6c5b4a3210-aXbYcZdW", 900)
     monkeypatch.setenv("FENQI_JWT_SECRET", "second-secret-0a1b2c3d4e5f6789-QwErTy")
-    assert provider() == "first-secret-9f8e7d6c5b4a3210-aXbYcZdW"
-    assert jwt_secret_once()() == "second-secret-0a1b2c3d4e5f6789-QwErTy"
+    assert provider().secret == "first-secret-9f8e7d6c5b4a3210-aXbYcZdW"
+    assert token_rules_once()().secret == "second-secret-0a1b2c3d4e5f6789-QwErTy"
+
+
+def test_the_token_lifetime_cap_is_a_setting_and_bounds_the_minted_lifetime():
+    base = {"FENQI_ENV": "development", "FENQI_JWT_SECRET": "s" * 40}
+    assert read_settings(base).identity.token_max_ttl == 7200
+    assert read_settings({**base, "FENQI_TOKEN_MAX_TTL": "600", "FENQI_TOKEN_TTL": "600"}).identity.rules.max_ttl == 600
+    with pytest.raises(ConfigurationError, match="FENQI_TOKEN_MAX_TTL"):
+        read_settings({**base, "FENQI_TOKEN_MAX_TTL": "600"})  # the default FENQI_TOKEN_TTL (3600) is longer
+    with pytest.raises(ConfigurationError, match="FENQI_TOKEN_MAX_TTL"):
+        read_settings({**base, "FENQI_TOKEN_MAX_TTL": "10"})  # below the 60 s floor
+
+
+def test_deploy_secrets_and_the_http_body_limit_are_settings():
+    from deploy.cluster import given_secrets
+    from fenqi.settings import LimitsSettings, section
+
+    assert section(LimitsSettings, {}).http_max_body == 64 * 1024
+    assert section(LimitsSettings, {"FENQI_HTTP_MAX_BODY": "32768"}).http_max_body == 32768
+    assert given_secrets({"DB_PASSWORD": "d" * 30, "FENQI_JWT_SECRET": "j" * 40}) == {
+        "DB_PASSWORD": "d" * 30, "FENQI_JWT_SECRET": "j" * 40}
+
+
+
+def test_retention_defaults_to_180_days_and_the_embedded_tracker_store(env, tmp_path):
+    for name in ("FENQI_RETENTION_DAYS", "FENQI_TRACKER_URL"):
+        env.delenv(name, raising=False)
+    s = load_settings()
+    assert s.retention.retention_days == 180
+    assert s.tracker_url == f"sqlite:///{tmp_path / 'var' / 'tracker.db'}"
+    env.setenv("FENQI_RETENTION_DAYS", "30")
+    env.setenv("FENQI_TRACKER_URL", "postgresql+psycopg2://fenqi@db/fenqi_tracker")
+    s = load_settings()
+    assert (s.retention.retention_days, s.tracker_url) == (30, "postgresql+psycopg2://fenqi@db/fenqi_tracker")
+    env.setenv("FENQI_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigurationError, match="FENQI_RETENTION_DAYS"):
+        load_settings()

@@ -1,13 +1,15 @@
 """Every environment variable fenqi/settings.py reads is in the README's configuration table (and
-the table names no FENQI_ variable that nothing reads)."""
+the table names no FENQI_ variable that nothing reads); no other module reads the environment."""
 import re
 from pathlib import Path
 
 from fenqi import settings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-# FENQI_ variables in the table that are read outside the settings object, and by whom
-READ_ELSEWHERE = {"FENQI_DEV_QUESTIONS": "scripts/evaluate.py (make eval, measured only)"}
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+PRODUCT_DIRS = ("fenqi", "actions", "channels", "components", "console", "webapp", "deploy", "scripts")
+# a read of the process environment: os.environ.get(...), os.getenv(...), os.environ["X"] (not an assignment)
+ENV_READ = re.compile(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[[^\]]+\](?!\s*=[^=])")
 
 
 def settings_variables() -> set:
@@ -34,4 +36,16 @@ def test_every_variable_of_the_settings_is_in_the_readme_table():
 
 def test_the_readme_table_names_no_fenqi_variable_that_nothing_reads():
     documented = {n for n in readme_variables() if n.startswith("FENQI_")}
-    assert sorted(documented - settings_variables() - set(READ_ELSEWHERE)) == []
+    assert sorted(documented - settings_variables()) == []
+
+
+def test_no_module_but_the_settings_reads_the_environment():
+    readers = [f"{path.relative_to(ROOT)}:{n}" for d in PRODUCT_DIRS for path in sorted((ROOT / d).rglob("*.py"))
+               if path != Path(settings.__file__)
+               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ENV_READ.search(line)]
+    assert readers == []
+
+
+def test_the_settings_import_the_limits_not_the_other_way_round():
+    limits = (ROOT / "fenqi" / "security" / "limits.py").read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(from fenqi(\.settings)? import|import fenqi\.settings)", limits, re.M)

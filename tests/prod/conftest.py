@@ -5,11 +5,14 @@ missing and cannot be installed. ``make test-prod`` installs them first, so CI n
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import tempfile
+import threading
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -58,20 +61,56 @@ def redis_server(prod_binaries, tmp_path_factory):
     server.stop()
 
 
+class FakeApiThread:
+    """The fake WeChat customer-service API on its own event-loop thread (the prod tests are sync)."""
+
+    def __init__(self) -> None:
+        from tests.support.stack import WECHAT_ENV
+        from tests.support.wechat_simulator import FakeWeChatApi
+
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.fake = FakeWeChatApi(WECHAT_ENV["WECHAT_APPID"], WECHAT_ENV["WECHAT_APPSECRET"])
+        self.url = asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(10)
+
+    def sent_to(self, openid: str) -> List[str]:
+        return [text for to, text in list(self.fake.sent) if to == openid]
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
 @pytest.fixture(scope="session")
-def prod_stack(prod_binaries, prod_workdir):
-    """The production stack of ``make run-prod`` (2 Rasa instances, 1 action server, PostgreSQL, Redis,
-    nginx) shared by the modules that need no special channel set-up (test_failover.py,
-    test_training_loop.py): one start-up for them."""
+def fake_wechat_api():
+    api = FakeApiThread()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def supervised_stack(prod_binaries, prod_workdir, fake_wechat_api):
+    """``make run-prod``'s stack (two Rasa instances, two action servers, the WeChat channel on a
+    fake API) watched by ``python -m deploy``'s supervisor in a thread: (stack, supervisor).
+    Shared by test_failover.py and test_faults.py (one start-up for both)."""
     from deploy.cluster import Ports, ProdStack
-    from tests.support.stack import MODEL
+    from deploy.supervisor import Supervisor
+    from tests.support.stack import MODEL, WECHAT_ENV
 
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    prod = ProdStack(prod_workdir / "prod", Ports.random(n_rasa=2, n_actions=1), durable=False)
+    stack = ProdStack(prod_workdir / "supervised", Ports.random(n_rasa=2, n_actions=2), durable=False)
+    stack.env.update(WECHAT_ENV, WECHAT_API_BASE=fake_wechat_api.url)
     try:
-        prod.start(timeout=420, log=lambda msg: None)
-    except Exception as exc:  # keep the servers' logs in the failure message
+        stack.start(timeout=600, log=lambda msg: None)
+    except Exception as exc:
+        stack.stop()
         pytest.fail(f"production stack did not start: {exc}")
-    yield prod
-    prod.stop()
+    watch = Supervisor(stack, log=lambda msg: print(f"[supervisor] {msg}"))
+    stopped = threading.Event()
+    thread = threading.Thread(target=watch.run, args=(stopped.is_set,), daemon=True)
+    thread.start()
+    yield stack, watch
+    stopped.set()
+    thread.join(30)
+    stack.stop()

@@ -28,9 +28,10 @@ CHOSEN_ORDER = "ORD-DEMO-OK-2"
 
 
 @pytest.fixture(scope="module")
-def stack(prod_stack):
-    """The session's production stack (tests/prod/conftest.py); this module kills instance 1."""
-    return prod_stack
+def stack(supervised_stack):
+    """The session's supervised production stack (tests/prod/conftest.py; test_faults.py uses it
+    next): the instance killed below is started again by the supervisor meanwhile."""
+    return supervised_stack[0]
 
 
 def _ask(url: str, sender: str, text: str, token: str) -> List[dict]:
@@ -213,3 +214,25 @@ def test_balancer_exposes_only_the_channels(stack):
         except requests.ConnectionError:
             pass
     assert any(internal)
+
+
+def test_the_data_commands_reach_the_production_tracker_store(stack):
+    """The supervisor's daily purge and the operator's export run with the stack's environment:
+    they find the conversations in PostgreSQL (FENQI_TRACKER_URL = the tracker database)."""
+    import subprocess
+    import sys
+
+    from tests.support.stack import ROOT
+
+    def fenqi(*args):
+        return subprocess.run([sys.executable, "-m", "fenqi", *args], cwd=ROOT, env=stack.env,
+                              capture_output=True, text=True, timeout=120)
+
+    purge = fenqi("data", "purge", "--dry-run")
+    assert purge.returncode == 0, purge.stderr
+    assert "conversations: 0 (events;" in purge.stdout  # the store is there; nothing is old yet
+    exported = fenqi("data", "export", "demo_ok")
+    assert exported.returncode == 0, exported.stderr
+    conversations = {c["conversation_id"] for c in json.loads(exported.stdout)["conversations"]}
+    assert _conversation("race-demo-ok") in conversations  # the concurrency test's conversation
+    assert "eyJ" not in exported.stdout

@@ -2,6 +2,7 @@
 generated secrets, the endpoints file Rasa reads."""
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 
@@ -11,6 +12,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from deploy.cluster import ENDPOINTS, Ports, load_or_create_secrets
 from deploy.services import _which, render_nginx_conf
+from fenqi.resilience import BALANCER_READ_TIMEOUT_S, BUSY_TEXT, SHOPPER_WAIT_LIMIT_S
 
 pytestmark = pytest.mark.prod
 
@@ -23,8 +25,19 @@ def test_rendered_nginx_conf_is_valid_and_lists_every_instance(prod_binaries, tm
     upstream_rasa = text.split("upstream rasa {")[1].split("}")[0]
     assert [p for p in (15105, 15106, 15107) if f"127.0.0.1:{p}" in upstream_rasa] == [15105, 15106, 15107]
     assert "127.0.0.1:15155" in text.split("upstream actions {")[1].split("}")[0]
-    retries = [line.strip() for line in text.splitlines() if line.strip().startswith("proxy_next_upstream ")]
-    assert retries and not any("non_idempotent" in line for line in retries)  # no POST is replayed
+    public, actions = text.split("# The action servers")
+    retries = [line.strip() for line in public.splitlines() if line.strip().startswith("proxy_next_upstream ")]
+    assert retries and not any("non_idempotent" in line for line in retries)  # no shopper POST is replayed
+    # an action call cut by a dying action server is retried on another (actions only read)
+    assert "proxy_next_upstream error timeout http_502 http_503 non_idempotent;" in actions
+    # no instance answered: the REST shopper gets the busy message as JSON, never a raw 5xx
+    rest = public.split("location = /webhooks/rest/webhook {")[1].split("location @rest_busy")[0]
+    assert "error_page 500 502 503 504 = @rest_busy;" in rest and "proxy_intercept_errors on;" in rest
+    busy = public.split("location @rest_busy {")[1]
+    body = json.loads(busy.split("return 200 '")[1].split("';")[0])
+    assert body == [{"recipient_id": "", "text": BUSY_TEXT}]
+    assert f"proxy_read_timeout {int(BALANCER_READ_TIMEOUT_S)}s;" in public
+    assert BALANCER_READ_TIMEOUT_S < SHOPPER_WAIT_LIMIT_S
     conf = tmp_path / "nginx.conf"
     conf.write_text(text, encoding="utf-8")
     check = subprocess.run([_which("nginx"), "-t", "-p", str(tmp_path), "-c", str(conf)],

@@ -43,23 +43,34 @@ ORDER = "ORD-DEMO-OK-2"
 
 
 @pytest.fixture(scope="module")
-def loop(prod_stack, tmp_path_factory):
-    """The session's production stack, a models directory of this test's own (the live model: the
-    trained one) and the CLI's environment. An instance the failover drill killed is started again in
-    the background (while the models train): the promotion needs both."""
-    stack = prod_stack
+def loop(supervised_stack, tmp_path_factory):
+    """The session's supervised production stack (tests/prod/conftest.py), a models directory of this
+    test's own (the live model: the trained one) and the CLI's environment."""
+    stack, watch = supervised_stack
     work = tmp_path_factory.mktemp("loop")
     models = work / "models"
     models.mkdir()
     shutil.copyfile(MODEL, models / "fenqi.tar.gz")
     stack.env["FENQI_MODELS_DIR"] = str(models)  # the supervisor's restarts read the releases against it
-    dead = [name for name, proc in stack.procs.items() if name.startswith("rasa") and proc.popen.poll() is not None]
-    restarting = threading.Thread(target=lambda: [stack.restart(name) for name in dead], daemon=True)
-    restarting.start()
     env = dict(stack.env, RASA_API_TOKEN=stack.api_token)
     earlier = fenqi(env, "nlu", "collect")  # what other tests of the session said is not this test's
     assert earlier.returncode == 0, earlier.stderr
-    yield stack, work, env, restarting
+    yield stack, work, env, watch
+    stack.env.pop("FENQI_MODELS_DIR", None)  # later restarts: the default model again
+
+
+def all_up(stack, timeout: float = 300) -> None:
+    """Until every Rasa instance answers (the supervisor restarts one an earlier drill killed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if all(requests.get(f"{url}/status", headers={"Authorization": f"Bearer {stack.api_token}"},
+                                timeout=5).ok for url in stack.rasa_urls):
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "a Rasa instance did not come back"
+        time.sleep(1)
 
 
 def fenqi(env: Dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -101,7 +112,7 @@ def trained(loop):
     """Decide the inbox's groups, export, then train the candidate on the reviewed data and a model on
     deliberately mislabelled data (how_to_repay and auto_repay swapped) side by side; ``rasa data
     validate`` (make validate) checks the exported files meanwhile."""
-    stack, work, env, restarting = loop
+    stack, work, env, _ = loop
     index = TrainingIndex(training_examples(), evaluation_texts())
     store = Store.open(stack.accounts_url)
     try:
@@ -144,8 +155,6 @@ def trained(loop):
         output, _ = job.communicate(timeout=900)
         assert job.returncode == 0, f"{name}:\n{output[-3000:]}"
     print(f"\n[training loop] trained the candidate and the mislabelled model: {time.monotonic() - started:.0f} s")
-    restarting.join(600)
-    assert all(p.popen.poll() is None for n, p in stack.procs.items() if n.startswith("rasa"))
     reviewed = sorted(p.name for p in (data / "nlu" / "reviewed").iterdir())
     assert reviewed == ["how_to_repay.yml", "how_to_use_installment.yml", "reserve_fund_limit.yml"]
     return out / "candidate.tar.gz", out / "mislabelled.tar.gz"
@@ -187,6 +196,7 @@ def mislabelled_gate(loop, trained):
 def test_promotion_switches_both_instances_while_a_conversation_goes_on(loop, trained, mislabelled_gate):
     stack, _, env, _ = loop
     candidate, _ = trained
+    all_up(stack)
     sender, token = "loop-demo-ok", issue_token("demo_ok", stack.jwt_secret, ttl=1800)
     first = ask(stack.balancer_url, sender, "现在一次全部还清要还多少钱", token)  # differs per order: asks which
     chosen = next(b for m in first for b in m.get("buttons", []) if ORDER in b["payload"])
@@ -233,10 +243,12 @@ def test_promotion_switches_both_instances_while_a_conversation_goes_on(loop, tr
 
 
 def test_a_new_instance_serves_the_live_model_and_rollback_returns_both(loop, trained):
-    stack, _, env, _ = loop
+    stack, _, env, watch = loop
     live = serving(stack, stack.rasa_urls[1])
-    stack.kill("rasa-1")
-    stack.restart("rasa-1")  # as the supervisor does for an instance that died
+    stack.kill("rasa-1")  # the supervisor starts it again: with the live model
+    time.sleep(2)
+    all_up(stack)
+    assert any(unit == "rasa-1" and what.startswith("restarting") for _, unit, what in watch.events)
     assert serving(stack, stack.rasa_urls[0]) == live
     back = fenqi(env, "model", "rollback", "--by", "小林")
     assert back.returncode == 0, back.stdout + back.stderr

@@ -1,6 +1,10 @@
 """Start the real bot for end-to-end tests: a seeded SQLite account store, the action server
 and the Rasa server (REST and the project's channels), on free loopback ports — run by the same
-supervisor as `make run` and production (deploy/embedded.py)."""
+supervisor as `make run` and production (deploy/embedded.py).
+
+``start_stack(..., tz="UTC", clock_at="2026-12-01T23:30:00Z")`` runs every process (the demo seed
+included) in that server zone with the business clock standing at that instant
+(``FENQI_CLOCK_AT``, development only); :meth:`BotStack.move_clock` moves it for the action server."""
 from __future__ import annotations
 
 import socket
@@ -58,6 +62,11 @@ class BotStack:
         return [p.log for p in self.supervisor.procs.values()]
 
     @property
+    def web_url(self) -> str:
+        """The widget web app (``start_stack(web=True)``)."""
+        return f"http://localhost:{self.supervisor.web_port}"
+
+    @property
     def rasa_pid(self) -> int:
         """The process id of the (first) Rasa server."""
         return next(p.popen.pid for name, p in sorted(self.supervisor.procs.items()) if name.startswith("rasa"))
@@ -85,6 +94,15 @@ class BotStack:
         r.raise_for_status()
         return r.json()
 
+    def move_clock(self, at: str, timeout: float = 180) -> None:
+        """Restart the action server (where answers are decided) with the clock standing at ``at``."""
+        name = next(n for n in sorted(self.supervisor.procs) if n.startswith("actions"))
+        proc = self.supervisor.procs[name]
+        proc.popen.terminate()
+        proc.popen.wait(timeout=30)
+        self.supervisor.env["FENQI_CLOCK_AT"] = at
+        self.supervisor.restart(name, timeout)
+
     def log_tail(self, lines: int = 40) -> str:
         return self.supervisor.log_tail(lines)
 
@@ -92,17 +110,35 @@ class BotStack:
         self.supervisor.stop()
 
 
-def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 180) -> BotStack:
-    """Seed a fresh demo database in ``workdir`` and start both servers; caller must ``stop()``."""
+def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeout: float = 180,
+                tz: Optional[str] = None, clock_at: Optional[str] = None,
+                tracker_store: bool = False, web: bool = False, console: bool = False) -> BotStack:
+    """Seed a fresh demo database in ``workdir`` and start both servers; caller must ``stop()``.
+
+    ``tz``: the servers' own zone (``TZ``); ``clock_at``: the business clock stands at this ISO
+    instant in every process (``FENQI_CLOCK_AT``, honoured with ``FENQI_ENV=development`` only);
+    ``tracker_store``: conversations in the windowed SQL tracker store of ``make run`` at
+    ``workdir/tracker.db`` (``FENQI_TRACKER_URL`` set), else in memory; ``web``/``console``: the
+    widget web app and the agent console too (as ``make run``)."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
+    clock = {**({"TZ": tz} if tz else {}),
+             **({"FENQI_CLOCK_AT": clock_at, "FENQI_ENV": "development"} if clock_at else {})}
     env = {"FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}", "FENQI_JWT_SECRET": TEST_SECRET,
-           **WECHAT_ENV, **(extra_env or {})}
-    # The action endpoint only: conversations stay in memory, per test session (no shared tracker file).
+           **WECHAT_ENV, **clock, **(extra_env or {})}
+    # The action endpoint only by default: conversations stay in memory, per test session.
     endpoints = Path(workdir) / "endpoints.yml"
-    endpoints.write_text("action_endpoint:\n  url: ${ACTION_SERVER_URL}\n", encoding="utf-8")
+    config = "action_endpoint:\n  url: ${ACTION_SERVER_URL}\n"
+    if tracker_store:
+        tracker = Path(workdir).resolve() / "tracker.db"
+        config += ("tracker_store:\n  type: deploy.tracker_store.WindowedSQLTrackerStore\n  dialect: sqlite\n"
+                   f"  db: {tracker}\n  recent_events: 40\n")
+        env["FENQI_TRACKER_URL"] = f"sqlite:///{tracker}"
+    endpoints.write_text(config, encoding="utf-8")
     supervisor = EmbeddedStack(workdir, embedded_ports(free_port(), free_port()), model=MODEL,
-                               api_token_value=API_TOKEN, seed_demo=True, endpoints=endpoints, extra_env=env)
+                               api_token_value=API_TOKEN, seed_demo=True, endpoints=endpoints, extra_env=env,
+                               web_port=free_port() if web else None,
+                               console_port=free_port() if console else None)
     try:
         supervisor.start(timeout, log=lambda _: None)
     except Exception as exc:

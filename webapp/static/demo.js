@@ -85,11 +85,11 @@
       show(login);
       chat.setIdentity(tokenSource(login), login.user);
     });
-    signOut.addEventListener("click", function () {
+    signOut.addEventListener("click", async function () {
       sessionStorage.removeItem(KEY);
       login = null;
       show(null);
-      chat.setIdentity(null, null);
+      await chat.signOut();  // the server ends this user's chat on every page and device
     });
   }
 

@@ -7,7 +7,10 @@
  *     getToken: async ({refresh}) => token or null,   // the host app's backend mints it
  *     user: {name: "张伟"},             // optional, for the status line
  *   });
- *   chat.setIdentity(getToken, user);   // after the host app signs the user in or out
+ *   chat.setIdentity(getToken, user);   // after the host app signs the user in (or a visitor)
+ *   await chat.signOut();               // the host app signs its user out: the server refuses the
+ *                                       // user's tokens issued until now, and every other page
+ *                                       // of that user is told to sign in again
  *
  * The server decides the conversation (from the verified token), sends the history on
  * connect, and never trusts anything else this script sends. Bot text is rendered with
@@ -22,6 +25,12 @@
   var HEADING = /^\s*【([^】]+)】\s*(.*)$/;
   var STARTERS = ["为什么我不能分期", "分期怎么还款", "我的备用金额度为什么用不了", "提前还款有手续费吗"];
   var TYPING_TIMEOUT_MS = 20000;
+  /* A message whose turn did not end (no ack from the server: an instance frozen or killed, the
+     connection lost) within REPLY_TIMEOUT_MS, or when the connection drops, gets the busy text
+     (the one of fenqi/resilience.py BUSY_TEXT; a test keeps them equal). The server ends a turn
+     at 15 s itself; a shopper never waits past 30 s. */
+  var REPLY_TIMEOUT_MS = 25000;
+  var BUSY_TEXT = "系统繁忙，请稍后再试。刚才这条消息没有处理成功，请稍后重新发送。";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -85,7 +94,10 @@
     var token = null;
     var sessionId = null;
     var typingTimer = null;
+    var pendingTimer = null;  // the last message waits for its ack (REPLY_TIMEOUT_MS)
     var refreshing = false;
+    var signingOut = false;
+    var notice = null;  // shown instead of the connection status (signed out elsewhere)
 
     root.classList.add("fq-widget");
     root.textContent = "";
@@ -203,13 +215,27 @@
       scrollDown();
     }
 
+    function settle() {
+      clearTimeout(pendingTimer);
+      pendingTimer = null;
+    }
+
+    function showBusy() {
+      settle();
+      setTyping(false);
+      appendBot({ text: BUSY_TEXT }, true);
+    }
+
     function sendText(text, shown) {
       text = String(text || "").trim();
       if (!text || !socket) return;
       clearQuickReplies();
       appendUser(shown || text);
       setTyping(true);
-      socket.emit("user_uttered", { message: text, session_id: sessionId });
+      settle();
+      pendingTimer = setTimeout(showBusy, REPLY_TIMEOUT_MS);
+      // the ack comes when the server is done with the turn (answered, busy, or kept for an agent)
+      socket.emit("user_uttered", { message: text, session_id: sessionId }, settle);
     }
 
     form.addEventListener("submit", function (event) {
@@ -241,6 +267,19 @@
       connect();
     }
 
+    /* The user signed out (here or elsewhere): forget them, their conversation and their token;
+       go on as an anonymous visitor. */
+    function signedOut(reason) {
+      getToken = function () { return Promise.resolve(null); };
+      user = null;
+      token = null;
+      notice = "已退出登录，请重新登录后查询您的账户";
+      log.textContent = "";
+      showWelcome();
+      connect();
+      if (options.onAuthError) options.onAuthError(reason);
+    }
+
     async function connect() {
       if (socket) { socket.removeAllListeners(); socket.disconnect(); socket = null; }
       sessionId = null;
@@ -260,7 +299,8 @@
         auth: function (cb) { cb(token ? { token: token } : {}); },
       });
       socket.on("connect", function () {
-        setStatus(token ? signedInLabel() : "匿名咨询 · 登录后可查询您的账户", token ? "ok" : "anon");
+        if (notice) setStatus(notice, "error");
+        else setStatus(token ? signedInLabel() : "匿名咨询 · 登录后可查询您的账户", token ? "ok" : "anon");
         socket.emit("session_request", { session_id: sessionId });
       });
       socket.on("session_confirm", function (id) {
@@ -277,7 +317,9 @@
       socket.on("bot_typing", function (data) { setTyping(!!(data && data.typing)); });
       socket.on("auth_error", function (data) {
         setTyping(false);
-        if (data && (data.reason === "expired" || data.reason === "missing")) { token = null; renewToken(); }
+        var reason = data && data.reason;
+        if (reason === "signed_out") { if (!signingOut) signedOut(reason); }
+        else if (reason === "expired" || reason === "missing") { token = null; renewToken(); }
         else setStatus("身份校验失败，请重新登录", "error");
       });
       socket.on("session_refused", function () { setStatus("会话已切换为您本人的会话", "anon"); });
@@ -286,6 +328,7 @@
         if (reason) {
           socket.disconnect();
           if (reason === "expired") { token = null; renewToken(); return; }
+          if (reason === "signed_out") { signedOut(reason); return; }
           setStatus("身份校验失败，请重新登录", "error");
           if (options.onAuthError) options.onAuthError(reason);
         } else {
@@ -293,6 +336,8 @@
         }
       });
       socket.on("disconnect", function (reason) {
+        // the turn of the last message is lost with the connection
+        if (pendingTimer && reason !== "io client disconnect") showBusy();
         setTyping(false);
         if (reason !== "io client disconnect") setStatus("连接已断开，正在重连…", "error");
       });
@@ -306,9 +351,30 @@
         getToken = newGetToken || function () { return Promise.resolve(null); };
         user = newUser || null;
         token = null;
+        notice = null;
         log.textContent = "";
         showWelcome();
         connect();
+      },
+      signOut: function () {
+        /* Tell the server first (acknowledged, or given up after 3 s), then go on anonymously. */
+        var current = socket;
+        signingOut = true;
+        var done = new Promise(function (resolve) {
+          if (!current || !token) { resolve({ ok: false }); return; }
+          var timer = setTimeout(function () { resolve({ ok: false, reason: "timeout" }); }, 3000);
+          current.emit("sign_out", {}, function (answer) { clearTimeout(timer); resolve(answer || {}); });
+        });
+        return done.then(function (answer) {
+          signingOut = false;
+          getToken = function () { return Promise.resolve(null); };
+          user = null;
+          token = null;
+          log.textContent = "";
+          showWelcome();
+          connect();
+          return answer;
+        });
       },
       send: sendText,
       sessionId: function () { return sessionId; },

@@ -3,7 +3,9 @@ from datetime import datetime
 
 import pytest
 
+from tests.support.times import BJ
+
 
 @pytest.fixture
 def now():
-    return datetime(2024, 6, 15, 10, 30)
+    return datetime(2024, 6, 15, 10, 30, tzinfo=BJ)

@@ -8,6 +8,7 @@ from fenqi.accounts.demo import seed_demo
 from fenqi.accounts.repository import list_users, load_snapshot
 from fenqi.db.engine import session_scope
 from fenqi.state import AccountSnapshot, rating_below
+from tests.support.times import BJ
 
 
 def causes(s: AccountSnapshot) -> set:
@@ -59,8 +60,8 @@ EXPECTED = {
 }
 
 # Month ends, a leap day and a year end: relative dates must keep the situations intact.
-MOMENTS = [datetime(2024, 1, 31, 0, 30), datetime(2024, 2, 29, 12), datetime(2024, 3, 31, 23, 30),
-           datetime(2025, 12, 31, 23, 59)]
+MOMENTS = [datetime(2024, 1, 31, 0, 30, tzinfo=BJ), datetime(2024, 2, 29, 12, tzinfo=BJ), datetime(2024, 3, 31, 23, 30, tzinfo=BJ),
+           datetime(2025, 12, 31, 23, 59, tzinfo=BJ)]
 
 
 @pytest.mark.parametrize("now", MOMENTS, ids=lambda d: d.strftime("%Y-%m-%d"))

@@ -8,6 +8,7 @@ from fenqi.accounts.loader import load_accounts, load_accounts_file, load_accoun
 from fenqi.accounts.repository import load_snapshot
 from fenqi.db import models as m
 from fenqi.db.engine import session_scope
+from tests.support.times import BJ
 
 SAMPLE = """\
 service:
@@ -117,7 +118,7 @@ def test_load_sample_builds_the_expected_snapshots(factory, now):
     assert (installment.start, installment.end) == (now - timedelta(hours=1), now + timedelta(hours=2))
     assert installment.note == "升级"
     repayment = [w for w in service.maintenance if w.service == "repayment"][0]
-    assert (repayment.start, repayment.end) == (datetime(2030, 1, 1, 2), datetime(2030, 1, 1, 4))
+    assert (repayment.start, repayment.end) == (datetime(2030, 1, 1, 2, tzinfo=BJ), datetime(2030, 1, 1, 4, tzinfo=BJ))
 
 
 def test_loading_twice_is_idempotent(factory, now):
@@ -189,7 +190,7 @@ orders:
 def test_relative_dates_follow_the_load_moment(factory):
     text = "orders: [{order_id: o, user_id: u, product_name: P, total: 100, periods: 2, " \
            "created: today-3d, first_due: today+5d}]\nusers: [{user_id: u, name: N, region: R, credit_rating: A}]\n"
-    for when in (datetime(2024, 1, 30, 9), datetime(2025, 12, 31, 23, 59)):
+    for when in (datetime(2024, 1, 30, 9, tzinfo=BJ), datetime(2025, 12, 31, 23, 59, tzinfo=BJ)):
         with session_scope(factory) as session:
             load_accounts_text(session, text, now=when)
         with session_scope(factory) as session:

@@ -5,19 +5,20 @@ import pytest
 
 from fenqi.accounts.relative_time import resolve_date, resolve_datetime
 from fenqi.money import add_months, plan_bills
+from tests.support.times import BJ
 
-NOW = datetime(2024, 2, 28, 22, 15)
+NOW = datetime(2024, 2, 28, 22, 15, tzinfo=BJ)
 
 
 @pytest.mark.parametrize("text, expected", [
     ("now", NOW),
-    ("now-1h", datetime(2024, 2, 28, 21, 15)),
-    ("now+2h", datetime(2024, 2, 29, 0, 15)),
-    ("now + 30m", datetime(2024, 2, 28, 22, 45)),
-    ("now+1d", datetime(2024, 2, 29, 22, 15)),
-    ("now-1w", datetime(2024, 2, 21, 22, 15)),
-    ("today", datetime(2024, 2, 28)),
-    ("today+2d", datetime(2024, 3, 1)),
+    ("now-1h", datetime(2024, 2, 28, 21, 15, tzinfo=BJ)),
+    ("now+2h", datetime(2024, 2, 29, 0, 15, tzinfo=BJ)),
+    ("now + 30m", datetime(2024, 2, 28, 22, 45, tzinfo=BJ)),
+    ("now+1d", datetime(2024, 2, 29, 22, 15, tzinfo=BJ)),
+    ("now-1w", datetime(2024, 2, 21, 22, 15, tzinfo=BJ)),
+    ("today", datetime(2024, 2, 28, tzinfo=BJ)),
+    ("today+2d", datetime(2024, 3, 1, tzinfo=BJ)),
 ])
 def test_resolve_datetime(text, expected):
     assert resolve_datetime(text, NOW) == expected

@@ -6,6 +6,7 @@ from fenqi.accounts.repository import list_users, load_snapshot, user_exists
 from fenqi.db import models as m
 from fenqi.db.engine import session_scope
 from fenqi.state import AutoRepay
+from tests.support.times import BJ
 
 
 def _seed(session, today: date, now: datetime):
@@ -55,7 +56,7 @@ def test_unknown_user_has_no_snapshot(factory):
 
 
 def test_snapshot_contents(factory):
-    now = datetime(2024, 6, 15, 10, 30)
+    now = datetime(2024, 6, 15, 10, 30, tzinfo=BJ)
     with session_scope(factory) as session:
         _seed(session, now.date(), now)
     with session_scope(factory) as session:
@@ -89,7 +90,7 @@ def test_snapshot_contents(factory):
 
 
 def test_user_scoped_window_is_seen_by_that_user(factory):
-    now = datetime(2024, 6, 15, 10, 30)
+    now = datetime(2024, 6, 15, 10, 30, tzinfo=BJ)
     with session_scope(factory) as session:
         _seed(session, now.date(), now)
     with session_scope(factory) as session:
@@ -101,7 +102,7 @@ def test_user_without_accounts_gets_defaults(factory):
     with session_scope(factory) as session:
         session.add(m.User(user_id="bare", name="王五", region="广州", credit_rating="C", account_status="active"))
     with session_scope(factory) as session:
-        snap = load_snapshot(session, "bare", now=datetime(2024, 1, 1))
+        snap = load_snapshot(session, "bare", now=datetime(2024, 1, 1, tzinfo=BJ))
     assert snap.credit is None and snap.reserve_fund is None
     assert snap.cart == () and snap.orders == ()
     assert snap.auto_repay == AutoRepay()
@@ -110,7 +111,7 @@ def test_user_without_accounts_gets_defaults(factory):
 
 
 def test_list_users_and_user_exists(factory):
-    now = datetime(2024, 6, 15)
+    now = datetime(2024, 6, 15, tzinfo=BJ)
     with session_scope(factory) as session:
         _seed(session, now.date(), now)
     with session_scope(factory) as session:

@@ -18,13 +18,14 @@ Period 2026-11-02 .. 2026-11-04 (business dates, Asia/Shanghai = UTC+8):
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timezone
 
 from fenqi.analytics import demo
 from fenqi.analytics.channels import REST, WECHAT, WIDGET
 from fenqi.analytics.periods import Period
 from fenqi.db.engine import Store
 from fenqi.handoff.reasons import AFTER_FALLBACK, ASKED, FALLBACK_LADDER
+from tests.support.times import BJ
 
 PERIOD = Period("custom", date(2026, 11, 2), date(2026, 11, 4))
 OPENID = "o" + "W3chatOpenIdOfC2Shopper0123"[:27]
@@ -34,8 +35,8 @@ PHONE = "13812345678"
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    """A Beijing wall-clock time in November 2026 as naive UTC."""
-    return datetime(2026, 11, day, hour, minute) - timedelta(hours=8)
+    """A Beijing wall-clock time in November 2026, aware in UTC."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=BJ).astimezone(timezone.utc)
 
 
 def history() -> demo.History:

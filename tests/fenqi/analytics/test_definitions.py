@@ -2,7 +2,7 @@
 Beijing dates, channels from sender ids, review tags, masking of identifiers, handoff reasons."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -14,7 +14,10 @@ from fenqi.analytics.metrics import Counts, TicketFact, figures, percentile
 from fenqi.analytics.periods import PeriodError, day_start_utc, period_from
 from fenqi.analytics.review import ReviewError, parse_tags
 from fenqi.handoff.reasons import requested_reason
-from fenqi.privacy import mask_identifiers
+from fenqi.privacy import mask_for_people
+from tests.support.times import BJ
+
+UTC = timezone.utc
 
 
 def Row(i, row):  # noqa: N802 - a stored row: (id, sender_id, type_name, timestamp, intent_name, action_name, data)
@@ -30,7 +33,7 @@ def fold(history: demo.History) -> Fold:
 
 def test_a_turn_knows_its_intent_guess_question_and_latency():
     h = demo.History()
-    h.chat("anon:x", datetime(2026, 11, 2, 2)).say("嗯那个", "nlu_fallback", 0.4, 3, ranking=[("auto_repay", 0.3)]) \
+    h.chat("anon:x", datetime(2026, 11, 2, 2, tzinfo=UTC)).say("嗯那个", "nlu_fallback", 0.4, 3, ranking=[("auto_repay", 0.3)]) \
         .clarify(0.42).say("/auto_repay", "auto_repay", 1.0, 2).answer("auto_repay", 0.2) \
         .say("提前还款要钱吗", "early_repayment", 0.9, 5, question=("early_payoff_fee", 0.77)).answer("early_repayment", 0.3) \
         .say("好的谢谢", "thank", 0.9, 5).answer("thank", 0.1)
@@ -47,8 +50,8 @@ def test_a_turn_knows_its_intent_guess_question_and_latency():
 
 def test_out_of_scope_is_a_fallback_and_a_new_session_a_new_conversation():
     h = demo.History()
-    h.chat("wx:o1", datetime(2026, 11, 2, 15, 59)).say("快递呢", "out_of_scope", 0.7, 1).out_of_scope(0.1)
-    h.chat("wx:o1", datetime(2026, 11, 2, 17)).say("怎么还款", "how_to_repay", 0.9, 1).answer("how_to_repay")
+    h.chat("wx:o1", datetime(2026, 11, 2, 15, 59, tzinfo=UTC)).say("快递呢", "out_of_scope", 0.7, 1).out_of_scope(0.1)
+    h.chat("wx:o1", datetime(2026, 11, 2, 17, tzinfo=UTC)).say("怎么还款", "how_to_repay", 0.9, 1).answer("how_to_repay")
     f = fold(h)
     first, second = f.conversations.values()
     assert (first.fallbacks, second.fallbacks) == (1, 0)
@@ -58,7 +61,7 @@ def test_out_of_scope_is_a_fallback_and_a_new_session_a_new_conversation():
 
 def test_a_reply_still_to_come_is_completed_by_the_next_batch():
     h = demo.History()
-    h.chat("anon:y", datetime(2026, 11, 2, 2)).say("还款日", "repayment_due", 0.9, 1).answer("repayment_due", 0.5)
+    h.chat("anon:y", datetime(2026, 11, 2, 2, tzinfo=UTC)).say("还款日", "repayment_due", 0.9, 1).answer("repayment_due", 0.5)
     rows = [event_from_row(Row(i, r)) for i, r in enumerate(h.rows, 1)]
     first = Fold()
     for e in rows[:4]:  # up to the shopper's message
@@ -104,8 +107,8 @@ def test_periods_are_beijing_dates():
     assert len(period_from({"period": "30d"}, today).days) == 30
     assert period_from({"period": "nonsense"}, today).key == "7d"
     custom = period_from({"period": "custom", "from": "2026-11-02", "to": "2026-11-04"}, today)
-    assert custom.utc_bounds() == (datetime(2026, 11, 1, 16), datetime(2026, 11, 4, 16))
-    assert day_start_utc(date(2026, 11, 2)) == datetime(2026, 11, 1, 16)
+    assert custom.utc_bounds() == (datetime(2026, 11, 1, 16, tzinfo=UTC), datetime(2026, 11, 4, 16, tzinfo=UTC))
+    assert day_start_utc(date(2026, 11, 2)) == datetime(2026, 11, 1, 16, tzinfo=UTC)
     for bad in ({"from": "2026-11-04", "to": "2026-11-02"}, {"from": "x", "to": "2026-11-02"},
                 {"from": "2024-01-01", "to": "2026-01-01"}):
         with pytest.raises(PeriodError):
@@ -139,11 +142,11 @@ def test_review_tags():
 def test_identifiers_are_masked_in_shown_text():
     text = ("来自 wx:oAbCdEfGhIjKlMnOpQrStUvWxYz0 和 web:demo_ok，openid oAbCdEfGhIjKlMnOpQrStUvWxYz0，"
             "卡 6222021234567890，token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
-    shown = mask_identifiers(text)
+    shown = mask_for_people(text)
     for secret in ("oAbCdEfGhIjKlMnOpQrStUvWxYz0", "demo_ok", "6222021234567890", "eyJhbGciOiJIUzI1NiJ9"):
         assert secret not in shown
     assert "[会话标识]" in shown and "[OpenID]" in shown and "622*********7890" in shown
-    assert mask_identifiers("备用金还款日是每月 8 号") == "备用金还款日是每月 8 号"
+    assert mask_for_people("备用金还款日是每月 8 号") == "备用金还款日是每月 8 号"
 
 
 def test_handoff_reasons():
@@ -167,3 +170,12 @@ def test_charts_keep_text_as_text_say_when_empty_and_draw_each_data_once():
     assert "怎么还款" in charts.chart("intents", [("how_to_repay", 3)])
     with pytest.raises(KeyError):
         charts.chart("nothing", [])
+
+
+def test_tracker_timestamps_become_aware_utc_instants_and_a_naive_start_is_refused():
+    from fenqi.analytics.events import Event, utc
+    moment = utc(datetime(2026, 11, 2, 10, tzinfo=UTC).timestamp())
+    assert moment == datetime(2026, 11, 2, 18, tzinfo=BJ) and moment.tzinfo is UTC
+    assert Event(1, "anon:x", "user", moment.timestamp()).at == moment
+    with pytest.raises(ValueError, match="naive"):
+        demo.History().chat("anon:x", datetime(2026, 11, 2, 10))

@@ -3,7 +3,7 @@ table): the figures are the hand-worked ones of tests/fenqi/analytics/known.py, 
 batch size or in several refreshes gives the same rollup, tickets wait for their conversation."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -141,12 +141,12 @@ def test_reviews_are_stored_survive_a_rebuild_and_feed_the_unreviewed_filter(sto
     rollup.refresh(store, tracker)
     from fenqi.handoff.agents import add_agent
     with store.session() as session:
-        lead = add_agent(session, "组长", "a long enough password", datetime(2026, 11, 5), ["lead"]).id
+        lead = add_agent(session, "组长", "a long enough password", known.utc(5, 10), ["lead"]).id
         first = session.scalars(select(AnalyticsConversation.id).where(
             AnalyticsConversation.day >= known.PERIOD.first).order_by(AnalyticsConversation.id)).first()
         assert save_review(session, first, parse_tags(["答非所问", "不存在的"], "利率说明、 利率说明 ,话术"), True, lead,
-                           datetime(2026, 11, 5))
-        assert not save_review(session, 999999, [], True, lead, datetime(2026, 11, 5))
+                           known.utc(5, 10))
+        assert not save_review(session, 999999, [], True, lead, known.utc(5, 10))
     rollup.rebuild(store, tracker)
     with store.session() as session, tracker.connect() as connection:
         view = conversation_view(session, connection, first)

@@ -17,6 +17,7 @@ from fenqi.state import (
     ServiceStatus,
     User,
 )
+from tests.support.times import BJ
 
 D = Decimal
 
@@ -56,7 +57,7 @@ def paid_order() -> Order:
 def account(phone_order, buds_order, paid_order) -> AccountSnapshot:
     return AccountSnapshot(
         user=User("u1", "张三", "北京", "B", "active"),
-        now=datetime(2024, 6, 10, 10, 0),
+        now=datetime(2024, 6, 10, 10, 0, tzinfo=BJ),
         credit=Credit(D("8888"), D("1234.56"), "active", "小米消费金融"),
         reserve_fund=ReserveFund(D("3000"), D("500.50"), "active"),
         cart=(CartItem(Product("xm14u", "小米14 Ultra", D("3999"))),),

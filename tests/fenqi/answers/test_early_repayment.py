@@ -5,6 +5,7 @@ from decimal import Decimal
 from fenqi.answers import answer
 from fenqi.answers.early_repayment import payoff_quote
 from fenqi.knowledge import EarlyRepaymentRule
+from tests.support.times import BJ
 
 
 def test_quote_charges_current_fee_and_waives_later_ones(phone_order, kb):
@@ -44,7 +45,7 @@ def test_repayment_maintenance_is_mentioned(account):
     from datetime import datetime
 
     from fenqi.state import MaintenanceWindow
-    window = MaintenanceWindow("repayment", datetime(2024, 6, 10, 9), datetime(2024, 6, 10, 12))
+    window = MaintenanceWindow("repayment", datetime(2024, 6, 10, 9, tzinfo=BJ), datetime(2024, 6, 10, 12, tzinfo=BJ))
     text = answer("early_repayment", replace(account, service=replace(account.service, maintenance=(window,))),
                   order_id="A1001").text
     assert "还款系统正在维护" in text and "2024年6月10日 12:00" in text

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from fenqi.answers import answer, order_label
+from tests.support.times import BJ
 
 ASKING = ["early_repayment", "repayment_due"]
 
@@ -81,6 +82,6 @@ def test_unknown_order_id_that_is_a_card_number_is_not_echoed():
 
     bill = Bill(1, date(2030, 1, 1), Decimal("100"), Decimal("0"))
     orders = tuple(Order(f"O{i}", "手机", Decimal("300"), 3, Decimal("0"), date(2029, 12, 1), (bill,)) for i in (1, 2))
-    snap = AccountSnapshot(user=User("u", "张三", "北京", "A", "active"), now=datetime(2029, 12, 15), orders=orders)
+    snap = AccountSnapshot(user=User("u", "张三", "北京", "A", "active"), now=datetime(2029, 12, 15, tzinfo=BJ), orders=orders)
     text = answer("early_repayment", snap, order_id="6222021234567890123").text
     assert "6222021234567890123" not in text and "没有在您的账户中找到" in text

@@ -68,15 +68,15 @@ def test_a_bare_product_switch(text, switch):
 
 
 def test_a_follow_up_resolves_within_the_last_questions_intent(book):
-    overall = [("fees.rate_by_period", 0.5), ("repay.credit_card", 0.4)]
+    context = [("repay.credit_card", 0.7), ("repay.methods", 0.2)]  # how_to_repay's ranking of the text
     choice = choose_question(book, "installment_fees", [("fees.rate_by_period", 0.9)], text="那信用卡呢",
-                             previous="repay.methods", overall=overall, intent_confident=False, thresholds=T)
+                             previous="repay.methods", context=context, intent_confident=False, thresholds=T)
     assert choice.question.id == "repay.credit_card"
 
 
 def test_a_confident_other_intent_is_taken_at_its_word(book):
     choice = choose_question(book, "early_repayment", [("early.how", 0.9)], text="那提前还呢",
-                             previous="due.date", overall=[("early.how", 0.9)], intent_confident=True, thresholds=T)
+                             previous="due.date", context=[("due.amount", 0.9)], intent_confident=True, thresholds=T)
     assert choice.question.id == "early.how"
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fenqi.db import models as m
 from fenqi.db.engine import session_scope
+from tests.support.times import BJ
 
 
 def _user(**kw):
@@ -33,8 +34,8 @@ VALID = {
     "cart": lambda: m.CartItem(user_id="u1", sku="p1", quantity=1),
     "bill": lambda: m.Bill(order_id="o1", period_no=1, due_date=date(2024, 7, 1), principal=Decimal(0),
                            fee=Decimal(0)),
-    "window": lambda: m.MaintenanceWindow(service="repayment", start=datetime(2024, 6, 1),
-                                          end=datetime(2024, 6, 1, 0, 1)),
+    "window": lambda: m.MaintenanceWindow(service="repayment", start=datetime(2024, 6, 1, tzinfo=BJ),
+                                          end=datetime(2024, 6, 1, 0, 1, tzinfo=BJ)),
     "policy": lambda: m.PolicySettings(id=1, min_credit_rating="E"),
 }
 
@@ -77,18 +78,18 @@ INVALID = {
     "bill negative principal": lambda: m.Bill(order_id="o1", period_no=1, due_date=date(2024, 7, 1),
                                               principal=Decimal(-1), fee=0),
     "bill period 0": lambda: m.Bill(order_id="o1", period_no=0, due_date=date(2024, 7, 1), principal=1, fee=0),
-    "window service": lambda: m.MaintenanceWindow(service="login", start=datetime(2024, 6, 1),
-                                                  end=datetime(2024, 6, 2)),
-    "window ends before start": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 2),
-                                                            end=datetime(2024, 6, 2)),
-    "window unknown user": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 1),
-                                                       end=datetime(2024, 6, 2), user_id="nobody"),
+    "window service": lambda: m.MaintenanceWindow(service="login", start=datetime(2024, 6, 1, tzinfo=BJ),
+                                                  end=datetime(2024, 6, 2, tzinfo=BJ)),
+    "window ends before start": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 2, tzinfo=BJ),
+                                                            end=datetime(2024, 6, 2, tzinfo=BJ)),
+    "window unknown user": lambda: m.MaintenanceWindow(service="installment", start=datetime(2024, 6, 1, tzinfo=BJ),
+                                                       end=datetime(2024, 6, 2, tzinfo=BJ), user_id="nobody"),
     "policy second row": lambda: m.PolicySettings(id=2, min_credit_rating="C"),
     "policy rating": lambda: m.PolicySettings(id=1, min_credit_rating="F"),
     "wechat binding unknown user": lambda: m.WechatBinding(openid="o-1", user_id="nobody",
-                                                           bound_at=datetime(2024, 6, 1)),
+                                                           bound_at=datetime(2024, 6, 1, tzinfo=BJ)),
     "binding code unknown user": lambda: m.BindingCode(code="123456", user_id="nobody",
-                                                       expires_at=datetime(2024, 6, 1)),
+                                                       expires_at=datetime(2024, 6, 1, tzinfo=BJ)),
 }
 
 
@@ -111,3 +112,15 @@ def test_deleting_a_user_removes_their_rows(factory):
         for model in (m.CreditLine, m.CartItem, m.Order, m.Bill):
             assert session.scalar(select(func.count()).select_from(model)) == 0
         assert session.get(m.Product, "p1") is not None
+
+
+def test_every_instant_column_is_utc_datetime():
+    """One convention: a point in time is stored through ``UtcDateTime`` (aware in, aware out,
+    naive refused), never a plain ``DateTime`` that would take naive times."""
+    from sqlalchemy import DateTime
+
+    from fenqi.db.types import UtcDateTime
+    instants = {f"{t.name}.{c.name}": c.type for t in m.Base.metadata.sorted_tables for c in t.columns
+                if isinstance(c.type, (DateTime, UtcDateTime))}
+    assert "analytics_turns.at" in instants and "conversation_reviews.updated_at" in instants
+    assert [name for name, kind in instants.items() if not isinstance(kind, UtcDateTime)] == []

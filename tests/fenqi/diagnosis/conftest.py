@@ -6,8 +6,9 @@ import pytest
 
 from fenqi.knowledge import load_knowledge
 from fenqi.state import AccountSnapshot, Bill, CartItem, Credit, Order, Product, ReserveFund, ServiceStatus, User
+from tests.support.times import BJ
 
-NOW = datetime(2024, 6, 10, 10, 0)
+NOW = datetime(2024, 6, 10, 10, 0, tzinfo=BJ)
 PHONE = Product(sku="xm14", name="小米14", price=Decimal("3999"))
 
 

@@ -6,8 +6,9 @@ import pytest
 
 from fenqi.diagnosis import Cause, diagnose_installment
 from fenqi.state import CartItem, MaintenanceWindow, Product
+from tests.support.times import BJ
 
-NOW = datetime(2024, 6, 10, 10, 0)
+NOW = datetime(2024, 6, 10, 10, 0, tzinfo=BJ)
 
 
 def with_user(**changes):
@@ -30,7 +31,7 @@ def both(first, second):
     return lambda s: second(first(s))
 
 
-def maintenance(service, start=NOW - timedelta(hours=1), end=datetime(2024, 6, 10, 18, 30), note=""):
+def maintenance(service, start=NOW - timedelta(hours=1), end=datetime(2024, 6, 10, 18, 30, tzinfo=BJ), note=""):
     return with_service(maintenance=(MaintenanceWindow(service, start, end, note),))
 
 

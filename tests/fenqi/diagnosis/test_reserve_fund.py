@@ -6,8 +6,9 @@ import pytest
 
 from fenqi.diagnosis import diagnose_reserve_fund
 from fenqi.state import CartItem, MaintenanceWindow
+from tests.support.times import BJ
 
-NOW = datetime(2024, 6, 10, 10, 0)
+NOW = datetime(2024, 6, 10, 10, 0, tzinfo=BJ)
 
 
 def with_user(**changes):
@@ -30,7 +31,7 @@ def overdue(s):
 
 
 def maintenance(service):
-    window = MaintenanceWindow(service, NOW - timedelta(hours=2), datetime(2024, 6, 11, 6, 0), "系统升级")
+    window = MaintenanceWindow(service, NOW - timedelta(hours=2), datetime(2024, 6, 11, 6, 0, tzinfo=BJ), "系统升级")
     return lambda s: replace(s, service=replace(s.service, maintenance=(window,)))
 
 

@@ -1,7 +1,8 @@
-"""Consecutive fallbacks from tracker events, the step they lead to, and the suggested topics."""
+"""Consecutive misses (not understood or out of scope) from tracker events, the step they lead to,
+and the suggested topics."""
 import pytest
 
-from fenqi.fallback import FallbackStep, consecutive_fallbacks, fallback_step, load_topics, suggestions
+from fenqi.fallback import FallbackStep, consecutive_misses, fallback_step, load_topics, suggestions
 
 
 def user(intent, text="..."):
@@ -20,17 +21,24 @@ def test_counts_only_the_latest_run_of_fallbacks():
     events = [user("nlu_fallback"), action("action_clarify"), user("how_to_repay"),
               action("action_how_to_repay"), user("nlu_fallback"), action("action_clarify"), bot("?"),
               action("action_listen"), user("nlu_fallback")]
-    assert consecutive_fallbacks(events) == 2
+    assert consecutive_misses(events) == 2
 
 
 def test_no_fallback_when_latest_message_was_understood():
-    assert consecutive_fallbacks([user("nlu_fallback"), user("greet")]) == 0
-    assert consecutive_fallbacks([]) == 0
+    assert consecutive_misses([user("nlu_fallback"), user("greet")]) == 0
+    assert consecutive_misses([]) == 0
+
+
+def test_out_of_scope_and_not_understood_count_as_one_run_of_misses():
+    events = [user("greet"), user("out_of_scope"), user("nlu_fallback"), user("out_of_scope")]
+    assert consecutive_misses(events) == 3
+    assert fallback_step(consecutive_misses(events), 3) is FallbackStep.HANDOFF
+    assert consecutive_misses([user("out_of_scope"), user("thank")]) == 0
 
 
 def test_a_new_session_starts_counting_again():
     events = [user("nlu_fallback"), user("nlu_fallback"), {"event": "session_started"}, user("nlu_fallback")]
-    assert consecutive_fallbacks(events) == 1
+    assert consecutive_misses(events) == 1
 
 
 @pytest.mark.parametrize("count, step", [

@@ -6,8 +6,9 @@ import pytest
 from fenqi.db.engine import session_scope
 from fenqi.db.models import Agent, AgentSession
 from fenqi.handoff.agents import AgentError, add_agent, authenticate, end_session, resume_session, start_session
+from tests.support.times import BJ
 
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 PASSWORD = "correct horse battery"
 
 

@@ -7,20 +7,21 @@ from fenqi.fallback import load_topics
 from fenqi.handoff import handoff_text, load_service_info, pending_notice
 from fenqi.handoff.hours import parse_service_info
 from fenqi.handoff.summary import ticket_summary, ticket_transcript
+from tests.support.times import BJ
 
 SERVICE = load_service_info()
-MONDAY_NOON, MONDAY_NIGHT = datetime(2026, 6, 1, 12, 0), datetime(2026, 6, 1, 23, 30)
+MONDAY_NOON, MONDAY_NIGHT = datetime(2026, 6, 1, 12, 0, tzinfo=BJ), datetime(2026, 6, 1, 23, 30, tzinfo=BJ)
 
 
 def test_packaged_hours():
     assert SERVICE.label == "每天 9:00–21:00"
     assert SERVICE.is_open(MONDAY_NOON) and not SERVICE.is_open(MONDAY_NIGHT)
-    assert not SERVICE.is_open(datetime(2026, 6, 1, 21, 0)) and SERVICE.is_open(datetime(2026, 6, 1, 9, 0))
+    assert not SERVICE.is_open(datetime(2026, 6, 1, 21, 0, tzinfo=BJ)) and SERVICE.is_open(datetime(2026, 6, 1, 9, 0, tzinfo=BJ))
 
 
 def test_weekdays_only():
     weekdays = parse_service_info({"hours": {"open": "09:00", "close": "18:00", "days": [1, 2, 3, 4, 5]}})
-    assert weekdays.is_open(MONDAY_NOON) and not weekdays.is_open(datetime(2026, 6, 6, 12, 0))  # Saturday
+    assert weekdays.is_open(MONDAY_NOON) and not weekdays.is_open(datetime(2026, 6, 6, 12, 0, tzinfo=BJ))  # Saturday
 
 
 @pytest.mark.parametrize("hours, problem", [

@@ -20,8 +20,9 @@ from fenqi.handoff.takeover import (
     InvalidTransition,
     Release,
 )
+from tests.support.times import BJ
 
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 PASSWORD = "correct horse battery"
 
 
@@ -150,6 +151,81 @@ def test_outbox_claims_each_message_once_and_records_failures(setup):
         assert live.pending_deliveries(s, ["web:"]) == []
         rows = s.scalars(select(TicketMessage).order_by(TicketMessage.id)).all()
         assert [(m.delivery, m.delivery_error) for m in rows] == [("delivered", None), ("failed", "window_closed")]
+
+
+def _stranded(s, anna, sender, count, at):
+    ticket, _ = open_ticket(s, TicketRequest(sender, "secure_socketio", None, "", []), at)
+    live.transition(s, ticket.id, Accept(anna), at)
+    for n in range(count - 1):
+        live.post_agent_message(s, ticket.id, anna, f"消息 {n}", at)
+    return ticket.id
+
+
+def test_the_outbox_reads_only_the_recipients_it_can_reach_and_never_another_channel(setup):
+    """Issue #21: 120 older messages for shoppers who left do not fill the page of one who is here."""
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        for n in range(3):
+            _stranded(s, anna, f"web:gone{n}", 40, T0)
+        _stranded(s, anna, "wx:openid-gone", 60, T0)
+        live.transition(s, ticket, Accept(anna), T0)
+        live.post_agent_message(s, ticket, anna, "您好", T0)
+    with session_scope(store) as s:
+        assert len(live.pending_deliveries(s, ["web:"])) == 50  # the oldest page: nobody who is here
+        here = live.pending_deliveries(s, ["web:", "anon:"], recipients=["web:demo_ok", "anon:nobody"])
+        assert [(d.sender_id, d.text) for d in here] == [("web:demo_ok", "人工客服 安娜 为您服务。"),
+                                                       ("web:demo_ok", "您好")]
+        assert live.pending_deliveries(s, ["web:"], recipients=["wx:openid-gone"]) == []  # prefixes still hold
+        assert live.pending_deliveries(s, ["web:"], recipients=[]) == []
+        wechat = live.pending_deliveries(s, ["wx:"], limit=100)
+        assert len(wechat) == 60 and {d.sender_id for d in wechat} == {"wx:openid-gone"}
+        page2 = live.pending_deliveries(s, ["wx:"], after_id=wechat[49].message_id)
+        assert [d.message_id for d in page2] == [d.message_id for d in wechat[50:]]
+        with pytest.raises(ValueError):
+            live.pending_deliveries(s, ["web:"], recipients=[f"web:u{n}" for n in range(live.RECIPIENT_BATCH + 1)])
+
+
+def test_the_recipients_query_goes_through_indexes_not_the_whole_outbox(setup):
+    """SQLite's plan for the per-recipient page: tickets by sender, then each ticket's pending
+    messages — never a scan of every pending message (``ticket_messages_pending``)."""
+    from sqlalchemy import event
+
+    store, _ = setup
+    statements = []
+    with session_scope(store) as s:
+        engine = s.get_bind()
+
+        def capture(conn, cursor, statement, params, context, executemany):
+            statements.append((statement, params))
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            live.pending_deliveries(s, ["web:", "anon:"], recipients=["web:demo_ok", "anon:x"])
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        statement, params = statements[-1]
+        plan = " | ".join(row[3] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                            params))
+    assert "USING COVERING INDEX handoff_tickets_by_sender" in plan, plan
+    assert "USING INDEX ticket_messages_pending_by_ticket (ticket_id=? AND delivery=?)" in plan, plan
+    assert "ticket_messages_pending " not in plan + " " and "SCAN" not in plan, plan
+
+
+def test_messages_pending_longer_than_the_ttl_expire_and_nothing_else_changes(setup):
+    store, (anna, _, ticket) = setup
+    with session_scope(store) as s:
+        old = _stranded(s, anna, "web:gone-old", 3, T0)
+        recent = _stranded(s, anna, "web:gone-recent", 2, T0 + timedelta(minutes=20))
+        live.transition(s, ticket, Accept(anna), T0)
+        [greeting] = live.pending_deliveries(s, ["web:"], recipients=["web:demo_ok"])
+        live.claim(s, greeting.message_id, T0)                     # delivered: never expires
+    with session_scope(store) as s:
+        assert live.any_pending(s)
+        assert live.expire_pending(s, T0 + timedelta(minutes=15), limit=2) == 2   # bounded per sweep
+        assert live.expire_pending(s, T0 + timedelta(minutes=15)) == 1
+        assert live.expire_pending(s, T0 + timedelta(minutes=15)) == 0
+        states = {t: [(m.delivery, m.delivery_error) for m in live.messages(s, t)] for t in (old, recent, ticket)}
+    assert states == {old: [("failed", "expired")] * 3, recent: [("pending", None)] * 2,
+                      ticket: [("delivered", None)]}
 
 
 def test_agents_online_counts_recent_console_activity(setup):

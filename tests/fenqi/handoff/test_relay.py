@@ -13,8 +13,9 @@ from fenqi.handoff.agents import add_agent
 from fenqi.handoff.relay import TakeoverRelay, wechat_sender, wechat_text, wechat_window_open, widget_payload
 from fenqi.handoff.takeover import Accept, HandBack
 from fenqi.wechat.api import WeChatApiError
+from tests.support.times import BJ
 
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 
 
 class FakeApi:

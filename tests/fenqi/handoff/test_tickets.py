@@ -16,8 +16,9 @@ from fenqi.handoff import (
     open_ticket_for,
     queue_position,
 )
+from tests.support.times import BJ
 
-T0 = datetime(2026, 5, 1, 10, 0, 0)
+T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=BJ)
 
 
 def request(sender, user_id=None, channel="rest"):

@@ -143,3 +143,12 @@ def test_typo_variants_drop_one_character_and_are_learnt_with_the_same_intent():
     assert typo_variants("怎么还", 2) == [] and typo_variants("小米分期怎么还款", 0) == []
     model = NgramIntentModel(ModelConfig(augment=2)).fit(TEXTS + ["小米分期怎么还款"], LABELS + ["how_to_repay"])
     assert model.rank("小米期怎么还款")[0][0] == "how_to_repay"
+
+
+def test_the_per_message_tfidf_equals_sklearns_transform():
+    from fenqi.nlp.intent_model import tfidf_rows
+
+    model = NgramIntentModel().fit(["怎么还款", "信用卡能还吗", "逾期会怎样", "你好"], ["a", "a", "b", "c"])
+    texts = ["信用卡怎么还款", "完全没见过的字", "", "逾期逾期逾期"]
+    for vectorizer in (model.char_vec, model.word_vec):
+        assert np.allclose(tfidf_rows(vectorizer, texts).toarray(), vectorizer.transform(texts).toarray())

@@ -42,8 +42,13 @@ def test_overall_scores_questions_by_intent_probability(model):
     assert overall[0][0] == "due.overdue_credit"
     assert {model.intent_of[q] for q, _ in overall} == {"repayment_due", "how_to_repay"}
     assert sum(p for _, p in overall) == pytest.approx(1.0)
-    assert all(model.intent_of[q] == "repayment_due"
-               for q, _ in model.overall("逾期了征信会花吗", {"repayment_due": 0.97, "how_to_repay": 0.03}))
+
+
+def test_every_intent_is_ranked_from_one_featurisation(model):
+    ranked = model.rank_all("那信用卡呢")
+    assert set(ranked) == {"how_to_repay", "repayment_due"}
+    assert ranked["how_to_repay"][0][0] == "repay.credit_card"  # read against repayment, even if asked elsewhere
+    assert ranked["how_to_repay"] == model.rank("那信用卡呢", "how_to_repay")
 
 
 def test_an_intent_with_one_question_always_answers_it():

@@ -28,7 +28,7 @@ So the order is B1, A, C1, D1, G1, E1.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from fenqi.analytics import demo
 from fenqi.db.engine import Store
@@ -54,7 +54,8 @@ def near_training_line():
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute) - timedelta(hours=8)
+    """A Beijing wall-clock time in November 2026, aware in UTC."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc) - timedelta(hours=8)
 
 
 def history() -> demo.History:

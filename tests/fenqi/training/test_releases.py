@@ -5,7 +5,7 @@ Rasa instances is tests/prod/test_training_loop.py."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ from tests.support.models import repacked
 from tests.support.schema import init_db
 from tests.support.stack import MODEL, free_port
 
-NOW = datetime(2026, 12, 3, 2, 0, 0)
+NOW = datetime(2026, 12, 3, 2, 0, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 
 from fenqi.db.engine import session_scope
 from fenqi.db.models import User
+from tests.support.times import BJ
 
 
 def _new_aes_key() -> str:
@@ -38,4 +39,4 @@ def sessions(factory):
 
 @pytest.fixture
 def now() -> datetime:
-    return datetime(2024, 6, 1, 10, 0, 0)
+    return datetime(2024, 6, 1, 10, 0, 0, tzinfo=BJ)

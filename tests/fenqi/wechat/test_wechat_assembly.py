@@ -1,7 +1,7 @@
 """The webhook's defaults come from one settings object, passed down (no lazy wrapper of its own)."""
 import pytest
 
-from fenqi.identity import verify_token
+from fenqi.identity import WECHAT, verify_token
 from fenqi.security.replay import MemoryNonceCache, RedisNonceCache
 from fenqi.settings import read_settings
 from fenqi.wechat.assembly import build_webhook
@@ -27,7 +27,7 @@ def settings(monkeypatch, tmp_path):
 
 def test_tokens_are_minted_with_the_given_settings_secret(settings):
     webhook = build_webhook(WeChatConfig(token="t"), bot, directory=object(), settings=settings())
-    identity = verify_token(webhook.responder.mint_token("u1"), SECRET)
+    identity = verify_token(webhook.responder.mint_token("u1"), SECRET, presented_on=WECHAT)
     assert (identity.user_id, identity.channel) == ("u1", "wechat")
     assert isinstance(webhook.nonces, MemoryNonceCache) and webhook.claims is None
     assert isinstance(webhook.responder.options, OptionMemory)
@@ -50,4 +50,4 @@ def test_without_settings_the_process_settings_are_read_once_at_mount(monkeypatc
         build_webhook(WeChatConfig(token="t"), bot, directory=object())
     monkeypatch.setenv("FENQI_JWT_SECRET", SECRET)
     webhook = build_webhook(WeChatConfig(token="t"), bot, directory=object())
-    assert verify_token(webhook.responder.mint_token("u2"), SECRET).user_id == "u2"
+    assert verify_token(webhook.responder.mint_token("u2"), SECRET, presented_on=WECHAT).user_id == "u2"

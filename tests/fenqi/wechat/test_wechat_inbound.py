@@ -1,5 +1,6 @@
 import pytest
 
+from fenqi.privacy import pseudonym
 from fenqi.wechat.errors import WebhookError
 from fenqi.wechat.inbound import IGNORED, TEXT, UNSUPPORTED, WELCOME, parse_inbound
 from tests.support.wechat_simulator import WeChatClient
@@ -27,7 +28,8 @@ def test_voice_without_recognition_and_images_are_unsupported():
 def test_subscribe_events_welcome_and_are_deduped_by_sender_and_time():
     inbound = parse_inbound(client.event("oUser1", "subscribe", create_time=1700000000))
     assert inbound.kind == WELCOME
-    assert inbound.dedupe_key.startswith("evt:oUser1:1700000000")
+    assert inbound.dedupe_key.startswith(f"evt:{pseudonym('oUser1')}:1700000000")
+    assert "oUser1" not in inbound.dedupe_key  # logged, claimed in Redis, stored as the message id
     scan = parse_inbound(client.event("oUser1", "subscribe", create_time=1700000001, EventKey="qrscene_7"))
     assert scan.kind == WELCOME
 

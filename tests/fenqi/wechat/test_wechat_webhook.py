@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 import pytest
 
 from fenqi.db.engine import session_scope
-from fenqi.identity import issue_token, verify_token
+from fenqi.identity import WECHAT, issue_token, verify_token
 from fenqi.wechat import texts
 from fenqi.wechat.api import WeChatApi
 from fenqi.wechat.binding import SqlDirectory, mint_binding_code
@@ -185,9 +185,9 @@ def test_binding_then_the_bot_gets_a_signed_token_never_the_openid(sessions, aes
             assert bound.content == texts.BIND_OK and retried.content == texts.BIND_OK  # same reply
             _, after = await h.post(h.client.text("oUser1", "我的额度", msg_id=12))
             metadata = h.bot.requests[-1].metadata
-            identity = verify_token(metadata["auth_token"], JWT_SECRET)
+            identity = verify_token(metadata["auth_token"], JWT_SECRET, presented_on=WECHAT)
             assert (identity.user_id, identity.channel) == ("u1001", "wechat")
-            assert identity.expires_at - int(__import__("time").time()) <= 300
+            assert identity.expires_at - identity.issued_at == 300 and identity.expires_at <= __import__("time").time() + 300
             assert "oUser1" not in str(metadata)
             assert len(h.bot.requests) == 2  # the binding message never reached the bot
     run(main())

@@ -2,10 +2,12 @@
 rollup of the tracker's events and the leads' conversation reviews.
 
 ``handoff_tickets`` only gains a nullable column (ALTER TABLE ADD COLUMN: no SQLite table rebuild,
-so its partial unique index stays).
+so its partial unique index stays). Instants (``*_at``, ``events_until``) are the models'
+``fenqi.db.types.UtcDateTime``: a plain ``DATETIME`` / ``TIMESTAMP WITHOUT TIME ZONE`` holding UTC,
+declared ``sa.DateTime()`` here as revision 0005 does.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03 08:00:00
 """
 from alembic import op
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
