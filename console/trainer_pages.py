@@ -13,7 +13,7 @@ from fenqi.handoff.agents import SignedIn
 from fenqi.knowledge import QuestionBook
 from fenqi.privacy import PERSONAL_KINDS
 from fenqi.training.gate import GateRecord, summary
-from fenqi.training.inbox import GroupView, ItemView
+from fenqi.training.inbox import DecisionError, GroupView, ItemView, allowed_label
 from fenqi.training.need import REASON_LABELS
 from fenqi.training.releases import Live
 
@@ -64,6 +64,15 @@ def label_options(book: QuestionBook, intents: Sequence[str], chosen: str = "") 
     return "".join(out)
 
 
+def confirmable(intent: str, question: Optional[str]) -> bool:
+    """Whether "confirm" would be accepted: the prediction is a label the server takes."""
+    try:
+        allowed_label(intent, question)
+    except DecisionError:
+        return False
+    return True
+
+
 def _item_row(book: QuestionBook, item: ItemView, findings: Iterable[str]) -> str:
     conf = f"{item.confidence:.2f}"
     question = ""
@@ -91,10 +100,15 @@ def group_card(signed: SignedIn, book: QuestionBook, intents: Sequence[str], gro
              f'<th>预测意图 置信度</th><th>预测标准问题</th><th>状态</th></tr></thead><tbody>{rows}</tbody></table>')
     if group.decision == "open":
         rep = group.representative
-        confirm = label_text(book, rep.intent, rep.question)
+        if confirmable(rep.intent, rep.question):
+            confirm = (f'<button type="submit" name="action" value="confirm" data-testid="confirm">'
+                       f'确认：{escape(label_text(book, rep.intent, rep.question))}</button>')
+        else:  # e.g. the fallback's guess without a standard question: only a relabel can say which
+            confirm = ('<button type="button" disabled class="secondary" data-testid="confirm">'
+                       '无法确认：预测缺少标准问题，请改标注</button>')
         form = (f'<form method="post" action="/inbox/groups/{group.id}" class="decide" data-testid="decide">'
                 f'{csrf_field(signed.csrf_token)}<input type="hidden" name="back" value="{escape(back)}">'
-                f'<button type="submit" name="action" value="confirm" data-testid="confirm">确认：{escape(confirm)}</button>'
+                f'{confirm}'
                 f'<label>改标注<select name="label" data-testid="label">{label_options(book, intents)}</select></label>'
                 '<button type="submit" name="action" value="relabel" data-testid="relabel">改标注</button>'
                 '<button type="submit" name="action" value="out_of_scope" class="secondary" data-testid="out-of-scope">'

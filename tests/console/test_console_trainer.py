@@ -76,6 +76,8 @@ def test_the_inbox_lists_masked_messages_by_need_with_what_the_guards_say(traine
     assert first == [h.UNCLEAR, h.FEES_12, "我手机138****5678还款失败了", h.holdout_line(),
                      h.near_training_line().text + "呀", h.CREDIT_CARD]
     assert "转人工 1 · 低评分 1" in cards[0] and "需要度 0.90" in cards[0]
+    assert "无法确认" in cards[0] and 'value="confirm"' not in cards[0]  # the fallback's guess has no question
+    assert 'value="confirm"' in cards[1]
     assert "出现 3 次" in cards[1] and h.FEES_24 in cards[1]
     assert "仍像个人信息" in cards[2] and "tests/nlu/holdout.yml" in cards[3] and "近似重复" in cards[4]
     assert "线上模型：<b>fenqi.tar.gz</b>" in text
@@ -95,6 +97,8 @@ def test_decisions_need_the_csrf_token_and_a_label_of_the_knowledge_base(trainer
     assert bad.status_code == 400 and "belongs to repayment_due" in bad.text
     assert decide(trainer, console, unclear, action="relabel", label="x" * 200).status_code == 400
     assert decide(trainer, console, 999999, action="discard").status_code == 404
+    refused = decide(trainer, console, unclear, action="confirm")  # the server checks it too
+    assert refused.status_code == 400 and "relabel it" in refused.text
     r = decide(trainer, console, unclear, action="relabel", label="how_to_repay|repay.how",
                back="/inbox?status=open")
     assert r.status_code == 303 and r.headers["Location"] == f"/inbox?status=open&done={unclear}"
