@@ -196,7 +196,7 @@ def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple
     prediction is a reply that answers no standard question."""
     from actions.answering import THRESHOLDS, intent_ranking, ranking
     from fenqi.answers.questions import answer_question, clarify_answer
-    from fenqi.answers.routing import product_of
+    from fenqi.answers.routing import product_of, topic_of
     from fenqi.answers.selection import INSTALLMENT, choose_question, find, is_follow_up
     from fenqi.knowledge import load_questions
     from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
@@ -207,6 +207,9 @@ def reply_for(parsed: Dict[str, Any], item: SubQuestion, snapshot: Any) -> Tuple
     confidence = float((parsed.get("intent") or {}).get("confidence") or 0.0)
     confident = confidence >= THRESHOLDS.intent
     within = ranking(question.get("ranking"))
+    if topic_of(intent, item.text) != intent:  # actions/answering.choose: the same reading
+        intent, confident = topic_of(intent, item.text), False
+        within = intent_ranking(parsed.get(QUESTION_BY_INTENT), intent)
     if intent not in {book.get(i).intent for i in book.ids}:
         last = find(book, item.after)
         if last is None or not is_follow_up(item.text):  # actions/fallback.py: a follow-up is read in context
