@@ -17,7 +17,7 @@ from actions.account_context import account_context
 from actions.handoff import open_ticket_notice
 from fenqi.answers.model import Answer
 from fenqi.answers.questions import answer_question, clarify_answer
-from fenqi.answers.routing import keeps_order, product_of
+from fenqi.answers.routing import keeps_order, product_of, topic_of
 from fenqi.answers.selection import (
     INSTALLMENT,
     QuestionChoice,
@@ -55,7 +55,12 @@ def choose(intent: str, tracker: Tracker, product: Optional[str], confident: Opt
     confidence = (message.get("intent") or {}).get("confidence")
     if confident is None:
         confident = isinstance(confidence, (int, float)) and confidence >= THRESHOLDS.intent
-    within = ranking(question.get("ranking")) if (message.get("intent") or {}).get("name") == intent else []
+    topic = topic_of(intent, message.get("text"))
+    if topic != intent:  # "逾期一天有利息吗": a fees question about paying late is an overdue question
+        intent, confident = topic, False
+        within = intent_ranking(message.get(QUESTION_BY_INTENT), topic)
+    else:
+        within = ranking(question.get("ranking")) if (message.get("intent") or {}).get("name") == intent else []
     book = load_questions()
     previous = tracker.get_slot(LAST_QUESTION)
     last = find(book, previous)

@@ -48,7 +48,7 @@ class QuestionSelector(GraphComponent, IntentClassifier):
         d = ModelConfig()
         return {"char_min_ngram": d.char_ngrams[0], "char_max_ngram": d.char_ngrams[1], "use_words": d.use_words,
                 "C": d.C, "temperature": d.temperature, "combine": d.combine, "classifier": d.classifier,
-                "ranking_length": 5, "overall_ranking_length": 5}
+                "ranking_length": 3, "overall_ranking_length": 3}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[QuestionModel] = None) -> None:

@@ -22,7 +22,6 @@ from .facts import (
     bill_line,
     cart_line,
     credit_line,
-    next_due_line,
     repayment_maintenance_line,
     reserve_line,
 )
@@ -57,13 +56,21 @@ def reserve_fund(f: Facts) -> Optional[str]:
     return reserve_line(f.snapshot.reserve_fund) if f.snapshot.reserve_fund else "您还没有开通备用金。"
 
 
+def upcoming_line(order: Order, snapshot: AccountSnapshot) -> str:
+    """The order's next bill not yet overdue (overdue ones are the ``overdue`` rule's)."""
+    today = snapshot.today
+    upcoming = [b for b in sorted(order.unpaid_bills, key=lambda b: b.due_date) if not b.overdue_days(today)]
+    head = f"「{order.product_name}」（订单号 {order.order_id}）"
+    return f"{head}下一期：{bill_line(upcoming[0], snapshot)}" if upcoming else f"{head}没有未到期的账单"
+
+
 def next_bill(f: Facts) -> Optional[str]:
     orders = [o for o in f.orders() if o.active]
     if not orders:
         return "您目前没有待还的分期账单。"
     if len(orders) == 1:
-        return next_due_line(orders[0], f.snapshot) + "。"
-    return "\n".join([f"您有 {len(orders)} 笔分期待还："] + [f"· {next_due_line(o, f.snapshot)}" for o in orders])
+        return upcoming_line(orders[0], f.snapshot) + "。"
+    return "\n".join([f"您有 {len(orders)} 笔分期待还："] + [f"· {upcoming_line(o, f.snapshot)}" for o in orders])
 
 
 def remaining(f: Facts) -> Optional[str]:

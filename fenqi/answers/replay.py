@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 from fenqi.nlp import OUT_OF_SCOPE
 
 from .questions import ACCOUNT_HEADING, answer_question, clarify_answer
-from .routing import product_of
+from .routing import product_of, topic_of
 from .selection import INSTALLMENT, Thresholds, choose_question, find, intent_ranking, is_follow_up, ranking
 
 THRESHOLDS = Thresholds()  # the action server's (actions/answering.py)
@@ -31,6 +31,9 @@ def reply_for(parsed: Mapping[str, Any], text: str, after: Optional[str], snapsh
     question = parsed.get(QUESTION) or {}
     confident = float(intent_data.get("confidence") or 0.0) >= thresholds.intent
     within = ranking(question.get("ranking"))
+    if topic_of(intent, text) != intent:  # actions/answering.choose: the same reading
+        intent, confident = topic_of(intent, text), False
+        within = intent_ranking(parsed.get(QUESTION_BY_INTENT), intent)
     if intent not in {book.get(i).intent for i in book.ids}:
         last = find(book, after)
         if last is None or not is_follow_up(text):

@@ -44,6 +44,20 @@ def product_of(text: Optional[str], entity_values: Iterable[object] = ()) -> Opt
     return RESERVE_FUND if text and _RESERVE_FUND_TEXT.search(text[:1000]) else None
 
 
+# Costs of paying late are an overdue question, whatever the fee words (docs/intents.md: 罚息/逾期 →
+# repayment_due): "逾期一天有利息吗" is not about the checkout fee table.
+_OVERDUE_TEXT = re.compile(r"逾期|预期|余期|罚息|滞纳金|违约金.{0,4}晚|晚还|迟还|过了还款日|超过还款日|没按时还")
+OVERDUE_TOPICS = {"installment_fees": "repayment_due"}
+
+
+def topic_of(intent: str, text: Optional[str]) -> str:
+    """The intent whose questions answer ``text``: a fees question about paying late is an overdue
+    question (repayment_due); anything else keeps its intent."""
+    if intent in OVERDUE_TOPICS and text and _OVERDUE_TEXT.search(text[:1000]):
+        return OVERDUE_TOPICS[intent]
+    return intent
+
+
 def reserve_fund_topic(intent: str) -> str:
     """The 备用金 answer an intent leads to (KeyError for intents without an answer)."""
     return RESERVE_FUND_TOPICS[intent]

@@ -65,7 +65,7 @@ def texts(replies):
 
 
 def test_at_2330_utc_due_today_and_overdue_days_are_counted_in_beijing_dates(utc_stack):
-    answer = texts(utc_stack.ask("clock-due", "我的账单什么时候到期", token=utc_stack.token("clock_user")))
+    answer = texts(utc_stack.ask("clock-due", "我的还款日是哪天", token=utc_stack.token("clock_user")))
     assert "时区测试手机" in answer, answer
     assert "还款日 2026年12月2日，今天到期" in answer, answer     # UTC's date said "还有 1 天"
     assert "还款日 2026年11月29日，已逾期 3 天" in answer, answer  # UTC's date said 2 days

@@ -168,7 +168,7 @@ def test_conversation_state_survives_losing_its_instance(stack):
     sender, token = "failover-demo-ok", issue_token("demo_ok", stack.jwt_secret, ttl=900)
     instance1, _instance2 = stack.rasa_urls
 
-    first = _ask(instance1, sender, "我这个月要还多少钱", token)
+    first = _ask(instance1, sender, "现在一次全部还清要还多少", token)  # per order: which order?
     buttons = [b for m in first for b in m.get("buttons", []) if "order_id" in b["payload"]]
     chosen = next((b for b in buttons if CHOSEN_ORDER in b["payload"]), None)
     assert chosen is not None, _texts(first)

@@ -242,7 +242,7 @@ def shopper(cluster):
     stack, _ = cluster
     token = issue_token(USER, stack.jwt_secret, ttl=3600)
     person = Shopper(stack.balancer_url, token)
-    first = person.send("我这个月要还多少钱")
+    first = person.send("现在一次全部还清要还多少")  # a per-order question: which order?
     payload = next((b["payload"] for m in first.messages or [] for b in m.get("buttons", [])
                     if CHOSEN_ORDER in b["payload"]), None)
     assert payload, first.messages

@@ -16,6 +16,7 @@ from tests.security.conftest import rss_peak_mb, texts
 pytestmark = pytest.mark.e2e
 
 DUE = "我这个月要还多少钱"
+PAYOFF = "现在一次全部还清要还多少"
 
 
 def test_380kb_emoji_message_is_refused_before_nlu_and_the_server_lives(rest, rasa_pid):
@@ -68,7 +69,7 @@ def test_other_channels_conversations_cannot_be_named(rest, bot_stack, victim):
 
 def test_chosen_order_does_not_cross_to_another_token_on_the_same_sender(rest, bot_stack):
     victim, attacker = bot_stack.token("demo_ok"), bot_stack.token("demo_low_limit")
-    first = rest.say("shared-1", DUE, token=victim)
+    first = rest.say("shared-1", PAYOFF, token=victim)  # a per-order question: which order?
     orders = [b["payload"] for m in first for b in m.get("buttons") or [] if "order_id" in b["payload"]]
     assert len(orders) == 2, texts(first)
     chosen = json.loads(orders[1][orders[1].index("{"):])

@@ -85,3 +85,12 @@ def test_chosen_order_is_kept_only_while_it_is_the_users(account):
 @pytest.mark.parametrize("planted", [5, ["A"], {"x": 1}, "X" * 200, "../../etc"])
 def test_a_planted_order_slot_is_cleared(account, planted):
     assert not keeps_order(account, planted)
+
+
+def test_a_fees_question_about_paying_late_is_an_overdue_question():
+    from fenqi.answers.routing import topic_of
+
+    assert topic_of("installment_fees", "小米分期逾期一天有利息吗") == "repayment_due"
+    assert topic_of("installment_fees", "罚息怎么算") == "repayment_due"
+    assert topic_of("installment_fees", "分12期利息多少") == "installment_fees"
+    assert topic_of("how_to_repay", "逾期了怎么还") == "how_to_repay"  # only fee questions move
