@@ -17,11 +17,11 @@ from actions.account_context import account_context
 from actions.handoff import open_ticket_notice
 from fenqi.answers.model import Answer
 from fenqi.answers.questions import answer_question, clarify_answer
+from fenqi.answers.replay import THRESHOLDS
 from fenqi.answers.routing import keeps_order, product_of, topic_of
 from fenqi.answers.selection import (
     INSTALLMENT,
     QuestionChoice,
-    Thresholds,
     choose_question,
     default_question,
     find,
@@ -35,7 +35,6 @@ from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT
 from fenqi.security.inbound import valid_order_id
 
 LAST_QUESTION = ANSWERED_SLOT
-THRESHOLDS = Thresholds()
 
 
 def asked_product(tracker: Tracker) -> Optional[str]:

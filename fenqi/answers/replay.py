@@ -13,7 +13,7 @@ from .questions import ACCOUNT_HEADING, answer_question, clarify_answer
 from .routing import product_of, topic_of
 from .selection import INSTALLMENT, Thresholds, choose_question, find, intent_ranking, is_follow_up, ranking
 
-THRESHOLDS = Thresholds()  # the action server's (actions/answering.py)
+THRESHOLDS = Thresholds()  # the one set: the action server (actions/answering.py) and the replay
 
 
 def reply_for(parsed: Mapping[str, Any], text: str, after: Optional[str], snapshot: Any = None,
@@ -31,7 +31,7 @@ def reply_for(parsed: Mapping[str, Any], text: str, after: Optional[str], snapsh
     question = parsed.get(QUESTION) or {}
     confident = float(intent_data.get("confidence") or 0.0) >= thresholds.intent
     within = ranking(question.get("ranking"))
-    if topic_of(intent, text) != intent:  # actions/answering.choose: the same reading
+    if isinstance(intent, str) and topic_of(intent, text) != intent:  # actions/answering.choose: the same reading
         intent, confident = topic_of(intent, text), False
         within = intent_ranking(parsed.get(QUESTION_BY_INTENT), intent)
     if intent not in {book.get(i).intent for i in book.ids}:
