@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fenqi.analytics.channels import ALL_CHANNELS
 from fenqi.analytics.channels import LABELS as CHANNEL_LABELS
-from fenqi.analytics.labels import intent_label
+from fenqi.analytics.labels import intent_label, question_label
 from fenqi.analytics.metrics import Report
 from fenqi.analytics.periods import LABELS as PERIOD_LABELS
 from fenqi.analytics.periods import Period
@@ -138,7 +138,7 @@ def _line(line: Line) -> str:
         if line.confidence is not None:
             meta.append(f"置信度 {line.confidence:.2f}")
         if line.question_id:
-            meta.append(f"标准问题 {line.question_id}")
+            meta.append(f"标准问题 {question_label(line.question_id)}")
         if line.fallback:
             meta.append("兜底")
         return (f'<li class="msg shopper" data-testid="user-line"><b>用户 · {at}</b>{escape(line.text)}'

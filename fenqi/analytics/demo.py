@@ -73,17 +73,17 @@ ANSWERS = {
     "auto_repay": "在“小米分期-设置-自动还款”中开通，到期日自动从绑定的卡扣款。",
     "installment_fees": "分期手续费按期收取，费率以结算页显示为准：",
     "credit_limit": "您的小米分期额度和可用额度如下：",
-    "reserve_fund_limit": "备用金额度和可用金额如下，提现一般 2 小时内到账：",
+    "reserve_fund_limit": "您的备用金额度和可用金额如下：",
     "repayment_due": "您下一期账单的还款日和金额如下：",
     "greet": "您好，我是分期助手 🙂 小米分期和备用金的问题都可以问我。",
     "thank": "不客气！还有其他关于小米分期或备用金的问题吗？",
     "goodbye": "好的，祝您购物愉快，再见！",
 }
-STANDARD_QUESTIONS: Dict[str, Tuple[str, ...]] = {  # for generate(question_ids=True): the second NLU stage
-    "how_to_repay": ("repay_entry", "repay_wechat"), "why_cannot_installment": ("no_option_at_checkout",),
-    "early_repayment": ("early_payoff_fee",), "installment_fees": ("fee_by_periods",),
-    "repayment_due": ("due_date", "overdue_effect"), "reserve_fund_limit": ("reserve_withdraw",),
-}
+def standard_questions(intent: str) -> Tuple[str, ...]:
+    """The knowledge base's standard questions of ``intent`` (for generate(question_ids=True))."""
+    from fenqi.knowledge import load_questions
+
+    return tuple(q.id for q in load_questions().for_intent(intent))
 
 
 def demo_sender(channel: str, n: int) -> str:
@@ -239,8 +239,9 @@ def _latency(rng: random.Random, slow: bool = False) -> float:
 def _ask(chat: Chat, rng: random.Random, intent: str, questions: bool, after: float) -> Chat:
     ranking = [(i, round(rng.uniform(0.01, 0.08), 3)) for i in rng.sample(CORE, 2) if i != intent]
     question = None
-    if questions and intent in STANDARD_QUESTIONS:
-        question = (rng.choice(STANDARD_QUESTIONS[intent]), round(rng.uniform(0.6, 0.98), 3))
+    known = standard_questions(intent) if questions else ()
+    if known:
+        question = (rng.choice(known), round(rng.uniform(0.6, 0.98), 3))
     chat.say(rng.choice(ASKS[intent]), intent, round(rng.uniform(0.72, 0.99), 3), after, ranking, question)
     return chat.answer(intent, _latency(rng, slow=intent in ("why_cannot_installment", "repayment_due")))
 

@@ -25,3 +25,14 @@ def known_intents() -> List[str]:
 def intent_label(intent: str) -> str:
     """``how_to_repay`` -> ``怎么还款``; an unknown name is shown as it is."""
     return _titles().get(intent, intent)
+
+
+def question_label(question_id: str) -> str:
+    """``repay.credit_card`` -> ``能用信用卡还吗（repay.credit_card）``; an id the knowledge base no
+    longer has (an older model's) is shown as it is."""
+    from fenqi.knowledge import load_questions
+
+    book = load_questions()
+    if question_id not in book.ids:
+        return question_id
+    return f"{book.get(question_id).question}（{question_id}）"

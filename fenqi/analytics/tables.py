@@ -11,7 +11,7 @@ from fenqi.handoff.reasons import REASONS
 from fenqi.handoff.reasons import label as reason_label
 
 from .channels import LABELS as CHANNEL_LABELS
-from .labels import intent_label
+from .labels import intent_label, question_label
 from .metrics import RATINGS, Figures, Report
 from .review import ConversationRow
 
@@ -93,7 +93,8 @@ def intents_table(report: Report) -> Table:
 
 
 def questions_table(report: Report) -> Table:
-    return Table("questions", "热门标准问题", ("标准问题编号", "消息数"), [(q, str(n)) for q, n in report.questions])
+    return Table("questions", "热门标准问题", ("标准问题", "消息数"),
+                 [(question_label(q), str(n)) for q, n in report.questions])
 
 
 def fallback_intents_table(report: Report) -> Table:

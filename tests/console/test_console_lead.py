@@ -120,6 +120,9 @@ def test_every_table_exports_as_csv_with_the_same_figures(lead, console):
                            ["连续未能理解，自动转接", "1", "33.3%"]]
     wechat = rows(lead.get(f"{console.url}/analytics/intents.csv?{PERIOD}&channel=wechat").text)
     assert [r[1:3] for r in wechat[1:]] == [["credit_limit", "1"], ["early_repayment", "1"], ["nlu_fallback", "1"]]
+    questions = rows(lead.get(f"{console.url}/analytics/questions.csv?{PERIOD}").text)
+    assert questions[1:] == [["还款日是哪天？（due.date）", "1"], ["提前还款要手续费或违约金吗？（early.fee）", "1"],
+                             ["结算页为什么没有小米分期选项？（why.no_option）", "1"]]
     assert lead.get(f"{console.url}/analytics/nothing.csv").status_code == 404
 
 
@@ -150,7 +153,7 @@ def test_a_conversation_is_shown_masked_with_intents_ticket_and_rating(lead, con
     page = lead.get(f"{console.url}/conversations/{conversation_id}").text
     assert "138****5678" in page and known.PHONE not in page
     assert "web:demo_ok" not in page and "demo_ok" not in page
-    assert "为什么不能分期 · 置信度 0.90 · 标准问题 no_option_at_checkout" in page
+    assert "为什么不能分期 · 置信度 0.90 · 标准问题 结算页为什么没有小米分期选项？（why.no_option）" in page
     assert "用户主动要求" in page and 'data-testid="rating">5<' in page
     wechat = lead.get(f"{console.url}/conversations?{PERIOD}&channel=wechat&fallback=1").text
     other = re.search(r'href="/conversations/(\d+)\?back=', wechat).group(1)

@@ -57,7 +57,7 @@ def test_events_rasa_stored_fold_into_the_expected_facts(stores):
               user("/how_to_repay", "how_to_repay", 1.0, t + 9), SlotSet("order_id", "ORD-1", timestamp=t + 9.1),
               ActionExecuted("action_how_to_repay", timestamp=t + 9.3), BotUttered("还款步骤……", timestamp=t + 9.4),
               ActionExecuted("action_listen", timestamp=t + 9.41),
-              user("提前还款有手续费吗", "early_repayment", 0.91, t + 30, question="early_payoff_fee"),
+              user("提前还款有手续费吗", "early_repayment", 0.91, t + 30, question="early.fee"),
               ActionExecuted("action_early_repayment", timestamp=t + 30.1), BotUttered("可以提前还款……", timestamp=t + 30.2),
               ActionExecuted("action_listen", timestamp=t + 30.21)]
     tracker = tracker_store.init_tracker("web:demo_ok")
@@ -74,7 +74,7 @@ def test_events_rasa_stored_fold_into_the_expected_facts(stores):
             t_.counts.answered_directly) == (1, 3, 1, 2, 1)
     assert (t_.latency_p50_ms, t_.latency_p95_ms) == (250, 400)
     assert report.intents == [("early_repayment", 1), ("how_to_repay", 1), ("nlu_fallback", 1)]
-    assert report.questions == [("early_payoff_fee", 1)] and report.fallback_intents == [("how_to_repay", 1)]
+    assert report.questions == [("early.fee", 1)] and report.fallback_intents == [("how_to_repay", 1)]
 
 
 def test_the_demo_history_writes_events_in_rasas_own_format():

@@ -9,12 +9,12 @@ Period 2026-11-02 .. 2026-11-04 (business dates, Asia/Shanghai = UTC+8):
   11-02  C1    widget   how_to_repay: answer 200; thank: answer 100
   11-02  C2    wechat   nlu_fallback (guess credit_limit): clarify 300; "/credit_limit": answer 150
   11-02  C3    rest     out_of_scope: 250; request_human: handoff 400          after_fallback, waited 120 s, rated 2
-  11-03  C4    widget   why_cannot (question no_option_at_checkout, phone number): 500;
+  11-03  C4    widget   why_cannot (question why.no_option, phone number): 500;
                         request_human: handoff 300                             asked, waited 60 s, rated 5
   11-03  C5    widget   3 × nlu_fallback (guesses how_to_repay, repayment_due, how_to_repay):
                         clarify 300, clarify 300, handoff 350                  fallback_ladder, never accepted
-  11-04  C6    wechat   early_repayment (question early_payoff_fee) at 07:30 Beijing = 23:30 UTC the day before: 220
-  11-04  C7    widget   (C1's sender, a new session) repayment_due (question due_date): 180
+  11-04  C6    wechat   early_repayment (question early.fee) at 07:30 Beijing = 23:30 UTC the day before: 220
+  11-04  C7    widget   (C1's sender, a new session) repayment_due (question due.date): 180
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def history() -> demo.History:
         .say("转人工", "request_human", 0.98, 6).hand_off(AFTER_FALLBACK, 0.400, accepted_after=120, rating=2)
     h.chat(SENDERS["C4"], utc(3, 9, 30)) \
         .say(f"为什么不能分期，我手机{PHONE}", "why_cannot_installment", 0.9, 5,
-             question=("no_option_at_checkout", 0.8)).answer("why_cannot_installment", 0.500) \
+             question=("why.no_option", 0.8)).answer("why_cannot_installment", 0.500) \
         .say("转人工", "request_human", 0.98, 8).hand_off(ASKED, 0.300, accepted_after=60, rating=5)
     c5 = h.chat(SENDERS["C5"], utc(3, 20))
     for guess in ("how_to_repay", "repayment_due"):
@@ -60,8 +60,8 @@ def history() -> demo.History:
     c5.say("还是不行", "nlu_fallback", 0.3, 5, ranking=[("how_to_repay", 0.28)]) \
         .hand_off(FALLBACK_LADDER, 0.350, accepted_after=None)
     h.chat(SENDERS["C6"], utc(4, 7, 30), "wechat").say("怎么提前还款", "early_repayment", 0.88, 3,
-                                                        question=("early_payoff_fee", 0.9)).answer("early_repayment", 0.220)
-    h.chat(SENDERS["C7"], utc(4, 15)).say("还款日是哪天", "repayment_due", 0.9, 3, question=("due_date", 0.7)) \
+                                                        question=("early.fee", 0.9)).answer("early_repayment", 0.220)
+    h.chat(SENDERS["C7"], utc(4, 15)).say("还款日是哪天", "repayment_due", 0.9, 3, question=("due.date", 0.7)) \
         .answer("repayment_due", 0.180)
     return h
 
@@ -96,7 +96,7 @@ DAILY = [  # day, conversations, handoffs, messages, fallbacks, rated, csat
 INTENTS = [("nlu_fallback", 4), ("request_human", 2), ("credit_limit", 1), ("early_repayment", 1),
            ("how_to_repay", 1), ("out_of_scope", 1), ("repayment_due", 1), ("thank", 1),
            ("why_cannot_installment", 1)]
-QUESTIONS = [("due_date", 1), ("early_payoff_fee", 1), ("no_option_at_checkout", 1)]
+QUESTIONS = [("due.date", 1), ("early.fee", 1), ("why.no_option", 1)]
 FALLBACK_INTENTS = [("how_to_repay", 2), ("credit_limit", 1), ("out_of_scope", 1), ("repayment_due", 1)]
 
 

@@ -35,14 +35,14 @@ def test_a_turn_knows_its_intent_guess_question_and_latency():
     h = demo.History()
     h.chat("anon:x", datetime(2026, 11, 2, 2, tzinfo=UTC)).say("嗯那个", "nlu_fallback", 0.4, 3, ranking=[("auto_repay", 0.3)]) \
         .clarify(0.42).say("/auto_repay", "auto_repay", 1.0, 2).answer("auto_repay", 0.2) \
-        .say("提前还款要钱吗", "early_repayment", 0.9, 5, question=("early_payoff_fee", 0.77)).answer("early_repayment", 0.3) \
+        .say("提前还款要钱吗", "early_repayment", 0.9, 5, question=("early.fee", 0.77)).answer("early_repayment", 0.3) \
         .say("好的谢谢", "thank", 0.9, 5).answer("thank", 0.1)
     f = fold(h)
     [conversation] = f.conversations.values()
     turns = [(t.intent, t.guess, t.question_id, t.question, t.fallback, t.clarified, t.latency_ms) for t in f.turns]
     assert turns == [("nlu_fallback", "auto_repay", None, True, True, True, 420),
                      ("auto_repay", "auto_repay", None, False, False, False, 200),   # a click is no question
-                     ("early_repayment", "early_repayment", "early_payoff_fee", True, False, False, 300),
+                     ("early_repayment", "early_repayment", "early.fee", True, False, False, 300),
                      ("thank", "thank", None, False, False, False, 100)]              # small talk is no question
     assert (conversation.messages, conversation.fallbacks, conversation.open_turn_id) == (4, 1, None)
     assert conversation.day == date(2026, 11, 2) and conversation.channel == "widget"

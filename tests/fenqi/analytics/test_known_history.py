@@ -116,7 +116,7 @@ def test_the_transcript_is_masked_and_shows_intents_confidence_ticket_and_rating
         view = conversation_view(session, connection, row.id)
     assert [(line.speaker, line.intent, line.confidence) for line in view.lines] == [
         ("user", "why_cannot_installment", 0.9), ("bot", None, None), ("user", "request_human", 0.98), ("bot", None, None)]
-    assert view.lines[0].text == "为什么不能分期，我手机138****5678" and view.lines[0].question_id == "no_option_at_checkout"
+    assert view.lines[0].text == "为什么不能分期，我手机138****5678" and view.lines[0].question_id == "why.no_option"
     assert known.PHONE not in repr(view) and known.SENDERS["C4"] not in repr(view)
     assert (view.ticket.reason, view.ticket.wait_seconds, view.ticket.rating) == ("用户主动要求", 60.0, 5)
     assert [m[0] for m in view.ticket.messages] == ["客服", "客服", "用户"]
