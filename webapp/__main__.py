@@ -29,8 +29,10 @@ def main() -> None:
     mode = "demo login ON (development only)" if config.dev_login else "demo login OFF (production)"
     print(f"分期助手 widget on http://{config.host}:{config.port}  ->  Rasa {config.rasa_url}  [{mode}]",
           flush=True)
+    # handler_cancellation: a page that went away (closed tab, lost network) frees its relay slot at
+    # once; otherwise its long-poll holds one of the client's slots until Rasa answers it (~25 s)
     web.run_app(create_app(config, lambda: settings), host=config.host, port=config.port, print=None,
-                access_log_class=PathOnlyAccessLogger)
+                access_log_class=PathOnlyAccessLogger, handler_cancellation=True)
 
 
 if __name__ == "__main__":
