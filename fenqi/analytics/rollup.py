@@ -191,9 +191,12 @@ def _safe_upto(cursor: AnalyticsCursor, newest: int, settle: timedelta, now: dat
     if settle <= timedelta(0):
         return newest
     safe = cursor.last_event_id
-    if cursor.horizon_at is not None and now - cursor.horizon_at >= settle:
+    matured = cursor.horizon_at is not None and now - cursor.horizon_at >= settle
+    if matured:
         safe = max(safe, cursor.horizon_event_id)
-    if cursor.horizon_at is None or now - cursor.horizon_at >= settle:
+    # a matured horizon stays until the cursor has reached it: noting a new one at once would hide
+    # the events up to the old one for another ``settle`` (a rebuild in small batches slept per batch)
+    if cursor.horizon_at is None or (matured and cursor.last_event_id >= cursor.horizon_event_id):
         cursor.horizon_event_id, cursor.horizon_at = newest, now
     return safe
 
