@@ -30,7 +30,7 @@ from tests.browser.conftest import browser, web_url  # noqa: F401 - fixtures: Ch
 from tests.browser.test_browser_takeover import takeover_flow
 from tests.console.test_console_app import csrf_of, sign_in
 from tests.support.console import add_agent, start_console
-from tests.support.stack import MODEL, WECHAT_ENV
+from tests.support.stack import MODEL, QUICK_STOP, WECHAT_ENV
 from tests.support.wechat_simulator import FakeWeChatApi, WeChatClient
 
 pytestmark = [pytest.mark.prod, pytest.mark.browser, pytest.mark.timeout(1200)]
@@ -67,7 +67,7 @@ def prod(prod_binaries, prod_workdir, wechat_api):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     stack = ProdStack(prod_workdir / "takeover", Ports.random(n_rasa=2, n_actions=1), durable=False)
-    stack.env.update(WECHAT_ENV, WECHAT_API_BASE=wechat_api.url)  # the WeChat channel on both instances
+    stack.env.update(QUICK_STOP, **WECHAT_ENV, WECHAT_API_BASE=wechat_api.url)  # the WeChat channel on both instances
     try:
         stack.start(timeout=600, log=lambda msg: None)
     except Exception as exc:

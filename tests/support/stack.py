@@ -25,6 +25,9 @@ TEST_SECRET = "e2e-test-secret-not-for-production-0123456789"
 API_TOKEN = "e2e-rasa-api-token"
 # The WeChat channel is configured in e2e runs (test values; its API base is never reached when
 # replies are passive).
+# Rasa (Sanic) waits up to 15 s for open connections (socket.io long-polls) when stopped: tests
+# stop their stacks with connections still open, and need not wait for them
+QUICK_STOP = {"SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1"}
 WECHAT_ENV = {
     "WECHAT_TOKEN": "e2e-wechat-token",
     "WECHAT_APPID": "wx0123456789abcdef",
@@ -125,7 +128,7 @@ def start_stack(workdir: Path, extra_env: Optional[Dict[str, str]] = None, timeo
     clock = {**({"TZ": tz} if tz else {}),
              **({"FENQI_CLOCK_AT": clock_at, "FENQI_ENV": "development"} if clock_at else {})}
     env = {"FENQI_DATABASE_URL": f"sqlite:///{workdir / 'fenqi.db'}", "FENQI_JWT_SECRET": TEST_SECRET,
-           **WECHAT_ENV, **clock, **(extra_env or {})}
+           **QUICK_STOP, **WECHAT_ENV, **clock, **(extra_env or {})}
     # The action endpoint only by default: conversations stay in memory, per test session.
     endpoints = Path(workdir) / "endpoints.yml"
     config = "action_endpoint:\n  url: ${ACTION_SERVER_URL}\n"
