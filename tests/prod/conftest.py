@@ -100,7 +100,7 @@ def supervised_stack(prod_binaries, prod_workdir, fake_wechat_api):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     stack = ProdStack(prod_workdir / "supervised", Ports.random(n_rasa=2, n_actions=2), durable=False)
-    stack.env.update(QUICK_STOP, **WECHAT_ENV, WECHAT_API_BASE=fake_wechat_api.url)
+    stack.env.update({**QUICK_STOP, **WECHAT_ENV}, WECHAT_API_BASE=fake_wechat_api.url)
     try:
         stack.start(timeout=600, log=lambda msg: None)
     except Exception as exc:

@@ -67,7 +67,7 @@ def prod(prod_binaries, prod_workdir, wechat_api):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     stack = ProdStack(prod_workdir / "takeover", Ports.random(n_rasa=2, n_actions=1), durable=False)
-    stack.env.update(QUICK_STOP, **WECHAT_ENV, WECHAT_API_BASE=wechat_api.url)  # the WeChat channel on both instances
+    stack.env.update({**QUICK_STOP, **WECHAT_ENV}, WECHAT_API_BASE=wechat_api.url)  # the WeChat channel on both instances
     try:
         stack.start(timeout=600, log=lambda msg: None)
     except Exception as exc:
