@@ -30,9 +30,10 @@ def main() -> None:
     print(f"分期助手 widget on http://{config.host}:{config.port}  ->  Rasa {config.rasa_url}  [{mode}]",
           flush=True)
     # handler_cancellation: a page that went away (closed tab, lost network) frees its relay slot at
-    # once; otherwise its long-poll holds one of the client's slots until Rasa answers it (~25 s)
+    # once; otherwise its long-poll holds one of the client's slots until Rasa answers it (~25 s);
+    # shutdown_timeout: a stop waits 3 s for open relays, not aiohttp's 60 s
     web.run_app(create_app(config, lambda: settings), host=config.host, port=config.port, print=None,
-                access_log_class=PathOnlyAccessLogger, handler_cancellation=True)
+                access_log_class=PathOnlyAccessLogger, handler_cancellation=True, shutdown_timeout=3)
 
 
 if __name__ == "__main__":
