@@ -54,8 +54,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import BIN, MODEL, Ports, ProdStack, _children  # noqa: E402
-from deploy.services import free_port, install_missing  # noqa: E402
+from deploy.cluster import BIN, MODEL, Ports, ProdStack  # noqa: E402
+from deploy.services import child_pids, free_port, install_missing  # noqa: E402
 from fenqi.identity import issue_token  # noqa: E402
 
 GREETING, DUE, EARLY, RESERVE, THANKS = "你好", "我这个月要还多少钱", "那提前还呢？", "备用金怎么用", "谢谢"
@@ -72,7 +72,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of ``pid`` and its live children (s; 0 if gone)."""
     total = 0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *child_pids(pid)]:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
