@@ -15,7 +15,6 @@ the intent (measured, not configured: docs/evaluation.md).
 from __future__ import annotations
 
 import json
-import pickle
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -27,6 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.artefacts import load_state, save_state
 from components.question_selector import question_label
 from fenqi.nlp.intent_model import ModelConfig, NgramIntentModel, gate
 
@@ -77,24 +77,16 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         subs = [sublabel(m) for m in examples] if self.component_config["use_sublabels"] else None
         self.model = NgramIntentModel(self._model_config()).fit(
             [m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples], subs)
-        with self._model_storage.write_to(self._resource) as directory:
-            with open(directory / MODEL_FILE, "wb") as fh:
-                pickle.dump(self.model.state(), fh)
-            (directory / TRAINING_FILE).write_text(json.dumps(
-                [[m.get(TEXT), m.get(INTENT), question_label(m), sublabel(m)] for m in examples], ensure_ascii=False),
-                encoding="utf-8")
+        training = [[m.get(TEXT), m.get(INTENT), question_label(m), sublabel(m)] for m in examples]
+        save_state(self._model_storage, self._resource, MODEL_FILE, self.model.state(),
+                   {TRAINING_FILE: json.dumps(training, ensure_ascii=False)})
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "NgramIntentClassifier":
-        try:
-            with model_storage.read_from(resource) as directory:
-                with open(directory / MODEL_FILE, "rb") as fh:
-                    state = pickle.load(fh)  # our own artefact, written by train() into the model archive
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, NgramIntentModel.from_state(state))
+        state = load_state(model_storage, resource, MODEL_FILE)
+        return cls(config, model_storage, resource, None if state is None else NgramIntentModel.from_state(state))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -14,7 +14,6 @@ stage decided.
 """
 from __future__ import annotations
 
-import pickle
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,6 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.artefacts import load_state, save_state
 from fenqi.nlp.intent_model import ModelConfig
 from fenqi.nlp.question_model import QUESTION, QUESTION_BY_INTENT, QUESTION_RANKING, QuestionModel
 
@@ -69,21 +69,14 @@ class QuestionSelector(GraphComponent, IntentClassifier):
             return self._resource  # no standard questions in this training data (e.g. core-only)
         texts, questions, intents = zip(*labelled)
         self.model = QuestionModel(ModelConfig.from_options(self.component_config)).fit(texts, questions, intents)
-        with self._model_storage.write_to(self._resource) as directory:
-            with open(directory / MODEL_FILE, "wb") as fh:
-                pickle.dump(self.model.state(), fh)
+        save_state(self._model_storage, self._resource, MODEL_FILE, self.model.state())
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "QuestionSelector":
-        try:
-            with model_storage.read_from(resource) as directory:
-                with open(directory / MODEL_FILE, "rb") as fh:
-                    state = pickle.load(fh)  # our own artefact, written by train() into the model archive
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, QuestionModel.from_state(state))
+        state = load_state(model_storage, resource, MODEL_FILE)
+        return cls(config, model_storage, resource, None if state is None else QuestionModel.from_state(state))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None:
